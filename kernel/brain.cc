@@ -1,0 +1,256 @@
+// The epoch loop. One epoch, in order: (1) assemble EpochBegin (inbound spikes routed from the
+// previous epoch, external inputs and modulator events due in the epoch); (2) the executor runs
+// every region through [t0, t1); (3) route the outbound spikes to their targets (they land in a
+// later epoch); (4) advance the modulator state; (5) observers (recording) see the epoch.
+#include "kernel/brain.h"
+
+#include <algorithm>
+
+#include "kernel/digest.h"
+#include "kernel/registry.h"
+
+namespace thalia::kernel {
+
+Brain::Brain(std::shared_ptr<const BrainSpec> spec, RunOptions options)
+    : spec_(std::move(spec)), options_(std::move(options)), modulator_model_(*spec_) {}
+
+Brain::~Brain() { (void)Shutdown(); }
+
+Result<std::unique_ptr<Brain>> Brain::Create(std::shared_ptr<const BrainSpec> spec,
+                                             RunOptions options) {
+  std::unique_ptr<Brain> b(new Brain(std::move(spec), std::move(options)));
+  THALIA_RETURN_IF_ERROR(b->Init(nullptr));
+  return b;
+}
+
+Result<std::unique_ptr<Brain>> Brain::Restore(std::shared_ptr<const BrainSpec> spec,
+                                              const BrainState& state, RunOptions options) {
+  std::unique_ptr<Brain> b(new Brain(std::move(spec), std::move(options)));
+  THALIA_RETURN_IF_ERROR(b->Init(&state));
+  return b;
+}
+
+Status Brain::Init(const BrainState* state) {
+  const size_t n = spec_->regions.size();
+  auto exec = MakeExecutor(*spec_, options_);
+  if (!exec.ok()) return exec.status();
+  executor_ = std::move(exec).value();
+  executor_name_ = executor_->name();
+  std::vector<std::unique_ptr<Region>> regions;
+  if (executor_->WantsBuiltRegions())
+    for (RegionId r = 0; r < n; ++r) regions.push_back(BuildRegion(*spec_, r));
+  THALIA_RETURN_IF_ERROR(executor_->Start(spec_, std::move(regions)));
+  in_flight_.assign(n, {});
+  external_.assign(n, {});
+  kept_.assign(n, {});
+  counters_.assign(n, {});
+  last_digests_.assign(n, 0);
+  begin_.inbound.assign(n, {});
+  begin_.external.assign(n, {});
+  mod_state_ = modulator_model_.Initial();
+  BuildRoutes();
+  if (state) {
+    if (state->regions.size() != n || state->in_flight.size() != n ||
+        state->pending_external.size() != n)
+      return Status::Invalid("checkpoint state has another number of regions than its configuration");
+    THALIA_RETURN_IF_ERROR(executor_->LoadStates(state->regions));
+    tick_ = state->tick;
+    epoch_ = state->epoch;
+    mod_state_ = state->modulators;
+    api_events_ = state->pending_events;
+    in_flight_ = state->in_flight;
+    external_ = state->pending_external;
+    while (next_config_event_ < spec_->events.size() &&
+           spec_->events[next_config_event_].tick < tick_)
+      ++next_config_event_;
+    THALIA_RETURN_IF_ERROR(executor_->Digests(false, &last_digests_));
+  }
+  return Status::Ok();
+}
+
+void Brain::BuildRoutes() {
+  routes_.assign(spec_->regions.size(), {});
+  for (const PathwaySpec& p : spec_->pathways) {
+    const PopulationSpec& src = spec_->regions[p.from_region].populations[p.from_pop];
+    auto& routes = routes_[p.from_region];
+    auto it = std::find_if(routes.begin(), routes.end(),
+                           [&](const Route_& r) { return r.target == p.to_region; });
+    if (it == routes.end()) {
+      routes.push_back({p.to_region, {}});
+      it = routes.end() - 1;
+    }
+    std::pair<NeuronId, NeuronId> range{src.offset, src.offset + src.size};
+    if (std::find(it->ranges.begin(), it->ranges.end(), range) == it->ranges.end())
+      it->ranges.push_back(range);
+  }
+}
+
+Status Brain::RunUntil(Tick until) {
+  while (tick_ < until) {
+    THALIA_RETURN_IF_ERROR(RunEpoch(std::min(tick_ + spec_->epoch_ticks, until)));
+  }
+  return Status::Ok();
+}
+
+Status Brain::StepEpochs(uint64_t n) {
+  for (uint64_t i = 0; i < n; ++i) THALIA_RETURN_IF_ERROR(RunEpoch(tick_ + spec_->epoch_ticks));
+  return Status::Ok();
+}
+
+Status Brain::RunEpoch(Tick t1) {
+  if (failed_ || shut_down_)
+    return Status::Error(ErrorKind::kWorker, "the brain has stopped after an earlier failure");
+  // (1) Assemble EpochBegin.
+  EpochBegin& b = begin_;
+  b.epoch = epoch_;
+  b.t0 = tick_;
+  b.t1 = t1;
+  b.modulators = mod_state_;
+  b.events.clear();
+  // Configured events and API events of this epoch, merged by tick (configured first on a tie).
+  std::vector<ModulatorEvent> api_now, api_later;
+  for (const ModulatorEvent& e : api_events_) (e.tick < t1 ? api_now : api_later).push_back(e);
+  size_t ai = 0;
+  while (true) {
+    bool has_cfg = next_config_event_ < spec_->events.size() &&
+                   spec_->events[next_config_event_].tick < t1;
+    bool has_api = ai < api_now.size();
+    if (!has_cfg && !has_api) break;
+    if (has_cfg && (!has_api || spec_->events[next_config_event_].tick <= api_now[ai].tick)) {
+      const ModulatorEventSpec& e = spec_->events[next_config_event_++];
+      b.events.push_back({std::max(e.tick, tick_), e.modulator, e.amount});
+    } else {
+      b.events.push_back(api_now[ai++]);
+    }
+  }
+  api_events_ = std::move(api_later);
+  for (size_t r = 0; r < in_flight_.size(); ++r) {
+    b.inbound[r].swap(in_flight_[r]);
+    in_flight_[r].clear();
+    b.external[r].clear();
+    auto& pending = external_[r];
+    auto split = std::stable_partition(pending.begin(), pending.end(),
+                                       [&](const ExternalInput& x) { return x.tick < t1; });
+    b.external[r].assign(pending.begin(), split);
+    pending.erase(pending.begin(), split);
+    std::stable_sort(b.external[r].begin(), b.external[r].end(),
+                     [](const ExternalInput& x, const ExternalInput& y) { return x.tick < y.tick; });
+  }
+  b.full_digest = options_.full_digest_every > 0 && (epoch_ + 1) % options_.full_digest_every == 0;
+  // (2) Run the regions.
+  Status st = executor_->RunEpoch(b, &done_);
+  if (!st.ok()) {
+    failed_ = true;
+    (void)executor_->Shutdown();
+    return st.Context("epoch " + std::to_string(epoch_) + " (ticks " + std::to_string(b.t0) + ".." +
+                      std::to_string(b.t1) + ")");
+  }
+  // (3) Route; keep what the API asked for.
+  Route(done_);
+  for (size_t r = 0; r < done_.regions.size(); ++r) {
+    const RegionResult& rr = done_.regions[r];
+    counters_[r] = rr.counters;
+    last_digests_[r] = rr.digest;
+    if (options_.keep_spikes) kept_[r].insert(kept_[r].end(), rr.spikes.begin(), rr.spikes.end());
+  }
+  // (4) Modulators: the same events, applied the same way as the regions did.
+  for (const ModulatorEvent& e : b.events) modulator_model_.Apply(&mod_state_, e);
+  tick_ = t1;
+  ++epoch_;
+  // (5) Observers.
+  for (EpochObserver* o : observers_) {
+    Status os = o->OnEpoch(b, done_);
+    if (!os.ok()) return os;
+  }
+  return Status::Ok();
+}
+
+void Brain::Route(const EpochDone& done) {
+  for (size_t src = 0; src < done.regions.size(); ++src) {
+    for (const Route_& route : routes_[src]) {
+      auto& dst = in_flight_[route.target];
+      for (const Spike& s : done.regions[src].spikes) {
+        for (const auto& [lo, hi] : route.ranges) {
+          if (s.neuron >= lo && s.neuron < hi) {
+            dst.push_back({s.tick, static_cast<RegionId>(src), s.neuron});
+            break;
+          }
+        }
+      }
+    }
+  }
+  for (auto& v : in_flight_) std::sort(v.begin(), v.end(), CanonicalOrder());
+}
+
+Status Brain::InjectSpike(RegionId region, NeuronId neuron, float amount, Tick at) {
+  if (region >= spec_->regions.size() || neuron >= spec_->regions[region].size)
+    return Status::Invalid("InjectSpike: no neuron " + std::to_string(neuron) + " in region " +
+                           std::to_string(region));
+  if (at < tick_) return Status::Invalid("InjectSpike: tick " + std::to_string(at) + " is in the past");
+  external_[region].push_back({at, neuron, amount, ExternalInput::kSpike});
+  return Status::Ok();
+}
+
+Status Brain::SetCurrent(RegionId region, NeuronId neuron, float amount, Tick at) {
+  if (region >= spec_->regions.size() || neuron >= spec_->regions[region].size)
+    return Status::Invalid("SetCurrent: no neuron " + std::to_string(neuron) + " in region " +
+                           std::to_string(region));
+  if (at < tick_) return Status::Invalid("SetCurrent: tick " + std::to_string(at) + " is in the past");
+  external_[region].push_back({at, neuron, amount, ExternalInput::kCurrent});
+  return Status::Ok();
+}
+
+Status Brain::AddModulator(int modulator, float amount) {
+  if (modulator < 0 || modulator >= kNumModulators)
+    return Status::Invalid("AddModulator: modulator must be 0, 1 or 2");
+  api_events_.push_back({tick_, modulator, amount});
+  return Status::Ok();
+}
+
+float Brain::ModulatorLevel(int m) const { return modulator_model_.Level(mod_state_, m, tick_); }
+
+std::vector<Spike> Brain::TakeSpikes(RegionId region) {
+  std::vector<Spike> out;
+  out.swap(kept_[region]);
+  return out;
+}
+
+Result<std::vector<uint64_t>> Brain::RegionDigests() {
+  std::vector<uint64_t> d;
+  THALIA_RETURN_IF_ERROR(executor_->Digests(true, &d));
+  return d;
+}
+
+Result<uint64_t> Brain::Digest() {
+  auto d = RegionDigests();
+  if (!d.ok()) return d.status();
+  return CombineDigests(d.value());
+}
+
+void Brain::RemoveObserver(EpochObserver* o) {
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), o), observers_.end());
+}
+
+Result<BrainState> Brain::CaptureState() {
+  BrainState s;
+  s.tick = tick_;
+  s.epoch = epoch_;
+  s.modulators = mod_state_;
+  s.pending_events = api_events_;
+  s.in_flight = in_flight_;
+  s.pending_external = external_;
+  THALIA_RETURN_IF_ERROR(executor_->SaveStates(&s.regions));
+  return s;
+}
+
+Status Brain::PerturbWeightForTest(RegionId region, float delta) {
+  return executor_->PerturbWeightForTest(region, delta);
+}
+
+Status Brain::Shutdown() {
+  if (shut_down_ || !executor_) return Status::Ok();
+  shut_down_ = true;
+  return executor_->Shutdown();
+}
+
+}  // namespace thalia::kernel

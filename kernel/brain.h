@@ -1,0 +1,120 @@
+// Brain: the coordinator and the C++ API a training script drives. One epoch loop serves every
+// executor: build from a configuration, run_until / step_epochs, inject input, set modulators,
+// read spikes, counters and digests, capture and restore the complete state.
+// Thread-compatible: one thread drives a Brain.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kernel/epoch.h"
+#include "kernel/executor.h"
+#include "kernel/spec.h"
+#include "kernel/status.h"
+
+namespace thalia::kernel {
+
+// Sees every epoch after it ran, in order (the trace writer is one). Returning an error stops the run.
+class EpochObserver {
+ public:
+  virtual ~EpochObserver() = default;
+  virtual Status OnEpoch(const EpochBegin& begin, const EpochDone& done) = 0;
+};
+
+// Everything a checkpoint must hold besides the configuration.
+struct BrainState {
+  Tick tick = 0;
+  uint64_t epoch = 0;
+  ModulatorState modulators;
+  std::vector<ModulatorEvent> pending_events;               // API events not yet applied
+  std::vector<std::vector<InSpike>> in_flight;              // per target region
+  std::vector<std::vector<ExternalInput>> pending_external; // per region
+  std::vector<std::vector<uint8_t>> regions;                // RegionState buffers
+};
+
+class Brain {
+ public:
+  static Result<std::unique_ptr<Brain>> Create(std::shared_ptr<const BrainSpec> spec,
+                                               RunOptions options = {});
+  // Builds a brain and loads a captured state into it (resume).
+  static Result<std::unique_ptr<Brain>> Restore(std::shared_ptr<const BrainSpec> spec,
+                                                const BrainState& state, RunOptions options = {});
+  ~Brain();
+  Brain(const Brain&) = delete;
+  Brain& operator=(const Brain&) = delete;
+
+  // Runs whole epochs until tick() >= until (the last epoch is shortened to end exactly there).
+  Status RunUntil(Tick until);
+  Status StepEpochs(uint64_t n);
+
+  // Input from outside, applied at tick `at` (>= tick()). amount > 0 excites, < 0 inhibits.
+  Status InjectSpike(RegionId region, NeuronId neuron, float amount, Tick at);
+  // Sets a constant input current (mV) on a neuron from tick `at` on.
+  Status SetCurrent(RegionId region, NeuronId neuron, float amount, Tick at);
+  // Adds `amount` to a modulator (0 dopamine, 1 acetylcholine, 2 noradrenaline) at tick().
+  Status AddModulator(int modulator, float amount);
+  Status Reward(float amount) { return AddModulator(0, amount); }
+
+  Tick tick() const { return tick_; }
+  uint64_t epoch() const { return epoch_; }
+  const BrainSpec& spec() const { return *spec_; }
+  std::shared_ptr<const BrainSpec> spec_ptr() const { return spec_; }
+  const ModulatorState& modulators() const { return mod_state_; }
+  float ModulatorLevel(int modulator) const;
+  const std::string& executor_name() const { return executor_name_; }
+
+  // Spikes kept since the last call (only with RunOptions::keep_spikes).
+  std::vector<Spike> TakeSpikes(RegionId region);
+  const RegionCounters& counters(RegionId region) const { return counters_[region]; }
+  // Digests of the last epoch (the light, per-epoch ones).
+  const std::vector<uint64_t>& epoch_digests() const { return last_digests_; }
+  // Full digest of every region now, and the combined digest `thalia run` prints.
+  Result<std::vector<uint64_t>> RegionDigests();
+  Result<uint64_t> Digest();
+
+  void AddObserver(EpochObserver* observer) { observers_.push_back(observer); }
+  void RemoveObserver(EpochObserver* observer);
+  Result<BrainState> CaptureState();
+  std::vector<WorkerStats> Stats() const { return executor_->Stats(); }
+  Status PerturbWeightForTest(RegionId region, float delta);
+  // Ends workers; further calls fail. Also done by the destructor.
+  Status Shutdown();
+
+ private:
+  Brain(std::shared_ptr<const BrainSpec> spec, RunOptions options);
+  Status Init(const BrainState* state);
+  Status RunEpoch(Tick t1);
+  void BuildRoutes();
+  void Route(const EpochDone& done);
+
+  struct Route_ {
+    RegionId target;
+    std::vector<std::pair<NeuronId, NeuronId>> ranges;  // source neurons [lo, hi) it needs
+  };
+
+  std::shared_ptr<const BrainSpec> spec_;
+  RunOptions options_;
+  std::unique_ptr<Executor> executor_;
+  std::string executor_name_;
+  ModulatorModel modulator_model_;
+  ModulatorState mod_state_;
+  std::vector<ModulatorEvent> api_events_;
+  size_t next_config_event_ = 0;
+  Tick tick_ = 0;
+  uint64_t epoch_ = 0;
+  std::vector<std::vector<Route_>> routes_;            // by source region
+  std::vector<std::vector<InSpike>> in_flight_;        // by target region
+  std::vector<std::vector<ExternalInput>> external_;   // by region, pending
+  std::vector<std::vector<Spike>> kept_;
+  std::vector<RegionCounters> counters_;
+  std::vector<uint64_t> last_digests_;
+  std::vector<EpochObserver*> observers_;
+  EpochBegin begin_;  // reused buffers
+  EpochDone done_;
+  bool failed_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace thalia::kernel

@@ -1,0 +1,45 @@
+// The epoch messages as C++ values (DESIGN.md, "The epoch"). In-process they are passed as they
+// are; between processes transport/ encodes them as FlatBuffers (schemas/messages.fbs).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernel/modulators.h"
+#include "kernel/region.h"
+#include "kernel/types.h"
+
+namespace thalia::kernel {
+
+struct EpochBegin {
+  uint64_t epoch = 0;
+  Tick t0 = 0, t1 = 0;
+  ModulatorState modulators;                          // at t0
+  std::vector<ModulatorEvent> events;                 // ticks in [t0, t1), in order
+  std::vector<std::vector<InSpike>> inbound;          // per region, canonical order
+  std::vector<std::vector<ExternalInput>> external;   // per region, by tick
+  bool full_digest = false;                           // digest the weights too this epoch
+};
+
+struct RegionResult {
+  std::vector<Spike> spikes;  // (tick, neuron) order
+  uint64_t digest = 0;        // state digest at t1 (full if requested)
+  RegionCounters counters;
+};
+
+struct EpochDone {
+  uint64_t epoch = 0;
+  std::vector<RegionResult> regions;  // by region id
+};
+
+// Per-worker load, reported at the end of a run so a user sees imbalance.
+struct WorkerStats {
+  int worker = 0;
+  std::vector<RegionId> regions;
+  uint64_t epochs = 0;
+  double busy_s = 0;  // time spent computing epochs
+  double wait_s = 0;  // time spent waiting for the coordinator (idle)
+  int pid = 0;
+};
+
+}  // namespace thalia::kernel

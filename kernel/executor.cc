@@ -1,0 +1,91 @@
+// The in-process executor and the executor selection.
+#include "kernel/executor.h"
+
+#include <mutex>
+
+#include "kernel/state_codec.h"
+
+namespace thalia::kernel {
+namespace {
+
+class InProcessExecutor final : public Executor {
+ public:
+  std::string name() const override { return "inproc"; }
+  Status Start(std::shared_ptr<const BrainSpec> spec,
+               std::vector<std::unique_ptr<Region>> regions) override {
+    spec_ = std::move(spec);
+    regions_ = std::move(regions);
+    return Status::Ok();
+  }
+  Status RunEpoch(const EpochBegin& begin, EpochDone* done) override {
+    done->epoch = begin.epoch;
+    done->regions.resize(regions_.size());
+    EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
+    for (size_t r = 0; r < regions_.size(); ++r) {
+      RegionResult& out = done->regions[r];
+      out.spikes.clear();
+      regions_[r]->Advance(ctx, begin.inbound[r], begin.external[r], &out.spikes);
+      out.digest = regions_[r]->Digest(begin.full_digest);
+      out.counters = regions_[r]->counters();
+    }
+    return Status::Ok();
+  }
+  Status SaveStates(std::vector<std::vector<uint8_t>>* states) override {
+    states->clear();
+    for (auto& r : regions_) states->push_back(SaveRegionState(*r));
+    return Status::Ok();
+  }
+  Status LoadStates(const std::vector<std::vector<uint8_t>>& states) override {
+    if (states.size() != regions_.size()) return Status::Invalid("state for another number of regions");
+    for (size_t r = 0; r < regions_.size(); ++r)
+      THALIA_RETURN_IF_ERROR(LoadRegionState(*regions_[r], states[r]));
+    return Status::Ok();
+  }
+  Status Digests(bool full, std::vector<uint64_t>* out) override {
+    out->clear();
+    for (auto& r : regions_) out->push_back(r->Digest(full));
+    return Status::Ok();
+  }
+  Status PerturbWeightForTest(RegionId region, float delta) override {
+    if (region >= regions_.size() || !regions_[region]->PerturbWeightForTest(delta))
+      return Status::Invalid("no weight to perturb");
+    return Status::Ok();
+  }
+
+ private:
+  std::shared_ptr<const BrainSpec> spec_;
+  std::vector<std::unique_ptr<Region>> regions_;
+};
+
+std::mutex factory_mu;
+ExecutorFactory parallel_factory;  // GUARDED_BY(factory_mu)
+
+}  // namespace
+
+std::unique_ptr<Executor> MakeInProcessExecutor() { return std::make_unique<InProcessExecutor>(); }
+
+void SetParallelExecutorFactory(ExecutorFactory factory) {
+  std::lock_guard<std::mutex> lock(factory_mu);
+  parallel_factory = std::move(factory);
+}
+
+int EffectiveWorkers(const BrainSpec& spec, const RunOptions& options) {
+  return options.workers >= 0 ? options.workers : static_cast<int>(spec.workers);
+}
+
+Result<std::unique_ptr<Executor>> MakeExecutor(const BrainSpec& spec, const RunOptions& options) {
+  const int workers = EffectiveWorkers(spec, options);
+  if (options.executor == "inproc" || (options.executor.empty() && workers == 0))
+    return MakeInProcessExecutor();
+  ExecutorFactory f;
+  {
+    std::lock_guard<std::mutex> lock(factory_mu);
+    f = parallel_factory;
+  }
+  if (!f)
+    return Status::Invalid("a parallel run was asked for, but no parallel executor is linked "
+                           "(call thalia::transport::Install() first)");
+  return f(spec, options);
+}
+
+}  // namespace thalia::kernel

@@ -1,0 +1,59 @@
+// How the coordinator runs the regions for an epoch. The epoch loop (Brain) talks only to this
+// interface, so sequential and parallel runs share one loop. The in-process executor lives here;
+// worker processes and MPI live in transport/ and are installed through SetParallelExecutorFactory.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/epoch.h"
+#include "kernel/region.h"
+#include "kernel/spec.h"
+#include "kernel/status.h"
+
+namespace thalia::kernel {
+
+struct RunOptions {
+  int workers = -1;              // -1: from the configuration; 0: in-process
+  std::string launch;            // "fork" or "spawn"; empty: from the configuration
+  std::string executor;          // "inproc", "socket", "mpi"; empty: inproc if workers == 0
+  std::vector<int> placement;    // region -> worker override; empty: automatic
+  double hang_timeout_ms = -1;   // -1: from the configuration
+  bool keep_spikes = false;      // keep every spike for Brain::TakeSpikes
+  uint64_t full_digest_every = 0;  // epochs between full (weight) digests; 0: only on request
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual std::string name() const = 0;
+  // Whether Start needs the regions built by the coordinator (spawned workers build their own).
+  virtual bool WantsBuiltRegions() const { return true; }
+  // Takes the regions (one per region id, or none if !WantsBuiltRegions()).
+  virtual Status Start(std::shared_ptr<const BrainSpec> spec,
+                       std::vector<std::unique_ptr<Region>> regions) = 0;
+  virtual Status RunEpoch(const EpochBegin& begin, EpochDone* done) = 0;
+  // One FlatBuffers RegionState buffer per region id (see kernel/state_codec.h).
+  virtual Status SaveStates(std::vector<std::vector<uint8_t>>* states) = 0;
+  virtual Status LoadStates(const std::vector<std::vector<uint8_t>>& states) = 0;
+  virtual Status Digests(bool full, std::vector<uint64_t>* out) = 0;
+  virtual Status PerturbWeightForTest(RegionId region, float delta) = 0;
+  virtual std::vector<WorkerStats> Stats() const { return {}; }
+  // Ends the workers (if any) and reaps them. Idempotent.
+  virtual Status Shutdown() { return Status::Ok(); }
+};
+
+// Runs every region in this process, in region id order.
+std::unique_ptr<Executor> MakeInProcessExecutor();
+
+using ExecutorFactory =
+    std::function<Result<std::unique_ptr<Executor>>(const BrainSpec&, const RunOptions&)>;
+// Installed by transport::Install(); used when a run asks for workers.
+void SetParallelExecutorFactory(ExecutorFactory factory);
+Result<std::unique_ptr<Executor>> MakeExecutor(const BrainSpec& spec, const RunOptions& options);
+// Workers and executor kind a run will use, after options override the configuration.
+int EffectiveWorkers(const BrainSpec& spec, const RunOptions& options);
+
+}  // namespace thalia::kernel

@@ -1,0 +1,496 @@
+// The population engine. Within a tick the order is fixed: (1) events due at the tick, in canonical
+// order (source region, source neuron, group); (2) external inputs; (3) Poisson drives; (4) the
+// neuron update, population by population, neurons in index order; (5) the consequences of each
+// spike in neuron order (scheduling, potentiation); (6) trace decay. Every floating-point sum
+// therefore runs in one order, whatever process hosts the region and however epochs are cut.
+#include "kernel/population_region.h"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "kernel/detmath.h"
+#include "kernel/random.h"
+
+namespace thalia::kernel {
+namespace {
+
+bool ArrivalLess(uint32_t as, uint32_t an, uint32_t ag, uint32_t bs, uint32_t bn, uint32_t bg) {
+  // Canonical order (DESIGN.md): source region, then source neuron; the group breaks the tie
+  // between the delay blocks a single spike travels through.
+  return std::tie(as, an, ag) < std::tie(bs, bn, bg);
+}
+
+float Propagator(double dt, double tau) { return static_cast<float>(DetExp(-dt / tau)); }
+
+}  // namespace
+
+PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
+    : spec_(brain.regions[id]), seed_(brain.seed), dt_ms_(brain.dt_ms), modulators_(brain) {
+  const uint32_t n = spec_.size;
+  v_ = Eigen::ArrayXf::Zero(n);
+  se_ = Eigen::ArrayXf::Zero(n);
+  si_ = Eigen::ArrayXf::Zero(n);
+  w_ = Eigen::ArrayXf::Zero(n);
+  iext_ = Eigen::ArrayXf::Zero(n);
+  refr_ = Eigen::ArrayXi::Zero(n);
+  in_e_ = Eigen::ArrayXf::Zero(n);
+  in_i_ = Eigen::ArrayXf::Zero(n);
+  RandomStream rng(seed_, RandomStream::HashName(spec_.name));
+  for (const PopulationSpec& pop : spec_.populations) {
+    const NeuronSpec& ns = pop.neuron;
+    PopConst c{};
+    double dt = dt_ms_;
+    c.pm = Propagator(dt, ns.tau_m_ms);
+    c.pe = Propagator(dt, ns.tau_e_ms);
+    c.pi = Propagator(dt, ns.tau_i_ms);
+    c.pw = Propagator(dt, ns.tau_w_ms);
+    c.one_minus_pm = static_cast<float>(1.0 - DetExp(-dt / ns.tau_m_ms));
+    c.dt_over_tau = static_cast<float>(dt / ns.tau_m_ms);
+    auto coupling = [&](double tau_s) {
+      double tm = ns.tau_m_ms;
+      if (std::fabs(tau_s - tm) < 1e-9) return static_cast<float>(dt / tm * DetExp(-dt / tm));
+      return static_cast<float>(tau_s / (tau_s - tm) * (DetExp(-dt / tau_s) - DetExp(-dt / tm)));
+    };
+    c.pem = coupling(ns.tau_e_ms);
+    c.pim = coupling(ns.tau_i_ms);
+    c.ref_ticks = static_cast<int32_t>(MsToTicks(ns.refractory_ms, dt));
+    pop_const_.push_back(c);
+    for (uint32_t i = 0; i < pop.size; ++i) {
+      uint32_t n_idx = pop.offset + i;
+      auto words = rng.Draw(0, n_idx / 4, Purpose::kInit, 0);
+      v_[n_idx] = ns.v_init + ns.v_init_jitter * static_cast<float>(RandomStream::Uniform(words[n_idx % 4]));
+    }
+  }
+  for (const DriveSpec& d : spec_.drives) {
+    DriveTable table;
+    double lambda = double{d.rate_hz} * d.inputs * dt_ms_ / 1000.0;
+    double p = DetExp(-lambda), cdf = p;
+    for (int k = 0; k < 2000; ++k) {
+      table.cdf.push_back(cdf);
+      if (cdf >= 1.0 - 1e-12) break;
+      p = p * lambda / (k + 1);
+      cdf += p;
+    }
+    drive_tables_.push_back(std::move(table));
+  }
+  groups_by_source_.resize(brain.regions.size());
+  for (const PathwaySpec& p : spec_.pathways) BuildPathway(brain, p);
+  for (const PathwaySpec& p : brain.pathways)
+    if (p.to_region == id) BuildPathway(brain, p);
+  uint32_t max_delay = 1;
+  for (const Group& g : groups_) max_delay = std::max(max_delay, g.delay);
+  ring_.resize(max_delay + 1);
+}
+
+void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& ps) {
+  const RegionSpec& src_region = brain.regions[ps.from_region];
+  const PopulationSpec& src = src_region.populations[ps.from_pop];
+  const PopulationSpec& tgt = spec_.populations[ps.to_pop];
+  Path path;
+  path.spec = ps;
+  path.src_offset = src.offset;
+  path.src_size = src.size;
+  path.src_excitatory = src.excitatory;
+  path.tgt_offset = tgt.offset;
+  path.tgt_size = tgt.size;
+  path.plastic = ps.plasticity != Plasticity::None;
+  if (path.plastic) {
+    path.decay_plus = Propagator(dt_ms_, ps.tau_plus_ms);
+    path.decay_minus = Propagator(dt_ms_, ps.tau_minus_ms);
+    path.post_trace.assign(tgt.size, 0.0f);
+  }
+  // Generate synapses target by target from the pathway's own stream.
+  struct Syn {
+    uint32_t src, tgt;
+    float w;
+    uint32_t delay;
+  };
+  std::vector<Syn> syns;
+  RandomStream rng(brain.seed, RandomStream::HashName(ps.name));
+  const bool same_pop = ps.from_region == ps.to_region && ps.from_pop == ps.to_pop;
+  auto make = [&](uint32_t s, uint32_t t, uint32_t wword, uint32_t dword) {
+    float w = ps.weight;
+    if (ps.weight_jitter > 0)
+      w = w * (1.0f + ps.weight_jitter * static_cast<float>(2.0 * RandomStream::Uniform(wword) - 1.0));
+    double d = ps.delay_ms;
+    if (ps.delay_jitter_ms > 0) d += ps.delay_jitter_ms * (2.0 * RandomStream::Uniform(dword) - 1.0);
+    uint32_t dt = static_cast<uint32_t>(std::max<Tick>(1, MsToTicks(d, dt_ms_)));
+    syns.push_back({s, tgt.offset + t, w, dt});
+  };
+  if (ps.indegree > 0) {
+    syns.reserve(size_t{tgt.size} * ps.indegree);
+    for (uint32_t t = 0; t < tgt.size; ++t) {
+      for (uint32_t k = 0; k < ps.indegree; ++k) {
+        for (uint32_t attempt = 0;; ++attempt) {
+          auto w = rng.Draw(t, k, Purpose::kConnect, attempt);
+          uint32_t s = RandomStream::Below(w[0], src.size);
+          if (same_pop && !ps.autapses && s == t && src.size > 1) continue;
+          make(s, t, w[1], w[2]);
+          break;
+        }
+      }
+    }
+  } else if (ps.p > 0) {
+    const double log_q = ps.p < 1 ? DetLog(1.0 - ps.p) : 0.0;
+    for (uint32_t t = 0; t < tgt.size; ++t) {
+      int64_t s = -1;
+      for (uint32_t k = 0;; ++k) {
+        auto w = rng.Draw(t, k, Purpose::kConnect, 0);
+        if (ps.p < 1) {
+          double u = 1.0 - RandomStream::Uniform(w[0]);  // (0, 1]
+          double skip = std::floor(DetLog(u) / log_q);
+          if (skip >= static_cast<double>(src.size)) break;
+          s += 1 + static_cast<int64_t>(skip);
+        } else {
+          s += 1;
+        }
+        if (s >= static_cast<int64_t>(src.size)) break;
+        if (same_pop && !ps.autapses && s == t) continue;
+        make(static_cast<uint32_t>(s), t, w[1], w[2]);
+      }
+    }
+  }
+  // One CSR group per distinct delay; counting sort by source keeps targets ascending per row.
+  std::vector<uint32_t> delays;
+  for (const Syn& s : syns) delays.push_back(s.delay);
+  std::sort(delays.begin(), delays.end());
+  delays.erase(std::unique(delays.begin(), delays.end()), delays.end());
+  const uint32_t path_index = static_cast<uint32_t>(paths_.size());
+  for (uint32_t delay : delays) {
+    Group g;
+    g.path = path_index;
+    g.delay = delay;
+    g.row.assign(size_t{src.size} + 1, 0);
+    for (const Syn& s : syns)
+      if (s.delay == delay) ++g.row[s.src + 1];
+    for (uint32_t i = 0; i < src.size; ++i) g.row[i + 1] += g.row[i];
+    const uint32_t count = g.row[src.size];
+    g.target.resize(count);
+    g.weight.resize(count);
+    std::vector<uint32_t> fill(g.row.begin(), g.row.end() - 1);
+    for (const Syn& s : syns) {
+      if (s.delay != delay) continue;
+      uint32_t k = fill[s.src]++;
+      g.target[k] = s.tgt;
+      g.weight[k] = s.w;
+    }
+    if (path.plastic) {
+      g.pre_trace.assign(src.size, 0.0f);
+      g.post_row.assign(size_t{tgt.size} + 1, 0);
+      for (uint32_t k = 0; k < count; ++k) ++g.post_row[g.target[k] - tgt.offset + 1];
+      for (uint32_t i = 0; i < tgt.size; ++i) g.post_row[i + 1] += g.post_row[i];
+      g.post_src.resize(count);
+      g.post_syn.resize(count);
+      std::vector<uint32_t> pf(g.post_row.begin(), g.post_row.end() - 1);
+      for (uint32_t s = 0; s < src.size; ++s) {
+        for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k) {
+          uint32_t slot = pf[g.target[k] - tgt.offset]++;
+          g.post_src[slot] = s;
+          g.post_syn[slot] = k;
+        }
+      }
+    }
+    path.groups.push_back(static_cast<uint32_t>(groups_.size()));
+    groups_by_source_[ps.from_region].push_back(static_cast<uint32_t>(groups_.size()));
+    groups_.push_back(std::move(g));
+  }
+  paths_.push_back(std::move(path));
+}
+
+void PopulationRegion::Schedule(Tick at, uint32_t source, uint32_t neuron, uint32_t group) {
+  THALIA_CHECK_MSG(at >= tick_ && at < tick_ + ring_.size(), "event outside the delay ring");
+  ring_[at % ring_.size()].push_back({source, neuron, group});
+}
+
+float PopulationRegion::PlasticityFactor(const Path& p, const EpochContext&,
+                                         const ModulatorState& m, Tick t) const {
+  if (p.spec.plasticity == Plasticity::Stdp) return 1.0f;
+  int g = p.spec.gate_modulator;
+  return modulators_.Level(m, g, t) - modulators_.baseline(g);
+}
+
+void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike> inbound,
+                               std::span<const ExternalInput> external, std::vector<Spike>* out) {
+  THALIA_CHECK_MSG(ctx.t0 == tick_, "epoch does not start at the region's tick");
+  for (const InSpike& s : inbound) {
+    if (s.source >= groups_by_source_.size()) continue;
+    for (uint32_t gi : groups_by_source_[s.source]) {
+      const Group& g = groups_[gi];
+      const Path& p = paths_[g.path];
+      if (s.neuron < p.src_offset || s.neuron >= p.src_offset + p.src_size) continue;
+      THALIA_CHECK_MSG(s.tick + g.delay >= ctx.t0, "inbound spike would arrive in the past");
+      Schedule(s.tick + g.delay, s.source, s.neuron, gi);
+    }
+  }
+  ModulatorState m = ctx.modulators;
+  size_t ev = 0, ext = 0;
+  std::vector<float>& factor = plasticity_factor_;
+  std::vector<float> gate(paths_.size());
+  factor.assign(paths_.size(), 0.0f);
+  for (Tick t = ctx.t0; t < ctx.t1; ++t) {
+    while (ev < ctx.events.size() && ctx.events[ev].tick <= t) modulators_.Apply(&m, ctx.events[ev++]);
+    float theta = modulators_.ThetaSin(t);
+    for (size_t i = 0; i < paths_.size(); ++i) {
+      factor[i] = paths_[i].plastic ? PlasticityFactor(paths_[i], ctx, m, t) : 0.0f;
+      gate[i] = paths_[i].spec.theta_gating == 0 ? 1.0f : 1.0f + paths_[i].spec.theta_gating * theta;
+    }
+    // (1) events due now, canonical order.
+    auto& slot = ring_[t % ring_.size()];
+    std::sort(slot.begin(), slot.end(), [](const Arrival& a, const Arrival& b) {
+      return ArrivalLess(a.source, a.neuron, a.group, b.source, b.neuron, b.group);
+    });
+    for (const Arrival& a : slot) {
+      Group& g = groups_[a.group];
+      Path& p = paths_[g.path];
+      const uint32_t s = a.neuron - p.src_offset;
+      const uint32_t b = g.row[s], e = g.row[s + 1];
+      float* in = p.src_excitatory ? in_e_.data() : in_i_.data();
+      const float gt = gate[g.path];
+      counters_.synaptic_events += e - b;
+      if (!p.plastic || factor[g.path] == 0.0f) {
+        if (gt == 1.0f) {
+          for (uint32_t k = b; k < e; ++k) in[g.target[k]] += g.weight[k];
+        } else {
+          for (uint32_t k = b; k < e; ++k) in[g.target[k]] += g.weight[k] * gt;
+        }
+      } else {
+        const float am = p.spec.a_minus * factor[g.path];
+        for (uint32_t k = b; k < e; ++k) {
+          const uint32_t tg = g.target[k];
+          in[tg] += g.weight[k] * gt;
+          float w = g.weight[k] - am * p.post_trace[tg - p.tgt_offset];
+          g.weight[k] = std::min(std::max(w, p.spec.w_min), p.spec.w_max);
+        }
+      }
+      if (p.plastic) g.pre_trace[s] += 1.0f;
+    }
+    slot.clear();
+    // (2) external inputs (sorted by tick by the coordinator).
+    while (ext < external.size() && external[ext].tick <= t) {
+      const ExternalInput& x = external[ext++];
+      if (x.tick < t || x.neuron >= spec_.size) continue;
+      if (x.kind == ExternalInput::kCurrent) {
+        iext_[x.neuron] = x.amount;
+      } else if (x.amount >= 0) {
+        in_e_[x.neuron] += x.amount;
+      } else {
+        in_i_[x.neuron] -= x.amount;
+      }
+    }
+    // (3) Poisson drives.
+    ApplyDrives(t);
+    // (4) neurons, (5) consequences of spikes.
+    for (size_t pi = 0; pi < spec_.populations.size(); ++pi) {
+      const PopulationSpec& pop = spec_.populations[pi];
+      float bias = pop.neuron.bias + pop.neuron.theta_gain * theta;
+      for (int k = 0; k < kNumModulators; ++k)
+        if (pop.neuron.modulator_gain[k] != 0)
+          bias += pop.neuron.modulator_gain[k] * (modulators_.Level(m, k, t) - modulators_.baseline(k));
+      tick_spikes_.clear();
+      UpdatePopulation(pop, pop_const_[pi], bias, t, out);
+      for (NeuronId n : tick_spikes_) OnSpike(n, t);
+    }
+    // (6) decay.
+    DecayTraces();
+    in_e_.setZero();
+    in_i_.setZero();
+    counters_.neuron_updates += spec_.size;
+    tick_ = t + 1;
+  }
+}
+
+void PopulationRegion::ApplyDrives(Tick t) {
+  RandomStream rng(seed_, RandomStream::HashName(spec_.name));
+  for (size_t di = 0; di < spec_.drives.size(); ++di) {
+    const DriveSpec& d = spec_.drives[di];
+    const PopulationSpec& pop = spec_.populations[d.population];
+    const std::vector<double>& cdf = drive_tables_[di].cdf;
+    float* in = (d.excitatory ? in_e_.data() : in_i_.data()) + pop.offset;
+    for (uint32_t i = 0; i < pop.size; i += 4) {
+      auto words = rng.Draw(t, i / 4, Purpose::kDrive, static_cast<uint32_t>(di));
+      for (uint32_t q = 0; q < 4 && i + q < pop.size; ++q) {
+        double u = RandomStream::Uniform(words[q]);
+        uint32_t k = 0;
+        while (k + 1 < cdf.size() && u >= cdf[k]) ++k;
+        if (k) in[i + q] += static_cast<float>(k) * d.weight;
+      }
+    }
+  }
+}
+
+void PopulationRegion::UpdatePopulation(const PopulationSpec& pop, const PopConst& c, float bias,
+                                        Tick t, std::vector<Spike>* out) {
+  const NeuronSpec& ns = pop.neuron;
+  float* v = v_.data();
+  float* se = se_.data();
+  float* si = si_.data();
+  float* w = w_.data();
+  const float* iext = iext_.data();
+  int32_t* refr = refr_.data();
+  const float* ie = in_e_.data();
+  const float* ii = in_i_.data();
+  const uint32_t b = pop.offset, e = pop.offset + pop.size;
+  for (uint32_t i = b; i < e; ++i) {
+    float vi;
+    switch (ns.synapse) {
+      case SynapseKind::Delta:
+        vi = ns.v_rest + (v[i] - ns.v_rest) * c.pm + (bias + iext[i] - w[i]) * c.one_minus_pm +
+             ie[i] - ii[i];
+        break;
+      case SynapseKind::Current:
+        se[i] += ie[i];
+        si[i] += ii[i];
+        vi = ns.v_rest + (v[i] - ns.v_rest) * c.pm + (bias + iext[i] - w[i]) * c.one_minus_pm +
+             se[i] * c.pem - si[i] * c.pim;
+        se[i] *= c.pe;
+        si[i] *= c.pi;
+        break;
+      default:  // Conductance: exact decay of g, Euler step of V with g held over the step.
+        se[i] += ie[i];
+        si[i] += ii[i];
+        vi = v[i] + c.dt_over_tau * (-(v[i] - ns.v_rest) - se[i] * (v[i] - ns.e_exc) -
+                                     si[i] * (v[i] - ns.e_inh) + bias + iext[i] - w[i]);
+        se[i] *= c.pe;
+        si[i] *= c.pi;
+        break;
+    }
+    if (refr[i] > 0) {
+      --refr[i];
+      vi = ns.v_reset;
+    } else if (vi >= ns.v_thresh) {
+      vi = ns.v_reset;
+      refr[i] = c.ref_ticks;
+      w[i] += ns.adapt_b;
+      out->push_back({t, i});
+      tick_spikes_.push_back(i);
+    }
+    v[i] = vi;
+    w[i] *= c.pw;
+  }
+  counters_.spikes += tick_spikes_.size();
+}
+
+void PopulationRegion::OnSpike(NeuronId n, Tick t) {
+  for (uint32_t gi : groups_by_source_[spec_.id]) {
+    const Group& g = groups_[gi];
+    const Path& p = paths_[g.path];
+    if (n >= p.src_offset && n < p.src_offset + p.src_size) Schedule(t + g.delay, spec_.id, n, gi);
+  }
+  for (Path& p : paths_) {
+    if (!p.plastic || n < p.tgt_offset || n >= p.tgt_offset + p.tgt_size) continue;
+    const uint32_t j = n - p.tgt_offset;
+    const float f = plasticity_factor_[&p - paths_.data()];
+    if (f != 0.0f) {
+      const float ap = p.spec.a_plus * f;
+      for (uint32_t gi : p.groups) {
+        Group& g = groups_[gi];
+        for (uint32_t k = g.post_row[j]; k < g.post_row[j + 1]; ++k) {
+          float& wk = g.weight[g.post_syn[k]];
+          float w = wk + ap * g.pre_trace[g.post_src[k]];
+          wk = std::min(std::max(w, p.spec.w_min), p.spec.w_max);
+        }
+      }
+    }
+    p.post_trace[j] += 1.0f;
+  }
+}
+
+void PopulationRegion::DecayTraces() {
+  for (Path& p : paths_) {
+    if (!p.plastic) continue;
+    for (float& x : p.post_trace) x *= p.decay_minus;
+    for (uint32_t gi : p.groups)
+      for (float& x : groups_[gi].pre_trace) x *= p.decay_plus;
+  }
+}
+
+double PopulationRegion::Cost() const {
+  return static_cast<double>(spec_.size) + 0.05 * static_cast<double>(SynapseCount());
+}
+
+uint64_t PopulationRegion::SynapseCount() const {
+  uint64_t n = 0;
+  for (const Group& g : groups_) n += g.target.size();
+  return n;
+}
+
+size_t PopulationRegion::SynapseBytes() const {
+  size_t n = 0;
+  for (const Group& g : groups_)
+    n += g.row.size() * 4 + g.target.size() * 4 + g.weight.size() * 4 + g.post_row.size() * 4 +
+         g.post_src.size() * 4 + g.post_syn.size() * 4 + g.pre_trace.size() * 4;
+  return n;
+}
+
+bool PopulationRegion::PerturbWeightForTest(float delta) {
+  for (Group& g : groups_) {
+    if (!g.weight.empty()) {
+      g.weight[0] += delta;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<uint64_t> PopulationRegion::PackArrivals() const {
+  std::vector<uint64_t> packed;
+  for (Tick t = tick_; t < tick_ + ring_.size(); ++t) {
+    std::vector<Arrival> slot = ring_[t % ring_.size()];
+    std::sort(slot.begin(), slot.end(), [](const Arrival& a, const Arrival& b) {
+      return ArrivalLess(a.source, a.neuron, a.group, b.source, b.neuron, b.group);
+    });
+    for (const Arrival& a : slot) {
+      packed.push_back(t);
+      packed.push_back((uint64_t{a.source} << 32) | a.neuron);
+      packed.push_back(a.group);
+    }
+  }
+  return packed;
+}
+
+void PopulationRegion::VisitState(StateVisitor& v) {
+  std::vector<uint64_t> scalars = {tick_, counters_.spikes, counters_.synaptic_events,
+                                   counters_.neuron_updates};
+  v.U64("scalars", scalars);
+  v.F32("v", {v_.data(), static_cast<size_t>(v_.size())}, false);
+  v.F32("syn_e", {se_.data(), static_cast<size_t>(se_.size())}, false);
+  v.F32("syn_i", {si_.data(), static_cast<size_t>(si_.size())}, false);
+  v.F32("adaptation", {w_.data(), static_cast<size_t>(w_.size())}, false);
+  v.F32("i_ext", {iext_.data(), static_cast<size_t>(iext_.size())}, false);
+  v.I32("refractory", {refr_.data(), static_cast<size_t>(refr_.size())});
+  std::vector<uint64_t> arrivals = v.loading() ? std::vector<uint64_t>() : PackArrivals();
+  v.U64("arrivals", arrivals);
+  for (size_t i = 0; i < paths_.size(); ++i)
+    if (paths_[i].plastic) v.F32("path" + std::to_string(i) + ".post_trace", paths_[i].post_trace, false);
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    Group& g = groups_[i];
+    v.F32("group" + std::to_string(i) + ".weight", g.weight, true);
+    if (paths_[g.path].plastic) v.F32("group" + std::to_string(i) + ".pre_trace", g.pre_trace, false);
+  }
+  if (v.loading()) {
+    if (scalars.size() == 4) {
+      tick_ = scalars[0];
+      counters_ = {scalars[1], scalars[2], scalars[3]};
+    }
+    loaded_arrivals_ = std::move(arrivals);
+  }
+}
+
+void PopulationRegion::FinishLoad() {
+  for (auto& slot : ring_) slot.clear();
+  for (size_t i = 0; i + 2 < loaded_arrivals_.size(); i += 3) {
+    Tick t = loaded_arrivals_[i];
+    uint32_t source = static_cast<uint32_t>(loaded_arrivals_[i + 1] >> 32);
+    uint32_t neuron = static_cast<uint32_t>(loaded_arrivals_[i + 1]);
+    uint32_t group = static_cast<uint32_t>(loaded_arrivals_[i + 2]);
+    if (group >= groups_.size() || t < tick_ || t >= tick_ + ring_.size()) continue;
+    const Path& p = paths_[groups_[group].path];
+    if (source != p.spec.from_region || neuron < p.src_offset || neuron >= p.src_offset + p.src_size)
+      continue;
+    ring_[t % ring_.size()].push_back({source, neuron, group});
+  }
+  loaded_arrivals_.clear();
+}
+
+}  // namespace thalia::kernel

@@ -1,0 +1,105 @@
+// The population engine that serves every built-in region type: leaky integrate-and-fire neurons
+// (delta, current- or conductance-based exponential synapses, refractoriness, adaptation) in Eigen
+// arrays; target-side pathways in CSR form, one block per distinct delay; pair STDP with traces and
+// a modulator-gated three-factor variant; Poisson drives from the region's counter-based stream.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+#include "kernel/modulators.h"
+#include "kernel/region.h"
+#include "kernel/spec.h"
+
+namespace thalia::kernel {
+
+class PopulationRegion final : public Region {
+ public:
+  // Builds region `id` of `brain`: its neurons and every pathway that targets it.
+  PopulationRegion(const BrainSpec& brain, RegionId id);
+
+  const RegionSpec& spec() const override { return spec_; }
+  Tick tick() const override { return tick_; }
+  void Advance(const EpochContext& ctx, std::span<const InSpike> inbound,
+               std::span<const ExternalInput> external, std::vector<Spike>* out) override;
+  void VisitState(StateVisitor& v) override;
+  void FinishLoad() override;
+  RegionCounters counters() const override { return counters_; }
+  double Cost() const override;
+  bool PerturbWeightForTest(float delta) override;
+
+  // Introspection for tests and benchmarks.
+  uint64_t SynapseCount() const;
+  size_t SynapseBytes() const;
+  float Voltage(NeuronId n) const { return v_[n]; }
+
+ private:
+  // The synapses of one pathway that share one delay, by source neuron (CSR).
+  struct Group {
+    uint32_t path = 0;
+    uint32_t delay = 1;  // ticks
+    std::vector<uint32_t> row;     // source-local neuron -> first synapse; size src_size + 1
+    std::vector<uint32_t> target;  // region-local target neuron
+    std::vector<float> weight;
+    // Plastic groups only: synapses by target (target-local), as (source, synapse) pairs.
+    std::vector<uint32_t> post_row, post_src, post_syn;
+    std::vector<float> pre_trace;  // per source neuron
+  };
+  struct Path {
+    PathwaySpec spec;
+    uint32_t src_offset = 0, src_size = 0, tgt_offset = 0, tgt_size = 0;
+    bool src_excitatory = true;
+    bool plastic = false;
+    float decay_plus = 1, decay_minus = 1;
+    std::vector<float> post_trace;  // per target neuron of the pathway
+    std::vector<uint32_t> groups;
+  };
+  // An event due at a tick: source neuron `neuron` of region `source` through group `group`.
+  struct Arrival {
+    uint32_t source, neuron, group;
+  };
+  // Per-population constants of the exact propagators, from DetExp.
+  struct PopConst {
+    float pm, pe, pi, pw, pem, pim, one_minus_pm, dt_over_tau;
+    int32_t ref_ticks;
+  };
+  struct DriveTable {
+    std::vector<double> cdf;  // Poisson CDF; k = first index with u < cdf[k]
+  };
+
+  void BuildPathway(const BrainSpec& brain, const PathwaySpec& p);
+  void Schedule(Tick at, uint32_t source, uint32_t neuron, uint32_t group);
+  void ApplyDrives(Tick t);
+  void UpdatePopulation(const PopulationSpec& pop, const PopConst& c, float bias, Tick t,
+                        std::vector<Spike>* out);
+  // Schedules the spike on internal pathways; potentiation with this tick's factors.
+  void OnSpike(NeuronId n, Tick t);
+  void DecayTraces();
+  float PlasticityFactor(const Path& p, const EpochContext& ctx, const ModulatorState& m,
+                         Tick t) const;
+  std::vector<uint64_t> PackArrivals() const;
+
+  RegionSpec spec_;
+  uint64_t seed_;
+  double dt_ms_;
+  ModulatorModel modulators_;
+  std::vector<PopConst> pop_const_;
+  std::vector<Path> paths_;
+  std::vector<Group> groups_;
+  std::vector<std::vector<uint32_t>> groups_by_source_;  // by source region id
+  std::vector<DriveTable> drive_tables_;
+  std::vector<std::vector<Arrival>> ring_;  // by tick % ring_.size()
+  std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading
+  Tick tick_ = 0;
+  // Neuron state: membrane potential, excitatory/inhibitory synaptic variables (conductance or
+  // current), adaptation, external current (API), remaining refractory ticks.
+  Eigen::ArrayXf v_, se_, si_, w_, iext_;
+  Eigen::ArrayXi refr_;
+  Eigen::ArrayXf in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
+  std::vector<NeuronId> tick_spikes_;  // scratch
+  std::vector<float> plasticity_factor_;  // per path, for the current tick
+  RegionCounters counters_;
+};
+
+}  // namespace thalia::kernel

@@ -1,0 +1,80 @@
+// The Region interface: a population of neurons with its own state, synapses, plasticity and
+// random stream, advanced one epoch at a time. A region lives wholly in one process; nothing in
+// it may depend on which process that is.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "kernel/modulators.h"
+#include "kernel/spec.h"
+#include "kernel/types.h"
+
+namespace thalia::kernel {
+
+// Bump when a region's list of state arrays changes (checkpoints of another version are refused).
+inline constexpr uint32_t kRegionStateVersion = 1;
+
+// Input injected from outside the brain (the API), at an exact tick.
+struct ExternalInput {
+  enum Kind : uint8_t { kSpike = 0, kCurrent = 1 };
+  Tick tick;
+  NeuronId neuron;
+  float amount;  // kSpike: added to the excitatory (>0) or inhibitory (<0) input; kCurrent: set
+  Kind kind;
+  friend bool operator==(const ExternalInput&, const ExternalInput&) = default;
+};
+
+// What every region is told for one epoch.
+struct EpochContext {
+  uint64_t epoch = 0;
+  Tick t0 = 0, t1 = 0;
+  ModulatorState modulators;
+  std::span<const ModulatorEvent> events;  // modulator events with tick in [t0, t1), in order
+};
+
+struct RegionCounters {
+  uint64_t spikes = 0;           // spikes emitted since the start of the run
+  uint64_t synaptic_events = 0;  // synapse activations delivered
+  uint64_t neuron_updates = 0;
+};
+
+// Walks every field of a region's state, in a fixed order. Saving, loading and the digest are
+// all visitors, so no field can be forgotten by one of them.
+class StateVisitor {
+ public:
+  virtual ~StateVisitor() = default;
+  virtual bool loading() const { return false; }
+  // `heavy` marks arrays the per-epoch digest skips (synaptic weights); the full digest has all.
+  virtual void F32(std::string_view name, std::span<float> data, bool heavy) = 0;
+  virtual void I32(std::string_view name, std::span<int32_t> data) = 0;
+  // Variable-length state (e.g. events in the delay queues); a loader may resize it.
+  virtual void U64(std::string_view name, std::vector<uint64_t>& data) = 0;
+};
+
+class Region {
+ public:
+  virtual ~Region() = default;
+  virtual const RegionSpec& spec() const = 0;
+  // The tick the region has advanced to (the next tick it will compute).
+  virtual Tick tick() const = 0;
+  // Runs ticks [ctx.t0, ctx.t1). `inbound`: spikes of other regions, in canonical order, none
+  // arriving before t0. Appends the region's own spikes, in (tick, neuron) order, to `out`.
+  virtual void Advance(const EpochContext& ctx, std::span<const InSpike> inbound,
+                       std::span<const ExternalInput> external, std::vector<Spike>* out) = 0;
+  // Visits the complete state (see StateVisitor). After loading, call FinishLoad.
+  virtual void VisitState(StateVisitor& v) = 0;
+  virtual void FinishLoad() {}
+  virtual RegionCounters counters() const = 0;
+  // Estimated cost of one tick, for placing regions on workers.
+  virtual double Cost() const = 0;
+
+  // Digest of the state: `full` includes the heavy arrays (weights).
+  uint64_t Digest(bool full);
+  // Test hook: lets a test change one weight to provoke a divergence. Returns false if none.
+  virtual bool PerturbWeightForTest(float) { return false; }
+};
+
+}  // namespace thalia::kernel

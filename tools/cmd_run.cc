@@ -1,0 +1,134 @@
+// `thalia run`: builds a brain from a configuration, runs it with progress on a terminal, and
+// ends with per-region counts and one line `digest <16 hex digits>`.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "kernel/brain.h"
+#include "kernel/registry.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/run_report.h"
+
+namespace thalia::tools {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+void OnStopSignal(int sig) { g_stop_signal.store(sig); }
+
+int Fail(const Status& st) {
+  std::fprintf(stderr, "thalia run: %s\n", st.message().c_str());
+  return st.ExitCode();
+}
+
+}  // namespace
+
+int RunCommand(int argc, char** argv) {
+  Args args("thalia run CONFIG [options]",
+            "Runs a brain configuration (JSON, see schemas/config.fbs) and prints per-region spike\n"
+            "counts and rates, then one line 'digest <16 hex digits>': the combined digest of every\n"
+            "region's state at the end, identical in every execution mode.");
+  args.Positional("CONFIG", "brain configuration (JSON)");
+  args.Option("until", "DURATION", "simulated time to run to, e.g. 500ms or 2s (default: the config's)");
+  args.Option("seed", "N", "override the configuration's seed");
+  args.Option("workers", "N", "worker processes; 0 runs in this process (default: the config's)");
+  args.Option("launch", "fork|spawn", "how workers start (default fork)");
+  args.Option("executor", "inproc|socket", "how regions run (default: inproc for 0 workers)");
+  args.Option("placement", "W,W,...", "worker of each region, in configuration order");
+  args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
+  args.Flag("quiet", "no progress line");
+  if (Status st = args.Parse(argc, argv); !st.ok()) return Fail(st);
+  if (args.help()) {
+    std::printf("%s", args.Help().c_str());
+    return 0;
+  }
+  const std::string config_path = args.positionals()[0];
+  auto bytes = kernel::LoadConfigFile(config_path);
+  if (!bytes.ok()) return Fail(bytes.status());
+  std::vector<uint8_t> config = std::move(bytes).value();
+  if (args.Has("seed")) {
+    auto seed = args.GetUint("seed", 0);
+    if (!seed.ok()) return Fail(seed.status());
+    config = kernel::WithSeed(config, seed.value());
+  }
+  auto spec = kernel::ResolveBrainSpec(std::move(config), config_path);
+  if (!spec.ok()) return Fail(spec.status());
+
+  kernel::RunOptions opts;
+  auto workers = args.GetInt("workers", -1);
+  if (!workers.ok()) return Fail(workers.status());
+  opts.workers = static_cast<int>(workers.value());
+  opts.launch = args.Get("launch");
+  opts.executor = args.Get("executor");
+  if (!opts.launch.empty() && opts.launch != "fork" && opts.launch != "spawn")
+    return Fail(Status::Invalid("--launch: expected fork or spawn, got '" + opts.launch + "'"));
+  if (args.Has("placement")) {
+    std::string p = args.Get("placement");
+    size_t pos = 0;
+    while (pos <= p.size()) {
+      size_t comma = p.find(',', pos);
+      std::string item = p.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      char* end = nullptr;
+      long w = std::strtol(item.c_str(), &end, 10);
+      if (item.empty() || *end || w < 0) return Fail(Status::Invalid("--placement: expected worker numbers like 0,1,0"));
+      opts.placement.push_back(static_cast<int>(w));
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    if (opts.placement.size() != spec.value()->regions.size())
+      return Fail(Status::Invalid("--placement: expected one worker per region (" +
+                                  std::to_string(spec.value()->regions.size()) + ")"));
+  }
+  double until_ms = spec.value()->duration_ms;
+  if (args.Has("until")) {
+    auto d = ParseDurationMs(args.Get("until"));
+    if (!d.ok()) return Fail(d.status().Context("--until"));
+    until_ms = d.value();
+  }
+  const kernel::Tick until = kernel::MsToTicks(until_ms, spec.value()->dt_ms);
+
+  auto wall0 = std::chrono::steady_clock::now();
+  auto brain_or = kernel::Brain::Create(spec.value(), opts);
+  if (!brain_or.ok()) return Fail(brain_or.status());
+  std::unique_ptr<kernel::Brain> brain = std::move(brain_or).value();
+  double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  Progress progress(!args.Has("quiet") && isatty(STDERR_FILENO), *brain, until);
+  auto run0 = std::chrono::steady_clock::now();
+  // Run in slices so progress and Ctrl-C are seen between epochs.
+  const kernel::Tick slice = std::max<kernel::Tick>(spec.value()->epoch_ticks, kernel::MsToTicks(20, spec.value()->dt_ms));
+  Status st;
+  while (brain->tick() < until && st.ok()) {
+    if (int sig = g_stop_signal.load()) {
+      st = Status::Error(ErrorKind::kIo, std::string("stopped by signal ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                         " at tick " + std::to_string(brain->tick()));
+      break;
+    }
+    st = brain->RunUntil(std::min(until, brain->tick() + slice));
+    progress.Update();
+  }
+  progress.Finish();
+  double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - run0).count();
+  if (!st.ok()) {
+    (void)brain->Shutdown();
+    return Fail(st);
+  }
+  auto digests = brain->RegionDigests();
+  if (!digests.ok()) return Fail(digests.status());
+  RunReport report = MakeReport(*brain, digests.value(), build_s, run_s);
+  (void)brain->Shutdown();
+  report.workers = brain->Stats();
+  if (args.Has("summary")) {
+    if (Status ws = WriteSummary(args.Get("summary"), config_path, report); !ws.ok()) return Fail(ws);
+  }
+  PrintReport(report);
+  return 0;
+}
+
+}  // namespace thalia::tools

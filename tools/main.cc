@@ -1,0 +1,43 @@
+// The `thalia` command: a thin main over the subcommand table.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "tools/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"run", thalia::tools::RunCommand, "run a brain configuration (sequential or parallel)"},
+    {"regions", thalia::tools::RegionsCommand, "list the registered region types"},
+};
+
+void Usage(FILE* out) {
+  std::fprintf(out, "usage: thalia COMMAND [options]   (thalia COMMAND --help for details)\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    Usage(stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    Usage(stdout);
+    return 0;
+  }
+  for (const Command& c : kCommands)
+    if (cmd == c.name) return c.run(argc - 2, argv + 2);
+  std::fprintf(stderr, "thalia: unknown command '%s'\n\n", cmd.c_str());
+  Usage(stderr);
+  return 2;
+}
