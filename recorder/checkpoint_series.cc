@@ -1,0 +1,95 @@
+// Names carry the epoch zero-padded to 9 digits; listing parses the number, so order stays right
+// past 10^9 epochs too.
+#include "recorder/checkpoint_series.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "recorder/checkpoint_file.h"
+#include "recorder/checkpoint_format.h"
+
+namespace thalia::recorder {
+namespace {
+
+constexpr char kPrefix[] = "ckpt-";
+
+bool ParseName(const std::string& name, uint64_t* epoch) {
+  const std::string prefix = kPrefix, suffix = kCheckpointSuffix;
+  if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.size() > 19 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  *epoch = std::stoull(digits);
+  return true;
+}
+
+}  // namespace
+
+std::string CheckpointPath(const std::string& dir, uint64_t epoch) {
+  char name[48];
+  std::snprintf(name, sizeof(name), "%s%09llu%s", kPrefix, static_cast<unsigned long long>(epoch),
+                kCheckpointSuffix);
+  return dir + "/" + name;
+}
+
+Result<std::vector<CheckpointEntry>> ListCheckpoints(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return Status::Invalid("cannot open checkpoint folder " + dir + ": " + std::strerror(errno));
+  std::vector<CheckpointEntry> out;
+  while (const dirent* e = ::readdir(d)) {
+    uint64_t epoch;
+    if (ParseName(e->d_name, &epoch)) out.push_back({epoch, dir + "/" + e->d_name});
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(),
+            [](const CheckpointEntry& a, const CheckpointEntry& b) { return a.epoch < b.epoch; });
+  return out;
+}
+
+Result<CheckpointSeries> CheckpointSeries::Open(std::string dir, kernel::Tick every_ticks, uint32_t keep) {
+  if (every_ticks == 0) return Status::Invalid("the checkpoint interval must be at least one tick");
+  if (dir.empty()) return Status::Invalid("no checkpoint folder given");
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return Status::Io("cannot create checkpoint folder " + dir + ": " + std::strerror(errno));
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return Status::Invalid("checkpoint folder " + dir + " is not a folder");
+  return CheckpointSeries(std::move(dir), every_ticks, keep);
+}
+
+Result<std::string> CheckpointSeries::Save(kernel::Brain& brain, const TracePosition& trace) {
+  auto t0 = std::chrono::steady_clock::now();
+  const std::string path = CheckpointPath(dir_, brain.epoch());
+  auto c = CaptureCheckpoint(brain, trace);
+  if (!c.ok()) return c.status();
+  auto bytes = EncodeCheckpoint(c.value());
+  if (!bytes.ok()) return bytes.status().Context("checkpoint " + path);
+  THALIA_RETURN_IF_ERROR(WriteFileAtomically(path, bytes.value()));
+  last_bytes_ = bytes.value().size();
+  THALIA_RETURN_IF_ERROR(Prune());
+  last_pause_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return path;
+}
+
+Status CheckpointSeries::Prune() {
+  if (keep_ == 0) return Status::Ok();
+  auto list = ListCheckpoints(dir_);
+  if (!list.ok()) return list.status();
+  const auto& v = list.value();
+  for (size_t i = 0; i + keep_ < v.size(); ++i)
+    if (::unlink(v[i].path.c_str()) != 0 && errno != ENOENT)
+      return Status::Io("cannot remove old checkpoint " + v[i].path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+}  // namespace thalia::recorder
