@@ -156,6 +156,23 @@ Result<Checkpoint> DecodeFlatBuffer(std::span<const uint8_t> raw, const std::str
   return c;
 }
 
+// What the kernel would index with: every neuron and region id in range, nothing in the past. A
+// file that passed its checksum can only fail here if it was crafted or written by a broken build.
+Status CheckAgainstSpec(const Checkpoint& c, const kernel::BrainSpec& s) {
+  const kernel::BrainState& st = c.state;
+  for (size_t r = 0; r < s.regions.size(); ++r) {
+    for (const kernel::InSpike& x : st.in_flight[r])
+      if (x.source >= s.regions.size() || x.neuron >= s.regions[x.source].size)
+        return Status::Invalid("a spike in flight to '" + s.regions[r].name + "' names no neuron of the brain");
+    for (const kernel::ExternalInput& x : st.pending_external[r])
+      if (x.neuron >= s.regions[r].size || x.tick < st.tick)
+        return Status::Invalid("a pending input of '" + s.regions[r].name + "' names no neuron or a past tick");
+  }
+  for (const kernel::ModulatorEvent& e : st.pending_events)
+    if (e.tick > st.tick) return Status::Invalid("a pending modulator event lies in the future");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Checkpoint> CaptureCheckpoint(kernel::Brain& brain, const TracePosition& trace) {
@@ -264,6 +281,7 @@ Result<std::unique_ptr<kernel::Brain>> ResumeBrain(const Checkpoint& c, kernel::
   if (s.seed != c.seed)
     return Status::Invalid("the checkpoint's seed " + std::to_string(c.seed) +
                            " differs from its configuration's " + std::to_string(s.seed));
+  THALIA_RETURN_IF_ERROR(CheckAgainstSpec(c, s).Context("the checkpoint's state"));
   auto brain = kernel::Brain::Restore(spec.value(), c.state, options);
   if (!brain.ok()) return brain.status().Context("restoring the checkpoint");
   auto digests = brain.value()->RegionDigests();

@@ -35,6 +35,7 @@ class CheckpointSeries {
   // Returns the path written.
   Result<std::string> Save(kernel::Brain& brain, const TracePosition& trace = {});
   const std::string& dir() const { return dir_; }
+  kernel::Tick every() const { return every_; }
   // Bytes of the last checkpoint written and the time the run paused for it.
   uint64_t last_bytes() const { return last_bytes_; }
   double last_pause_s() const { return last_pause_s_; }

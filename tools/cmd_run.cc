@@ -12,6 +12,7 @@
 #include "kernel/registry.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/run_checkpoint.h"
 #include "tools/run_report.h"
 
 namespace thalia::tools {
@@ -28,11 +29,11 @@ int Fail(const Status& st) {
 }  // namespace
 
 int RunCommand(int argc, char** argv) {
-  Args args("thalia run CONFIG [options]",
+  Args args("thalia run CONFIG [options]  |  thalia run --resume CHECKPOINT [options]",
             "Runs a brain configuration (JSON, see schemas/config.fbs) and prints per-region spike\n"
             "counts and rates, then one line 'digest <16 hex digits>': the combined digest of every\n"
             "region's state at the end, identical in every execution mode.");
-  args.Positional("CONFIG", "brain configuration (JSON)");
+  args.Positional("CONFIG", "brain configuration (JSON); not with --resume", false);
   args.Option("until", "DURATION", "simulated time to run to, e.g. 500ms or 2s (default: the config's)");
   args.Option("seed", "N", "override the configuration's seed");
   args.Option("workers", "N", "worker processes; 0 runs in this process (default: the config's)");
@@ -41,22 +42,34 @@ int RunCommand(int argc, char** argv) {
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
   args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
   args.Flag("quiet", "no progress line");
+  AddCheckpointOptions(args);
   if (Status st = args.Parse(argc, argv); !st.ok()) return Fail(st);
   if (args.help()) {
     std::printf("%s", args.Help().c_str());
     return 0;
   }
-  const std::string config_path = args.positionals()[0];
-  auto bytes = kernel::LoadConfigFile(config_path);
-  if (!bytes.ok()) return Fail(bytes.status());
-  std::vector<uint8_t> config = std::move(bytes).value();
-  if (args.Has("seed")) {
-    auto seed = args.GetUint("seed", 0);
-    if (!seed.ok()) return Fail(seed.status());
-    config = kernel::WithSeed(config, seed.value());
+  auto resume = LoadResumePoint(args);
+  if (!resume.ok()) return Fail(resume.status());
+  if (!resume->has_value() && args.positionals().empty())
+    return Fail(Status::Invalid("missing CONFIG (or --resume CHECKPOINT); see --help"));
+  const std::string config_path = resume->has_value() ? resume->value().path : args.positionals()[0];
+  Result<std::shared_ptr<const kernel::BrainSpec>> spec = Status::Internal("no configuration");
+  if (resume->has_value()) {
+    spec = resume->value().spec;
+  } else {
+    auto bytes = kernel::LoadConfigFile(config_path);
+    if (!bytes.ok()) return Fail(bytes.status());
+    std::vector<uint8_t> config = std::move(bytes).value();
+    if (args.Has("seed")) {
+      auto seed = args.GetUint("seed", 0);
+      if (!seed.ok()) return Fail(seed.status());
+      config = kernel::WithSeed(config, seed.value());
+    }
+    spec = kernel::ResolveBrainSpec(std::move(config), config_path);
   }
-  auto spec = kernel::ResolveBrainSpec(std::move(config), config_path);
   if (!spec.ok()) return Fail(spec.status());
+  auto checkpointer = RunCheckpointer::FromArgs(args, *spec.value());
+  if (!checkpointer.ok()) return Fail(checkpointer.status());
 
   kernel::RunOptions opts;
   auto workers = args.GetInt("workers", -1);
@@ -92,7 +105,8 @@ int RunCommand(int argc, char** argv) {
   const kernel::Tick until = kernel::MsToTicks(until_ms, spec.value()->dt_ms);
 
   auto wall0 = std::chrono::steady_clock::now();
-  auto brain_or = kernel::Brain::Create(spec.value(), opts);
+  auto brain_or = resume->has_value() ? recorder::ResumeBrain(resume->value().checkpoint, opts)
+                                      : kernel::Brain::Create(spec.value(), opts);
   if (!brain_or.ok()) return Fail(brain_or.status());
   std::unique_ptr<kernel::Brain> brain = std::move(brain_or).value();
   double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
@@ -104,15 +118,22 @@ int RunCommand(int argc, char** argv) {
   // Run in slices so progress and Ctrl-C are seen between epochs.
   const kernel::Tick slice = std::max<kernel::Tick>(spec.value()->epoch_ticks, kernel::MsToTicks(20, spec.value()->dt_ms));
   Status st;
+  checkpointer->StartAt(brain->tick());
   while (brain->tick() < until && st.ok()) {
     if (int sig = g_stop_signal.load()) {
-      st = Status::Error(ErrorKind::kIo, std::string("stopped by signal ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                                         " at tick " + std::to_string(brain->tick()));
+      std::string why = std::string("stopped by signal ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                        " at tick " + std::to_string(brain->tick());
+      if (Status cs = checkpointer->Final(*brain); !cs.ok()) why += "; the final checkpoint failed: " + cs.message();
+      else if (checkpointer->active())
+        why += "; continue with: thalia run --resume " + checkpointer->last_path();
+      st = Status::Error(ErrorKind::kIo, why);
       break;
     }
-    st = brain->RunUntil(std::min(until, brain->tick() + slice));
+    st = brain->RunUntil(checkpointer->NextStop(brain->tick(), std::min(until, brain->tick() + slice)));
+    if (st.ok()) st = checkpointer->AfterSlice(*brain);
     progress.Update();
   }
+  if (st.ok()) st = checkpointer->Final(*brain);
   progress.Finish();
   double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - run0).count();
   if (!st.ok()) {

@@ -6,5 +6,6 @@ namespace thalia::tools {
 // Each takes the arguments after the subcommand name and returns the process exit status.
 int RunCommand(int argc, char** argv);
 int RegionsCommand(int argc, char** argv);
+int CheckpointCommand(int argc, char** argv);
 
 }  // namespace thalia::tools

@@ -16,6 +16,7 @@ struct Command {
 const Command kCommands[] = {
     {"run", thalia::tools::RunCommand, "run a brain configuration (sequential or parallel)"},
     {"regions", thalia::tools::RegionsCommand, "list the registered region types"},
+    {"checkpoint", thalia::tools::CheckpointCommand, "inspect a checkpoint (checkpoint info FILE)"},
 };
 
 void Usage(FILE* out) {

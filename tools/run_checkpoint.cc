@@ -1,0 +1,83 @@
+// A checkpoint is written between slices of the run loop, at the exact tick it is due (the loop
+// stops there); the kernel's results do not depend on where epochs are cut.
+#include "tools/run_checkpoint.h"
+
+#include <cstdio>
+
+#include "kernel/spec.h"
+
+namespace thalia::tools {
+
+void AddCheckpointOptions(Args& args) {
+  args.Option("resume", "CHECKPOINT", "continue the run saved in a checkpoint (instead of CONFIG)");
+  args.Option("checkpoint-every", "DURATION", "write a checkpoint every DURATION of simulated time");
+  args.Option("checkpoint-dir", "DIR", "folder of the checkpoints (DIR/ckpt-<epoch>.thck)");
+  args.Option("keep", "K", "keep only the newest K checkpoints (default: all)");
+}
+
+Result<std::optional<ResumePoint>> LoadResumePoint(const Args& args) {
+  if (!args.Has("resume")) return std::optional<ResumePoint>();
+  if (!args.positionals().empty())
+    return Status::Invalid("give either CONFIG or --resume CHECKPOINT, not both");
+  if (args.Has("seed"))
+    return Status::Invalid("--seed cannot change a resumed run: the checkpoint holds its seed");
+  ResumePoint p;
+  p.path = args.Get("resume");
+  auto c = recorder::ReadCheckpointFile(p.path);
+  if (!c.ok()) return c.status();
+  p.checkpoint = std::move(c).value();
+  auto spec = kernel::ResolveBrainSpec(p.checkpoint.config, p.path);
+  if (!spec.ok()) return spec.status().Context("the configuration inside " + p.path);
+  p.spec = spec.value();
+  return std::optional<ResumePoint>(std::move(p));
+}
+
+Result<RunCheckpointer> RunCheckpointer::FromArgs(const Args& args, const kernel::BrainSpec& spec) {
+  RunCheckpointer c;
+  const bool every = args.Has("checkpoint-every"), dir = args.Has("checkpoint-dir");
+  if (!every && !dir) {
+    if (args.Has("keep")) return Status::Invalid("--keep needs --checkpoint-every and --checkpoint-dir");
+    return c;
+  }
+  if (every != dir) return Status::Invalid("--checkpoint-every and --checkpoint-dir go together");
+  auto ms = ParseDurationMs(args.Get("checkpoint-every"));
+  if (!ms.ok()) return ms.status().Context("--checkpoint-every");
+  const kernel::Tick ticks = kernel::MsToTicks(ms.value(), spec.dt_ms);
+  if (ticks == 0)
+    return Status::Invalid("--checkpoint-every: " + args.Get("checkpoint-every") + " is shorter than one tick");
+  auto keep = args.GetUint("keep", 0);
+  if (!keep.ok()) return keep.status();
+  if (args.Has("keep") && keep.value() == 0) return Status::Invalid("--keep: expected at least 1");
+  if (keep.value() > 1000000) return Status::Invalid("--keep: expected at most 1000000");
+  auto series = recorder::CheckpointSeries::Open(args.Get("checkpoint-dir"), ticks,
+                                                 static_cast<uint32_t>(keep.value()));
+  if (!series.ok()) return series.status();
+  c.series_.emplace(std::move(series).value());
+  return c;
+}
+
+kernel::Tick RunCheckpointer::NextStop(kernel::Tick tick, kernel::Tick until) const {
+  if (!series_) return until;
+  return std::min(until, series_->NextDue(tick));
+}
+
+Status RunCheckpointer::AfterSlice(kernel::Brain& brain) {
+  if (!series_ || brain.tick() % series_->every() != 0) return Status::Ok();
+  return Write(brain);
+}
+
+Status RunCheckpointer::Final(kernel::Brain& brain) {
+  if (!series_ || brain.tick() == last_tick_) return Status::Ok();
+  return Write(brain);
+}
+
+Status RunCheckpointer::Write(kernel::Brain& brain) {
+  if (brain.tick() == last_tick_) return Status::Ok();
+  auto path = series_->Save(brain);
+  if (!path.ok()) return path.status();
+  last_tick_ = brain.tick();
+  last_path_ = path.value();
+  return Status::Ok();
+}
+
+}  // namespace thalia::tools

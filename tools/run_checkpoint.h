@@ -1,0 +1,50 @@
+// The checkpoint side of `thalia run`: --checkpoint-every/--checkpoint-dir/--keep (when to write,
+// where, how many to keep) and --resume (where a run starts from).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kernel/brain.h"
+#include "recorder/checkpoint.h"
+#include "recorder/checkpoint_series.h"
+#include "tools/args.h"
+
+namespace thalia::tools {
+
+// Declares the options on `args` (called once, before Parse).
+void AddCheckpointOptions(Args& args);
+
+// The checkpoint a run resumes from (--resume), with its configuration resolved.
+struct ResumePoint {
+  std::string path;
+  recorder::Checkpoint checkpoint;
+  std::shared_ptr<const kernel::BrainSpec> spec;
+};
+// nullopt without --resume; an error for a checkpoint that cannot be used.
+Result<std::optional<ResumePoint>> LoadResumePoint(const Args& args);
+
+// Writes the checkpoints of a run. Inactive (all calls no-ops) without --checkpoint-every.
+class RunCheckpointer {
+ public:
+  static Result<RunCheckpointer> FromArgs(const Args& args, const kernel::BrainSpec& spec);
+  bool active() const { return series_.has_value(); }
+  // The tick the run starts at: no checkpoint is written for it (it exists or is the start).
+  void StartAt(kernel::Tick tick) { last_tick_ = tick; }
+  // Where the run must stop next to write a checkpoint (or `until` if none is due before).
+  kernel::Tick NextStop(kernel::Tick tick, kernel::Tick until) const;
+  // After a slice: writes a checkpoint if one is due at the brain's tick.
+  Status AfterSlice(kernel::Brain& brain);
+  // At the end of a run or on a stop signal: writes one unless the last was at this tick.
+  Status Final(kernel::Brain& brain);
+  const std::string& last_path() const { return last_path_; }
+
+ private:
+  Status Write(kernel::Brain& brain);
+  std::optional<recorder::CheckpointSeries> series_;
+  kernel::Tick last_tick_ = ~kernel::Tick{0};
+  std::string last_path_;
+};
+
+}  // namespace thalia::tools
