@@ -1,0 +1,230 @@
+// Checkpoint and resume through the `thalia` binary, each part in its own process: resumed runs
+// print the uninterrupted digest, a signal writes a final checkpoint, a SIGKILL while a checkpoint
+// is being written never damages the previous one, and bad checkpoints exit 2 with a reason.
+#include <gtest/gtest.h>
+
+#include <cinttypes>
+#include <random>
+
+#include "kernel/digest.h"
+#include "recorder/checkpoint.h"
+#include "recorder/checkpoint_format.h"
+#include "recorder/checkpoint_series.h"
+#include "tests/recorder/checkpoint_test_util.h"
+
+namespace thalia::testing {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
+  return buf;
+}
+
+// The digest `thalia run` prints for the tiny brain run straight to `until`.
+std::string StraightDigest(const ScratchDir& dir, const std::string& until) {
+  auto r = RunThalia({"run", ExamplePath("tiny.json"), "--until", until, "--quiet"}, dir / ("straight" + until));
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::string d = DigestLine(r.out);
+  EXPECT_EQ(d.size(), 16u) << r.out;
+  return d;
+}
+
+std::vector<recorder::CheckpointEntry> List(const std::string& dir) {
+  if (!std::filesystem::exists(dir)) return {};
+  auto l = recorder::ListCheckpoints(dir);
+  EXPECT_TRUE(l.ok()) << l.status().message();
+  return l.ok() ? l.value() : std::vector<recorder::CheckpointEntry>{};
+}
+
+TEST(CheckpointCli, ResumeInANewProcessPrintsTheUninterruptedDigest) {
+  ScratchDir dir;
+  const std::string straight = StraightDigest(dir, "2s");
+  // 1 s is a multiple of the 3 ms epoch; 333.3 ms and 1000.7 ms are not.
+  for (std::string split : {"1s", "333.3ms", "1000.7ms"}) {
+    const std::string ck = dir / ("ck" + split);
+    auto first = RunThalia({"run", ExamplePath("tiny.json"), "--until", split, "--quiet", "--checkpoint-every",
+                            split, "--checkpoint-dir", ck},
+                           dir / "first");
+    ASSERT_EQ(first.status, 0) << first.err;
+    auto list = List(ck);
+    ASSERT_EQ(list.size(), 1u) << split;
+    auto second = RunThalia({"run", "--resume", list[0].path, "--until", "2s", "--quiet"}, dir / "second");
+    ASSERT_EQ(second.status, 0) << second.err;
+    EXPECT_EQ(DigestLine(second.out), straight) << "split at " << split;
+    EXPECT_NE(DigestLine(first.out), straight);
+  }
+}
+
+TEST(CheckpointCli, EveryAndKeepLeaveTheNewestKAndEachResumes) {
+  ScratchDir dir;
+  const std::string straight = StraightDigest(dir, "1500ms");
+  auto r = RunThalia({"run", ExamplePath("tiny.json"), "--until", "1s", "--quiet", "--checkpoint-every", "130ms",
+                      "--checkpoint-dir", dir / "ck", "--keep", "3"},
+                     dir / "run");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto list = List(dir / "ck");
+  ASSERT_EQ(list.size(), 3u);
+  // Due at 780 ms and 910 ms, and a final one at the end (1 s).
+  std::vector<kernel::Tick> ticks;
+  for (const auto& e : list) {
+    auto c = recorder::ReadCheckpointFile(e.path);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    ticks.push_back(c->state.tick);
+    EXPECT_EQ(e.epoch, c->state.epoch);
+    auto resumed = RunThalia({"run", "--resume", e.path, "--until", "1500ms", "--quiet"}, dir / "resumed");
+    ASSERT_EQ(resumed.status, 0) << resumed.err;
+    EXPECT_EQ(DigestLine(resumed.out), straight) << e.path;
+  }
+  EXPECT_EQ(ticks, (std::vector<kernel::Tick>{7800, 9100, 10000}));
+  // The final checkpoint is the state the run printed.
+  EXPECT_EQ(DigestLine(r.out), Hex(kernel::CombineDigests(recorder::ReadCheckpointFile(list[2].path)->digests)));
+}
+
+TEST(CheckpointCli, StopSignalWritesAFinalCheckpointThatResumes) {
+  ScratchDir dir;
+  const std::string straight = StraightDigest(dir, "4s");
+  for (int sig : {SIGINT, SIGTERM}) {
+    const std::string ck = dir / ("ck" + std::to_string(sig));
+    ThaliaProcess p({"run", ExamplePath("tiny.json"), "--until", "4s", "--quiet", "--checkpoint-every", "200ms",
+                     "--checkpoint-dir", ck},
+                    dir / "sig");
+    // Wait for the first periodic checkpoint, so the run is well under way, then stop it.
+    for (int i = 0; i < 2000 && List(ck).empty() && !p.Exited(); ++i) usleep(2000);
+    ASSERT_FALSE(List(ck).empty());
+    usleep(30000);
+    p.Signal(sig);
+    EXPECT_EQ(p.Wait(), 1) << p.err();
+    const std::string err = p.err();
+    const std::string key = "continue with: thalia run --resume ";
+    size_t at = err.find(key);
+    ASSERT_NE(at, std::string::npos) << err;
+    std::string path = err.substr(at + key.size());
+    path = path.substr(0, path.find('\n'));
+    EXPECT_EQ(path, List(ck).back().path);
+    auto c = recorder::ReadCheckpointFile(path);
+    ASSERT_TRUE(c.ok());
+    EXPECT_LT(c->state.tick, 40000u) << "the signal came too late to test anything";
+    auto resumed = RunThalia({"run", "--resume", path, "--until", "4s", "--quiet"}, dir / "resumed");
+    ASSERT_EQ(resumed.status, 0) << resumed.err;
+    EXPECT_EQ(DigestLine(resumed.out), straight);
+  }
+}
+
+TEST(CheckpointCli, KillWhileWritingLeavesThePreviousCheckpointIntact) {
+  ScratchDir dir;
+  const std::string straight = StraightDigest(dir, "2s");
+  const std::string ck = dir / "ck";
+  ThaliaProcess p({"run", ExamplePath("tiny.json"), "--until", "2s", "--quiet", "--checkpoint-every", "100ms",
+                   "--checkpoint-dir", ck, "--keep", "1"},
+                  dir / "killed", {"THALIA_TEST_PAUSE_BEFORE_RENAME=3"});
+  ASSERT_TRUE(p.WaitForStderr("paused before rename", 60)) << p.err();
+  p.Signal(SIGKILL);
+  EXPECT_EQ(p.Wait(), 128 + SIGKILL);
+  // The third file was complete on disk but never renamed: the second is still the checkpoint.
+  auto list = List(ck);
+  ASSERT_EQ(list.size(), 1u);
+  auto c = recorder::ReadCheckpointFile(list[0].path);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->state.tick, 2000u);
+  auto resumed = RunThalia({"run", "--resume", list[0].path, "--until", "2s", "--quiet", "--checkpoint-every",
+                            "100ms", "--checkpoint-dir", ck, "--keep", "2"},
+                           dir / "resumed");
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(DigestLine(resumed.out), straight);
+  EXPECT_EQ(List(ck).size(), 2u);
+}
+
+TEST(CheckpointCli, KillsAtRandomMomentsNeverLeaveAnUnloadableCheckpoint) {
+  ScratchDir dir;
+  const std::string straight = StraightDigest(dir, "1s");
+  std::mt19937 rng(1234);
+  int resumed_from = 0;
+  for (int round = 0; round < 6; ++round) {
+    const std::string ck = dir / ("ck" + std::to_string(round));
+    ThaliaProcess p({"run", ExamplePath("tiny.json"), "--until", "1s", "--quiet", "--checkpoint-every", "10ms",
+                     "--checkpoint-dir", ck, "--keep", "2"},
+                    dir / "random");
+    usleep(20000 + rng() % 150000);
+    p.Signal(SIGKILL);
+    p.Wait();
+    auto list = List(ck);
+    for (const auto& e : list) {
+      auto c = recorder::ReadCheckpointFile(e.path);
+      ASSERT_TRUE(c.ok()) << "round " << round << ": " << c.status().message();
+    }
+    if (list.empty()) continue;
+    auto brain = recorder::ResumeBrain(list.back().path, Options());
+    ASSERT_TRUE(brain.ok()) << brain.status().message();
+    ASSERT_TRUE((*brain)->RunUntil(10000).ok());
+    EXPECT_EQ(Hex((*brain)->Digest().value()), straight) << "round " << round;
+    ++resumed_from;
+  }
+  EXPECT_GT(resumed_from, 0);
+}
+
+TEST(CheckpointCli, DamagedCheckpointsExitTwoWithTheReason) {
+  ScratchDir dir;
+  auto r = RunThalia({"run", ExamplePath("tiny.json"), "--until", "100ms", "--quiet", "--checkpoint-every", "100ms",
+                      "--checkpoint-dir", dir / "ck"},
+                     dir / "run");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string good = List(dir / "ck").at(0).path;
+  std::vector<uint8_t> bytes = ReadBytes(good);
+  std::vector<uint8_t> flipped = bytes;
+  flipped[flipped.size() / 2] ^= 0x10;
+  WriteBytes(dir / "flipped.thck", flipped);
+  WriteBytes(dir / "cut.thck", std::vector<uint8_t>(bytes.begin(), bytes.begin() + 1000));
+  std::vector<uint8_t> other = bytes;
+  other[8] = 9;  // version 9, with a CRC that matches it
+  {
+    auto h = recorder::DecodeCheckpointHeader(other, "x").value();
+    h.crc = recorder::CheckpointCrc(h, std::span<const uint8_t>(other).subspan(recorder::kCheckpointHeaderSize));
+    auto hb = recorder::EncodeCheckpointHeader(h);
+    std::copy(hb.begin(), hb.end(), other.begin());
+  }
+  WriteBytes(dir / "other.thck", other);
+  const std::pair<std::string, std::string> cases[] = {
+      {"flipped.thck", "checksum mismatch"}, {"cut.thck", "truncated"},
+      {"other.thck", "format version 9"}, {"missing.thck", "No such file"}};
+  for (const auto& [file, reason] : cases) {
+    for (bool info : {false, true}) {
+      auto res = info ? RunThalia({"checkpoint", "info", dir / file}, dir / "bad")
+                      : RunThalia({"run", "--resume", dir / file, "--quiet"}, dir / "bad");
+      EXPECT_EQ(res.status, 2) << file << ": " << res.err;
+      EXPECT_NE(res.err.find(reason), std::string::npos) << res.err;
+      EXPECT_EQ(res.out.find("digest"), std::string::npos);
+    }
+  }
+  auto ok = RunThalia({"checkpoint", "info", good, "--verify"}, dir / "info");
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.out.find("tick 1000"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("verified"), std::string::npos) << ok.out;
+}
+
+TEST(CheckpointCli, BadOptionsExitTwo) {
+  ScratchDir dir;
+  const std::string cfg = ExamplePath("tiny.json");
+  const std::vector<std::vector<std::string>> bad = {
+      {"run", cfg, "--checkpoint-every", "100ms"},
+      {"run", cfg, "--checkpoint-dir", dir.path()},
+      {"run", cfg, "--checkpoint-every", "0ms", "--checkpoint-dir", dir.path()},
+      {"run", cfg, "--checkpoint-every", "1s", "--checkpoint-dir", dir.path(), "--keep", "0"},
+      {"run", cfg, "--keep", "2"},
+      {"run", cfg, "--resume", cfg},
+      {"run", "--resume", cfg, "--seed", "3"},
+      {"run"},
+      {"checkpoint", "frob", cfg},
+      {"checkpoint", "info"},
+  };
+  for (const auto& args : bad) {
+    auto r = RunThalia(args, dir / "bad");
+    EXPECT_EQ(r.status, 2) << args.back() << ": " << r.err;
+    EXPECT_FALSE(r.err.empty());
+  }
+  EXPECT_EQ(RunThalia({"checkpoint", "--help"}, dir / "help").status, 0);
+  EXPECT_NE(RunThalia({"run", "--help"}, dir / "help").out.find("--checkpoint-every"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace thalia::testing
