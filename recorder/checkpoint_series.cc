@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "recorder/checkpoint_file.h"
 #include "recorder/checkpoint_format.h"
 
 namespace thalia::recorder {
@@ -67,26 +66,34 @@ Result<CheckpointSeries> CheckpointSeries::Open(std::string dir, kernel::Tick ev
   return CheckpointSeries(std::move(dir), every_ticks, keep);
 }
 
+CheckpointSeries::~CheckpointSeries() { (void)Wait(); }
+
+Status CheckpointSeries::Wait() {
+  if (!writing_.valid()) return Status::Ok();
+  return writing_.get();
+}
+
 Result<std::string> CheckpointSeries::Save(kernel::Brain& brain, const TracePosition& trace) {
   auto t0 = std::chrono::steady_clock::now();
+  THALIA_RETURN_IF_ERROR(Wait());
   const std::string path = CheckpointPath(dir_, brain.epoch());
   auto c = CaptureCheckpoint(brain, trace);
   if (!c.ok()) return c.status();
-  auto bytes = EncodeCheckpoint(c.value());
-  if (!bytes.ok()) return bytes.status().Context("checkpoint " + path);
-  THALIA_RETURN_IF_ERROR(WriteFileAtomically(path, bytes.value()));
-  last_bytes_ = bytes.value().size();
-  THALIA_RETURN_IF_ERROR(Prune());
+  // The task owns everything it touches: the captured state, the path, the folder and K.
+  writing_ = std::async(std::launch::async, [c = std::move(c).value(), path, dir = dir_, keep = keep_] {
+    THALIA_RETURN_IF_ERROR(WriteCheckpointFile(c, path));
+    return PruneCheckpoints(dir, keep);
+  });
   last_pause_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return path;
 }
 
-Status CheckpointSeries::Prune() {
-  if (keep_ == 0) return Status::Ok();
-  auto list = ListCheckpoints(dir_);
+Status PruneCheckpoints(const std::string& dir, uint32_t keep) {
+  if (keep == 0) return Status::Ok();
+  auto list = ListCheckpoints(dir);
   if (!list.ok()) return list.status();
   const auto& v = list.value();
-  for (size_t i = 0; i + keep_ < v.size(); ++i)
+  for (size_t i = 0; i + keep < v.size(); ++i)
     if (::unlink(v[i].path.c_str()) != 0 && errno != ENOENT)
       return Status::Io("cannot remove old checkpoint " + v[i].path + ": " + std::strerror(errno));
   return Status::Ok();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -22,34 +23,42 @@ struct CheckpointEntry {
 Result<std::vector<CheckpointEntry>> ListCheckpoints(const std::string& dir);
 // "DIR/ckpt-000001234.thck".
 std::string CheckpointPath(const std::string& dir, uint64_t epoch);
+// Removes all but the newest `keep` checkpoints of `dir` (keep == 0: none).
+Status PruneCheckpoints(const std::string& dir, uint32_t keep);
 
+// Thread-compatible: one thread (the epoch loop's) calls it. Each checkpoint is captured on that
+// thread (the run pauses only for the capture) and then compressed, written and pruned on a
+// background thread; at most one write is in flight, a second Save waits for the first.
 class CheckpointSeries {
  public:
   // every_ticks > 0; keep == 0 keeps them all. Creates `dir` (one level) if it does not exist.
   static Result<CheckpointSeries> Open(std::string dir, kernel::Tick every_ticks, uint32_t keep);
+  CheckpointSeries(CheckpointSeries&&) = default;
+  CheckpointSeries& operator=(CheckpointSeries&&) = default;
+  ~CheckpointSeries();  // waits for the write in flight
 
   // The tick of the next due checkpoint after `tick`: the next multiple of every_ticks, so a
   // resumed run keeps the cadence of the run it continues.
   kernel::Tick NextDue(kernel::Tick tick) const { return (tick / every_ + 1) * every_; }
-  // Writes a checkpoint of the brain now, then removes all but the newest `keep`.
-  // Returns the path written.
+  // Captures a checkpoint of the brain now and starts writing it (then removing all but the
+  // newest `keep`). Returns the path it is being written to; an error of the previous write.
   Result<std::string> Save(kernel::Brain& brain, const TracePosition& trace = {});
+  // Waits until the write in flight (if any) is on disk; its error, if any.
+  Status Wait();
   const std::string& dir() const { return dir_; }
   kernel::Tick every() const { return every_; }
-  // Bytes of the last checkpoint written and the time the run paused for it.
-  uint64_t last_bytes() const { return last_bytes_; }
+  // The time the run paused for the last Save (waiting for the previous write, capturing).
   double last_pause_s() const { return last_pause_s_; }
 
  private:
   CheckpointSeries(std::string dir, kernel::Tick every, uint32_t keep)
       : dir_(std::move(dir)), every_(every), keep_(keep) {}
-  Status Prune();
 
   std::string dir_;
   kernel::Tick every_;
   uint32_t keep_;
-  uint64_t last_bytes_ = 0;
   double last_pause_s_ = 0;
+  std::future<Status> writing_;
 };
 
 }  // namespace thalia::recorder

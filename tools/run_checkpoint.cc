@@ -67,8 +67,9 @@ Status RunCheckpointer::AfterSlice(kernel::Brain& brain) {
 }
 
 Status RunCheckpointer::Final(kernel::Brain& brain) {
-  if (!series_ || brain.tick() == last_tick_) return Status::Ok();
-  return Write(brain);
+  if (!series_) return Status::Ok();
+  if (brain.tick() != last_tick_) THALIA_RETURN_IF_ERROR(Write(brain));
+  return series_->Wait();
 }
 
 Status RunCheckpointer::Write(kernel::Brain& brain) {

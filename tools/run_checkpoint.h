@@ -34,9 +34,11 @@ class RunCheckpointer {
   void StartAt(kernel::Tick tick) { last_tick_ = tick; }
   // Where the run must stop next to write a checkpoint (or `until` if none is due before).
   kernel::Tick NextStop(kernel::Tick tick, kernel::Tick until) const;
-  // After a slice: writes a checkpoint if one is due at the brain's tick.
+  // After a slice: starts a checkpoint if one is due at the brain's tick (written in the
+  // background; an error of the previous one is returned).
   Status AfterSlice(kernel::Brain& brain);
-  // At the end of a run or on a stop signal: writes one unless the last was at this tick.
+  // At the end of a run or on a stop signal: writes one unless the last was at this tick, and
+  // waits until every checkpoint is on disk.
   Status Final(kernel::Brain& brain);
   const std::string& last_path() const { return last_path_; }
 

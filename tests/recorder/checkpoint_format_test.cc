@@ -215,6 +215,7 @@ TEST(CheckpointSeries, NamesSortByEpochAndKeepPrunesTheOldest) {
     ASSERT_TRUE(p.ok()) << p.status().message();
     written.push_back(p.value());
   }
+  ASSERT_TRUE(series->Wait().ok());
   testing::WriteBytes(dir / "ck/.ckpt-000000099.thck.tmp-1", {1, 2, 3});  // an interrupted write
   testing::WriteBytes(dir / "ck/notes.txt", {1});
   auto list = ListCheckpoints(dir / "ck");
