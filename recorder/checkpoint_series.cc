@@ -3,6 +3,7 @@
 #include "recorder/checkpoint_series.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,34 @@ bool ParseName(const std::string& name, uint64_t* epoch) {
     return false;
   *epoch = std::stoull(digits);
   return true;
+}
+
+// ".ckpt-000001234.thck.tmp-<pid>": a write interrupted by a crash of process <pid>.
+bool ParseTempName(const std::string& name, long* pid) {
+  const std::string prefix = std::string(".") + kPrefix, marker = std::string(kCheckpointSuffix) + ".tmp-";
+  size_t at = name.find(marker);
+  if (name.rfind(prefix, 0) != 0 || at == std::string::npos) return false;
+  const std::string digits = name.substr(at + marker.size());
+  if (digits.empty() || digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  *pid = std::stol(digits);
+  return true;
+}
+
+// Removes the temporary files of writes whose process no longer exists (crashed mid-write).
+void RemoveStaleTemporaries(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> stale;
+  while (const dirent* e = ::readdir(d)) {
+    long pid;
+    if (ParseTempName(e->d_name, &pid) && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 &&
+        errno == ESRCH)
+      stale.push_back(dir + "/" + e->d_name);
+  }
+  ::closedir(d);
+  for (const std::string& p : stale) ::unlink(p.c_str());
 }
 
 }  // namespace
@@ -63,6 +92,7 @@ Result<CheckpointSeries> CheckpointSeries::Open(std::string dir, kernel::Tick ev
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return Status::Invalid("checkpoint folder " + dir + " is not a folder");
+  RemoveStaleTemporaries(dir);
   return CheckpointSeries(std::move(dir), every_ticks, keep);
 }
 

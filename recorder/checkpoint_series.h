@@ -31,7 +31,8 @@ Status PruneCheckpoints(const std::string& dir, uint32_t keep);
 // background thread; at most one write is in flight, a second Save waits for the first.
 class CheckpointSeries {
  public:
-  // every_ticks > 0; keep == 0 keeps them all. Creates `dir` (one level) if it does not exist.
+  // every_ticks > 0; keep == 0 keeps them all. Creates `dir` (one level) if it does not exist,
+  // and removes temporary files left there by writers that crashed.
   static Result<CheckpointSeries> Open(std::string dir, kernel::Tick every_ticks, uint32_t keep);
   CheckpointSeries(CheckpointSeries&&) = default;
   CheckpointSeries& operator=(CheckpointSeries&&) = default;

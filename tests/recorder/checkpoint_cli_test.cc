@@ -127,12 +127,19 @@ TEST(CheckpointCli, KillWhileWritingLeavesThePreviousCheckpointIntact) {
   auto c = recorder::ReadCheckpointFile(list[0].path);
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->state.tick, 2000u);
+  auto temporaries = [&] {
+    int n = 0;
+    for (auto& e : std::filesystem::directory_iterator(ck)) n += e.path().filename().string().find(".tmp-") != std::string::npos;
+    return n;
+  };
+  EXPECT_EQ(temporaries(), 1) << "the interrupted write's file";
   auto resumed = RunThalia({"run", "--resume", list[0].path, "--until", "2s", "--quiet", "--checkpoint-every",
                             "100ms", "--checkpoint-dir", ck, "--keep", "2"},
                            dir / "resumed");
   ASSERT_EQ(resumed.status, 0) << resumed.err;
   EXPECT_EQ(DigestLine(resumed.out), straight);
   EXPECT_EQ(List(ck).size(), 2u);
+  EXPECT_EQ(temporaries(), 0) << "the next run into the folder removes the crashed write's file";
 }
 
 TEST(CheckpointCli, KillsAtRandomMomentsNeverLeaveAnUnloadableCheckpoint) {
