@@ -114,7 +114,7 @@ Status TraceReader::LoadChunk(bool* end) {
   if (!n.ok()) return n.status();
   ChunkHeader h;
   if (!DecodeChunkHeader(hb, &h)) {
-    if (!footer_ok_ && GetU32(hb) == kIndexMagic) return EndAt("an index without a valid footer", true, end);
+    if (!footer_ok_ && GetU32(hb) == kIndexMagic) return EndAt("an index without a valid footer (cut while closing)", false, end);
     return EndAt("bad chunk magic", true, end);
   }
   if (h.payload_length > remaining - kChunkHeaderSize)

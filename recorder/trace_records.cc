@@ -107,18 +107,19 @@ Status DecodeBatch(const fb::Batch* b, const TraceHeaderInfo& h, TraceBatch* out
             {x->tick(), x->neuron(), x->amount(), static_cast<ExternalInput::Kind>(x->kind())});
       }
     }
-  if (!b->spikes() || b->spikes()->size() != n || !b->digests() || b->digests()->size() != n)
+  if (!b->spike_counts() || b->spike_counts()->size() != n || !b->digests() || b->digests()->size() != n)
     return Bad(where + ": spikes or digests not given for every region");
+  std::span<const uint8_t> ticks, neurons;
+  if (b->spike_ticks()) ticks = {b->spike_ticks()->data(), b->spike_ticks()->size()};
+  if (b->spike_neurons()) neurons = {b->spike_neurons()->data(), b->spike_neurons()->size()};
   out->spikes.resize(n);
+  size_t tp = 0, np = 0;
   for (size_t r = 0; r < n; ++r) {
-    const fb::RegionSpikes* s = b->spikes()->Get(static_cast<flatbuffers::uoffset_t>(r));
-    std::span<const uint8_t> ticks, neurons;
-    if (s->ticks()) ticks = {s->ticks()->data(), s->ticks()->size()};
-    if (s->neurons()) neurons = {s->neurons()->data(), s->neurons()->size()};
-    Status st = DecodeSpikes(s->count(), ticks, neurons, out->t0, out->t1, h.region_sizes[r],
-                             &out->spikes[r]);
+    Status st = DecodeSpikes(b->spike_counts()->Get(static_cast<flatbuffers::uoffset_t>(r)), ticks, &tp,
+                             neurons, &np, out->t0, out->t1, h.region_sizes[r], &out->spikes[r]);
     if (!st.ok()) return st.Context(where + ", region " + h.region_names[r]);
   }
+  if (tp != ticks.size() || np != neurons.size()) return Bad(where + ": spike streams longer than their counts");
   out->digests.assign(b->digests()->begin(), b->digests()->end());
   return Status::Ok();
 }
@@ -140,19 +141,18 @@ void EncodeSpikes(std::span<const Spike> spikes, Tick t0, std::vector<uint8_t>* 
   }
 }
 
-Status DecodeSpikes(uint32_t count, std::span<const uint8_t> ticks,
-                    std::span<const uint8_t> neurons, Tick t0, Tick t1, uint32_t region_size,
-                    std::vector<Spike>* out) {
+Status DecodeSpikes(uint32_t count, std::span<const uint8_t> ticks, size_t* tp,
+                    std::span<const uint8_t> neurons, size_t* np, Tick t0, Tick t1,
+                    uint32_t region_size, std::vector<Spike>* out) {
   out->clear();
   // Each spike takes at least one byte in each stream: bounds the allocation.
-  if (count > ticks.size() || count > neurons.size()) return Bad("spike count exceeds its streams");
+  if (count > ticks.size() - *tp || count > neurons.size() - *np) return Bad("spike count exceeds its streams");
   out->reserve(count);
-  size_t tp = 0, np = 0;
   Tick tick = t0;
   uint64_t neuron = 0;
   for (uint32_t i = 0; i < count; ++i) {
     uint64_t dt = 0, dn = 0;
-    if (!GetVarint(ticks, &tp, &dt) || !GetVarint(neurons, &np, &dn)) return Bad("spike stream cut short");
+    if (!GetVarint(ticks, tp, &dt) || !GetVarint(neurons, np, &dn)) return Bad("spike stream cut short");
     const bool same_tick = i > 0 && dt == 0;
     if (dt >= t1 - tick) return Bad("spike tick outside the epoch");
     tick += dt;
@@ -160,7 +160,6 @@ Status DecodeSpikes(uint32_t count, std::span<const uint8_t> ticks,
     if ((same_tick && dn == 0) || neuron >= region_size) return Bad("spike neuron out of order or range");
     out->push_back({tick, static_cast<NeuronId>(neuron)});
   }
-  if (tp != ticks.size() || np != neurons.size()) return Bad("spike streams longer than their count");
   return Status::Ok();
 }
 
@@ -181,15 +180,13 @@ void AppendBatchRecord(const kernel::EpochBegin& begin, const kernel::EpochDone&
   thread_local flatbuffers::FlatBufferBuilder fbb(1 << 16);
   thread_local std::vector<uint8_t> ticks, neurons;
   fbb.Clear();
-  std::vector<flatbuffers::Offset<fb::RegionSpikes>> spikes;
+  std::vector<uint32_t> counts;
   std::vector<uint64_t> digests;
-  spikes.reserve(done.regions.size());
+  ticks.clear();
+  neurons.clear();
   for (const kernel::RegionResult& r : done.regions) {
-    ticks.clear();
-    neurons.clear();
     EncodeSpikes(r.spikes, begin.t0, &ticks, &neurons);
-    spikes.push_back(fb::CreateRegionSpikes(fbb, static_cast<uint32_t>(r.spikes.size()),
-                                            fbb.CreateVector(ticks), fbb.CreateVector(neurons)));
+    counts.push_back(static_cast<uint32_t>(r.spikes.size()));
     digests.push_back(r.digest);
   }
   std::vector<flatbuffers::Offset<fb::RegionExternal>> external;
@@ -206,7 +203,8 @@ void AppendBatchRecord(const kernel::EpochBegin& begin, const kernel::EpochDone&
   auto since = fbb.CreateVector(begin.modulators.since.data(), begin.modulators.since.size());
   auto batch = fb::CreateBatch(fbb, begin.epoch, begin.t0, begin.t1, begin.full_digest, level, since,
                                fbb.CreateVectorOfStructs(events), fbb.CreateVector(external),
-                               fbb.CreateVector(spikes), fbb.CreateVector(digests));
+                               fbb.CreateVector(counts), fbb.CreateVector(ticks),
+                               fbb.CreateVector(neurons), fbb.CreateVector(digests));
   FinishRecord(fbb, fb::RecordBody::Batch, batch.Union(), out);
 }
 

@@ -73,11 +73,12 @@ struct DecodedRecord {
 Status DecodeRecord(std::span<const uint8_t> buffer, const TraceHeaderInfo* header,
                     DecodedRecord* out);
 
-// The spike encoding of RegionSpikes (schemas/trace.fbs), exposed for tests.
+// The spike encoding of a Batch (schemas/trace.fbs), exposed for tests. Encode appends one
+// region's spikes to the streams; Decode reads `count` spikes from *tp and *np on.
 void EncodeSpikes(std::span<const kernel::Spike> spikes, Tick t0, std::vector<uint8_t>* ticks,
                   std::vector<uint8_t>* neurons);
-Status DecodeSpikes(uint32_t count, std::span<const uint8_t> ticks,
-                    std::span<const uint8_t> neurons, Tick t0, Tick t1, uint32_t region_size,
-                    std::vector<kernel::Spike>* out);
+Status DecodeSpikes(uint32_t count, std::span<const uint8_t> ticks, size_t* tp,
+                    std::span<const uint8_t> neurons, size_t* np, Tick t0, Tick t1,
+                    uint32_t region_size, std::vector<kernel::Spike>* out);
 
 }  // namespace thalia::recorder
