@@ -11,30 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "recorder/file_util.h"
+
 namespace thalia::recorder {
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports the error close() returned (it can carry a deferred write error).
-  int Close() {
-    int rc = fd_ >= 0 ? ::close(fd_) : 0;
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_;
-};
 
 // Removes the temporary file unless released (after the rename).
 class TempFile {
@@ -73,18 +53,6 @@ std::string Folder(const std::string& path) {
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
 }
-
-Status WriteAll(int fd, std::span<const uint8_t> bytes, const std::string& path) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return Errno("cannot write", path);
-    done += static_cast<size_t>(w);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status WriteFileAtomically(const std::string& path, std::span<const uint8_t> bytes) {
@@ -92,25 +60,23 @@ Status WriteFileAtomically(const std::string& path, std::span<const uint8_t> byt
   const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
   TempFile tmp(folder + "/." + base + ".tmp-" + std::to_string(::getpid()));
   {
-    Fd fd(::open(tmp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) return Errno("cannot create", tmp.path());
-    THALIA_RETURN_IF_ERROR(WriteAll(fd.get(), bytes, tmp.path()));
+    UniqueFd fd(::open(tmp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) return Errno("cannot create", tmp.path());
+    THALIA_RETURN_IF_ERROR(WriteAll(fd.get(), bytes.data(), bytes.size(), tmp.path()));
     if (::fsync(fd.get()) != 0) return Errno("cannot fsync", tmp.path());
-    if (fd.Close() != 0) return Errno("cannot close", tmp.path());
+    // close() can report a deferred write error.
+    if (::close(fd.release()) != 0) return Errno("cannot close", tmp.path());
   }
   MaybePauseForTest(tmp.path());
   if (::rename(tmp.path().c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
   tmp.Release();
   // The rename is durable only once the folder's entry is on disk.
-  Fd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() < 0) return Errno("cannot open folder", folder);
-  if (::fsync(dir.get()) != 0) return Errno("cannot fsync folder", folder);
-  return Status::Ok();
+  return SyncParentDir(path);
 }
 
 Result<std::vector<uint8_t>> ReadWholeFile(const std::string& path, uint64_t max_size) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
     const bool missing = errno == ENOENT;
     Status st = Errno("cannot open", path);
     return missing ? Status::Invalid(st.message()) : st;

@@ -20,7 +20,8 @@ namespace thalia::recorder {
 //    12  flags        u32      0 (no flag is defined yet)
 //    16  payload_size u64      bytes of the zstd frame that follows the header
 //    24  raw_size     u64      bytes of the FlatBuffers Checkpoint once decompressed
-//    32  crc          u32      masked CRC-32C of header bytes [0, 32) followed by the payload
+//    32  crc          u32      masked CRC-32C (recorder/crc32c.h) of header bytes [0, 32)
+//                              followed by the payload
 //    36  reserved     u32      0
 //   payload: one zstd frame (with its own content checksum) holding one size-prefixed
 //            FlatBuffers `Checkpoint` (schemas/checkpoint.fbs, file_identifier "THCK").
@@ -54,8 +55,6 @@ struct CheckpointHeader {
   uint32_t crc = 0;
 };
 
-// CRC-32C (Castagnoli), continued from `crc` (0 to start).
-uint32_t Crc32c(std::span<const uint8_t> data, uint32_t crc = 0);
 // The stored form of a CRC, masked as LevelDB does, so a file that holds CRCs of its own bytes
 // (e.g. a checkpoint embedded in a trace) does not checksum to a fixed pattern.
 inline uint32_t MaskCrc(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }

@@ -6,6 +6,8 @@ namespace thalia::tools {
 // Each takes the arguments after the subcommand name and returns the process exit status.
 int RunCommand(int argc, char** argv);
 int RegionsCommand(int argc, char** argv);
+int ReplayCommand(int argc, char** argv);
+int TraceCommand(int argc, char** argv);
 int CheckpointCommand(int argc, char** argv);
 
 }  // namespace thalia::tools
