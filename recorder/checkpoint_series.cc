@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "kernel/digest.h"
 #include "recorder/checkpoint_format.h"
 
 namespace thalia::recorder {
@@ -103,19 +104,20 @@ Status CheckpointSeries::Wait() {
   return writing_.get();
 }
 
-Result<std::string> CheckpointSeries::Save(kernel::Brain& brain, const TracePosition& trace) {
+Result<SavedCheckpoint> CheckpointSeries::Save(kernel::Brain& brain, const TracePosition& trace) {
   auto t0 = std::chrono::steady_clock::now();
   THALIA_RETURN_IF_ERROR(Wait());
   const std::string path = CheckpointPath(dir_, brain.epoch());
   auto c = CaptureCheckpoint(brain, trace);
   if (!c.ok()) return c.status();
+  SavedCheckpoint saved{path, c->state.epoch, c->state.tick, kernel::CombineDigests(c->digests)};
   // The task owns everything it touches: the captured state, the path, the folder and K.
   writing_ = std::async(std::launch::async, [c = std::move(c).value(), path, dir = dir_, keep = keep_] {
     THALIA_RETURN_IF_ERROR(WriteCheckpointFile(c, path));
     return PruneCheckpoints(dir, keep);
   });
   last_pause_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return path;
+  return saved;
 }
 
 Status PruneCheckpoints(const std::string& dir, uint32_t keep) {

@@ -13,6 +13,14 @@
 
 namespace thalia::recorder {
 
+// A checkpoint a series started writing.
+struct SavedCheckpoint {
+  std::string path;
+  uint64_t epoch = 0;
+  kernel::Tick tick = 0;
+  uint64_t digest = 0;  // combined digest of every region (what `thalia run` prints)
+};
+
 struct CheckpointEntry {
   uint64_t epoch = 0;
   std::string path;
@@ -42,8 +50,8 @@ class CheckpointSeries {
   // resumed run keeps the cadence of the run it continues.
   kernel::Tick NextDue(kernel::Tick tick) const { return (tick / every_ + 1) * every_; }
   // Captures a checkpoint of the brain now and starts writing it (then removing all but the
-  // newest `keep`). Returns the path it is being written to; an error of the previous write.
-  Result<std::string> Save(kernel::Brain& brain, const TracePosition& trace = {});
+  // newest `keep`). Returns what it is writing; an error of the previous write.
+  Result<SavedCheckpoint> Save(kernel::Brain& brain, const TracePosition& trace = {});
   // Waits until the write in flight (if any) is on disk; its error, if any.
   Status Wait();
   const std::string& dir() const { return dir_; }

@@ -114,10 +114,11 @@ int RunCommand(int argc, char** argv) {
   double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   std::unique_ptr<recorder::TraceWriter> trace;
   if (args.Has("record")) {
-    auto w = recorder::TraceWriter::Open(args.Get("record"), *brain);
+    auto w = recorder::TraceWriter::Open(args.Get("record"), *brain, TraceOptionsFor(resume.value()));
     if (!w.ok()) return Fail(w.status());
     trace = std::move(w).value();
     brain->AddObserver(trace.get());
+    checkpointer->set_trace(trace.get());
   }
 
   std::signal(SIGINT, OnStopSignal);

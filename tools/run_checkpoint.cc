@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "kernel/digest.h"
 #include "kernel/spec.h"
 
 namespace thalia::tools {
@@ -74,11 +75,23 @@ Status RunCheckpointer::Final(kernel::Brain& brain) {
 
 Status RunCheckpointer::Write(kernel::Brain& brain) {
   if (brain.tick() == last_tick_) return Status::Ok();
-  auto path = series_->Save(brain);
-  if (!path.ok()) return path.status();
+  recorder::TracePosition position;
+  if (trace_) position = {trace_->path(), trace_->stats().epochs};
+  auto saved = series_->Save(brain, position);
+  if (!saved.ok()) return saved.status();
   last_tick_ = brain.tick();
-  last_path_ = path.value();
+  last_path_ = saved->path;
+  if (trace_) THALIA_RETURN_IF_ERROR(trace_->MarkCheckpoint(saved->epoch, saved->tick, saved->path, saved->digest));
   return Status::Ok();
+}
+
+recorder::TraceWriterOptions TraceOptionsFor(const std::optional<ResumePoint>& resume) {
+  recorder::TraceWriterOptions o;
+  if (resume) {
+    const recorder::Checkpoint& c = resume->checkpoint;
+    o.from_checkpoint = {resume->path, c.state.epoch, c.state.tick, kernel::CombineDigests(c.digests)};
+  }
+  return o;
 }
 
 }  // namespace thalia::tools

@@ -9,6 +9,7 @@
 #include "kernel/brain.h"
 #include "recorder/checkpoint.h"
 #include "recorder/checkpoint_series.h"
+#include "recorder/trace_writer.h"
 #include "tools/args.h"
 
 namespace thalia::tools {
@@ -24,6 +25,8 @@ struct ResumePoint {
 };
 // nullopt without --resume; an error for a checkpoint that cannot be used.
 Result<std::optional<ResumePoint>> LoadResumePoint(const Args& args);
+// The trace options of a run: a resumed run's trace is a segment that names its checkpoint.
+recorder::TraceWriterOptions TraceOptionsFor(const std::optional<ResumePoint>& resume);
 
 // Writes the checkpoints of a run. Inactive (all calls no-ops) without --checkpoint-every.
 class RunCheckpointer {
@@ -41,12 +44,15 @@ class RunCheckpointer {
   // waits until every checkpoint is on disk.
   Status Final(kernel::Brain& brain);
   const std::string& last_path() const { return last_path_; }
+  // When the run records: checkpoints note the trace's position and the trace marks each one.
+  void set_trace(recorder::TraceWriter* trace) { trace_ = trace; }
 
  private:
   Status Write(kernel::Brain& brain);
   std::optional<recorder::CheckpointSeries> series_;
   kernel::Tick last_tick_ = ~kernel::Tick{0};
   std::string last_path_;
+  recorder::TraceWriter* trace_ = nullptr;
 };
 
 }  // namespace thalia::tools

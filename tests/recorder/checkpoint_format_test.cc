@@ -200,7 +200,9 @@ TEST(CheckpointSeries, NamesSortByEpochAndKeepPrunesTheOldest) {
     ASSERT_TRUE((*brain)->RunUntil(t).ok());
     auto p = series->Save(**brain);
     ASSERT_TRUE(p.ok()) << p.status().message();
-    written.push_back(p.value());
+    written.push_back(p->path);
+    EXPECT_EQ(p->tick, t);
+    EXPECT_EQ(p->epoch, (*brain)->epoch());
   }
   ASSERT_TRUE(series->Wait().ok());
   testing::WriteBytes(dir / "ck/.ckpt-000000099.thck.tmp-1", {1, 2, 3});  // an interrupted write
