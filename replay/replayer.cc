@@ -9,6 +9,9 @@
 #include "kernel/brain.h"
 #include "kernel/registry.h"
 #include "kernel/routing.h"
+#include "kernel/state_codec.h"
+#include "recorder/checkpoint.h"
+#include "replay/replay_start.h"
 
 extern "C" __attribute__((noinline, used)) void thalia_replay_break(uint64_t epoch) {
   // The asm keeps the call from being folded away even though it does nothing.
@@ -67,9 +70,10 @@ void KeepFirst(std::optional<Divergence>* best, std::optional<Divergence> d) {
   if (d && (!*best || d->tick < (*best)->tick)) *best = std::move(d);
 }
 
-Result<std::shared_ptr<const kernel::BrainSpec>> SpecFromHeader(const TraceReader& reader) {
+Result<std::shared_ptr<const kernel::BrainSpec>> SpecFromHeader(const TraceReader& reader,
+                                                                bool from_checkpoint) {
   const recorder::TraceHeaderInfo& h = reader.header();
-  if (!h.checkpoint.path.empty() || h.first_epoch != 0)
+  if (!from_checkpoint && (!h.checkpoint.path.empty() || h.first_epoch != 0))
     return Status::Invalid(reader.path() + ": the trace starts at epoch " + std::to_string(h.first_epoch) +
                            (h.checkpoint.path.empty() ? "" : " from checkpoint " + h.checkpoint.path) +
                            "; replaying it needs that checkpoint, which this replay cannot load yet");
@@ -88,9 +92,10 @@ Result<std::shared_ptr<const kernel::BrainSpec>> SpecFromHeader(const TraceReade
 
 // Reads the batches in order and hands each to `run` (which compares it); handles marks,
 // --until and --break-at. `run` returns a divergence to stop at.
+// Batches before `start` (a checkpoint's epoch at `start_tick`) are skipped.
 template <typename Run>
 Status ForEachBatch(TraceReader& reader, const kernel::BrainSpec& spec, const ReplayOptions& o,
-                    ReplayResult* result, Run run) {
+                    ReplayResult* result, const ReplayStart* start, Run run) {
   DecodedRecord rec;
   while (true) {
     auto more = reader.Next(&rec);
@@ -101,6 +106,10 @@ Status ForEachBatch(TraceReader& reader, const kernel::BrainSpec& spec, const Re
       continue;
     }
     const TraceBatch& b = rec.batch;
+    if (start && b.epoch < start->checkpoint.state.epoch) continue;
+    if (start && b.epoch == start->checkpoint.state.epoch && b.t0 != start->checkpoint.state.tick)
+      return Status::Invalid(start->path + " holds tick " + std::to_string(start->checkpoint.state.tick) +
+                             " at epoch " + std::to_string(b.epoch) + ", the trace tick " + std::to_string(b.t0));
     if (o.until_epoch && b.epoch > *o.until_epoch) {
       result->stopped_early = true;
       return Status::Ok();
@@ -164,11 +173,11 @@ class BatchFeed final : public kernel::EpochInputSource, public kernel::EpochObs
 };
 
 Status ReplayBrain(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec> spec,
-                   const ReplayOptions& o, ReplayResult* result) {
+                   const ReplayOptions& o, ReplayResult* result, const ReplayStart* start) {
   kernel::RunOptions run;
   run.workers = 0;
   run.executor = "inproc";
-  auto brain_or = kernel::Brain::Create(spec, run);
+  auto brain_or = start ? recorder::ResumeBrain(start->checkpoint, run) : kernel::Brain::Create(spec, run);
   if (!brain_or.ok()) return brain_or.status();
   kernel::Brain& brain = *brain_or.value();
   if (!o.perturb_region.empty()) {
@@ -179,7 +188,7 @@ Status ReplayBrain(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec>
   BatchFeed feed(*spec);
   brain.SetInputSource(&feed);
   brain.AddObserver(&feed);
-  return ForEachBatch(reader, *spec, o, result, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
+  return ForEachBatch(reader, *spec, o, result, start, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
     feed.Set(&b);
     Status st = brain.RunUntil(b.t1);
     if (feed.divergence()) return feed.divergence();
@@ -189,8 +198,11 @@ Status ReplayBrain(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec>
 }
 
 Status ReplayRegion(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec> spec,
-                    RegionId r, const ReplayOptions& o, ReplayResult* result) {
+                    RegionId r, const ReplayOptions& o, ReplayResult* result, const ReplayStart* start) {
   std::unique_ptr<kernel::Region> region = kernel::BuildRegion(*spec, r);
+  // A checkpoint's spikes in flight were handed to the regions when it was captured, so the
+  // region's own state is all it needs.
+  if (start) THALIA_RETURN_IF_ERROR(kernel::LoadRegionState(*region, start->checkpoint.state.regions[r]));
   if (!o.perturb_region.empty()) {
     if (o.perturb_region != spec->regions[r].name)
       return Status::Invalid("--region replays only " + spec->regions[r].name + "; cannot perturb " +
@@ -201,7 +213,7 @@ Status ReplayRegion(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec
   const size_t n = spec->regions.size();
   std::vector<std::vector<kernel::InSpike>> inbound(n);  // routed from the previous batch
   std::vector<Spike> out;
-  return ForEachBatch(reader, *spec, o, result, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
+  return ForEachBatch(reader, *spec, o, result, start, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
     kernel::EpochContext ctx{b.epoch, b.t0, b.t1, b.modulators, b.events};
     out.clear();
     region->Advance(ctx, inbound[r], b.external[r], &out);
@@ -220,16 +232,24 @@ Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& 
   ro.reporter = options.reporter;
   auto reader = TraceReader::Open(trace_path, ro);
   if (!reader.ok()) return reader.status();
-  auto spec = SpecFromHeader(*reader.value());
+  auto start = FindReplayStart(trace_path, reader.value()->header(), options.from_epoch,
+                               options.checkpoint_dir, ro);
+  if (!start.ok()) return start.status();
+  const ReplayStart* from = start->has_value() ? &start->value() : nullptr;
+  auto spec = SpecFromHeader(*reader.value(), from != nullptr);
   if (!spec.ok()) return spec.status();
   ReplayResult result;
+  if (from) {
+    result.started_from = from->path;
+    result.first_epoch = from->checkpoint.state.epoch;
+  }
   Status st;
   if (options.region.empty()) {
-    st = ReplayBrain(*reader.value(), spec.value(), options, &result);
+    st = ReplayBrain(*reader.value(), spec.value(), options, &result, from);
   } else {
     int r = spec.value()->RegionIndex(options.region);
     if (r < 0) return Status::Invalid("no region '" + options.region + "' in the trace's configuration");
-    st = ReplayRegion(*reader.value(), spec.value(), static_cast<RegionId>(r), options, &result);
+    st = ReplayRegion(*reader.value(), spec.value(), static_cast<RegionId>(r), options, &result, from);
   }
   if (!st.ok()) return st;
   return result;

@@ -21,6 +21,10 @@ struct ReplayOptions {
   std::string region;                      // replay only this region (by name); empty: all
   std::optional<uint64_t> until_epoch;     // stop after this epoch
   std::optional<uint64_t> break_at_epoch;  // call thalia_replay_break before this epoch
+  // Start at the newest checkpoint at or before this epoch (trace marks, checkpoint_dir), instead
+  // of the run's start (see replay/replay_start.h).
+  std::optional<uint64_t> from_epoch;
+  std::string checkpoint_dir;
   bool strict = true;                      // a corrupt chunk is an error (else: end of the prefix)
   recorder::TraceReporter* reporter = nullptr;
   // Test hook: change one weight of this region before replaying, to provoke a divergence.
@@ -42,6 +46,8 @@ struct ReplayResult {
   uint64_t epochs = 0;   // epochs replayed and compared
   uint64_t spikes = 0;   // recorded spikes compared
   uint64_t checkpoint_marks = 0;
+  std::string started_from;  // the checkpoint the replay started from; empty: the run's start
+  uint64_t first_epoch = 0;  // the first epoch replayed
   bool trace_complete = false;  // the trace ended with its footer
   std::string trace_end;        // why reading stopped when it was not complete
   bool stopped_early = false;   // --until

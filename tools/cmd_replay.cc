@@ -36,7 +36,8 @@ int ReplayCommand(int argc, char** argv) {
   args.Option("until", "EPOCH", "stop after this epoch");
   args.Option("break-at", "EPOCH",
               "call thalia_replay_break(EPOCH) before running this epoch (a debugger breakpoint)");
-  args.Option("from", "EPOCH", "start at the nearest checkpoint at or before EPOCH (needs checkpoints)");
+  args.Option("from", "EPOCH", "start at the nearest checkpoint at or before EPOCH (the trace's marks, or --checkpoint-dir)");
+  args.Option("checkpoint-dir", "DIR", "with --from: also look for checkpoints in DIR");
   args.Flag("lenient", "replay the intact prefix of a corrupt trace instead of refusing it");
   args.Option("perturb-weight-for-test", "REGION", "change one weight of REGION first (tests a divergence)");
   if (Status st = args.Parse(argc, argv); !st.ok()) return Fail(st);
@@ -60,11 +61,18 @@ int ReplayCommand(int argc, char** argv) {
     if (!e.ok()) return Fail(e.status());
     o.break_at_epoch = e.value();
   }
-  if (args.Has("from"))
-    return Fail(Status::Invalid("--from needs checkpoints, which this build cannot load yet; replay "
-                                "from the start with --break-at EPOCH instead"));
+  if (args.Has("from")) {
+    auto e = args.GetUint("from", 0);
+    if (!e.ok()) return Fail(e.status());
+    o.from_epoch = e.value();
+  }
+  o.checkpoint_dir = args.Get("checkpoint-dir");
+  if (!o.checkpoint_dir.empty() && !o.from_epoch) return Fail(Status::Invalid("--checkpoint-dir goes with --from EPOCH"));
   auto r = replay::Replay(args.positionals()[0], o);
   if (!r.ok()) return Fail(r.status());
+  if (!r->started_from.empty())
+    std::fprintf(stderr, "thalia replay: starting from checkpoint %s (epoch %llu)\n", r->started_from.c_str(),
+                 static_cast<unsigned long long>(r->first_epoch));
   Status verdict = replay::ToStatus(r.value());
   if (!verdict.ok()) {
     std::printf("%s\n", verdict.message().c_str());

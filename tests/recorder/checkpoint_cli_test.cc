@@ -170,6 +170,76 @@ TEST(CheckpointCli, KillsAtRandomMomentsNeverLeaveAnUnloadableCheckpoint) {
   EXPECT_GT(resumed_from, 0);
 }
 
+// The number N in "identical: N epochs" of `thalia replay` (-1 if absent).
+long ReplayedEpochs(const std::string& out) {
+  const std::string key = "identical: ";
+  size_t at = out.find(key);
+  return at == std::string::npos ? -1 : std::stol(out.substr(at + key.size()));
+}
+
+TEST(CheckpointCli, ReplayFromStartsAtTheNewestUsableCheckpointAtOrBeforeTheEpoch) {
+  ScratchDir dir;
+  const std::string ck = dir / "ck", trace = dir / "a.trace";
+  auto r = RunThalia({"run", ExamplePath("tiny.json"), "--until", "1s", "--quiet", "--checkpoint-every", "300ms",
+                      "--checkpoint-dir", ck, "--record", trace},
+                     dir / "run");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto list = List(ck);
+  ASSERT_EQ(list.size(), 4u);  // 300, 600, 900 ms and the end
+  const uint64_t total = list[3].epoch;
+  auto second = recorder::ReadCheckpointFile(list[1].path);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->trace.path, trace);
+  EXPECT_EQ(second->trace.epochs_recorded, list[1].epoch);
+
+  const std::string from = std::to_string(list[1].epoch + 5);
+  for (bool region : {false, true}) {
+    std::vector<std::string> args = {"replay", trace, "--from", from};
+    if (region) args.insert(args.end(), {"--region", "pfc"});
+    auto rp = RunThalia(args, dir / "replay");
+    EXPECT_EQ(rp.status, 0) << rp.out << rp.err;
+    EXPECT_NE(rp.err.find("starting from checkpoint " + list[1].path), std::string::npos) << rp.err;
+    EXPECT_EQ(ReplayedEpochs(rp.out), static_cast<long>(total - list[1].epoch)) << rp.out;
+  }
+  // A damaged nearest checkpoint is passed over for the one before.
+  std::vector<uint8_t> bytes = ReadBytes(list[1].path);
+  bytes[bytes.size() / 3] ^= 1;
+  WriteBytes(list[1].path, bytes);
+  auto rp = RunThalia({"replay", trace, "--from", from}, dir / "replay");
+  EXPECT_EQ(rp.status, 0) << rp.err;
+  EXPECT_NE(rp.err.find("starting from checkpoint " + list[0].path), std::string::npos) << rp.err;
+  EXPECT_EQ(ReplayedEpochs(rp.out), static_cast<long>(total - list[0].epoch)) << rp.out;
+  // Before the first checkpoint there is none to start from.
+  auto none = RunThalia({"replay", trace, "--from", std::to_string(list[0].epoch - 1)}, dir / "replay");
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("no usable checkpoint at or before epoch"), std::string::npos) << none.err;
+}
+
+TEST(CheckpointCli, AResumedRecordingIsASegmentThatNamesAndReplaysFromItsCheckpoint) {
+  ScratchDir dir;
+  const std::string straight = StraightDigest(dir, "2s");
+  const std::string ck = dir / "ck";
+  auto r = RunThalia({"run", ExamplePath("tiny.json"), "--until", "700ms", "--quiet", "--checkpoint-every", "700ms",
+                      "--checkpoint-dir", ck, "--record", dir / "a.trace"},
+                     dir / "run");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto list = List(ck);
+  ASSERT_EQ(list.size(), 1u);
+  auto resumed = RunThalia({"run", "--resume", list[0].path, "--until", "2s", "--quiet", "--record", dir / "b.trace"},
+                           dir / "resumed");
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(DigestLine(resumed.out), straight);
+  auto info = RunThalia({"trace", "info", dir / "b.trace"}, dir / "info");
+  EXPECT_NE(info.out.find(list[0].path), std::string::npos) << info.out;
+  auto rp = RunThalia({"replay", dir / "b.trace"}, dir / "replay");
+  EXPECT_EQ(rp.status, 0) << rp.out << rp.err;
+  EXPECT_GT(ReplayedEpochs(rp.out), 0) << rp.out;
+  std::filesystem::remove(list[0].path);
+  auto gone = RunThalia({"replay", dir / "b.trace"}, dir / "replay");
+  EXPECT_EQ(gone.status, 2);
+  EXPECT_NE(gone.err.find("which a replay needs"), std::string::npos) << gone.err;
+}
+
 TEST(CheckpointCli, DamagedCheckpointsExitTwoWithTheReason) {
   ScratchDir dir;
   auto r = RunThalia({"run", ExamplePath("tiny.json"), "--until", "100ms", "--quiet", "--checkpoint-every", "100ms",
