@@ -53,8 +53,10 @@ inline std::vector<std::vector<Spike>> SpikesFrom(Brain& b, Tick from) {
 
 // Runs the script to `until`; with split set, checkpoints at that tick (after its actions) into
 // `path`, drops the brain and resumes a new one from the file.
+// `options` run the first brain, `resume_options` (default: the same) the resumed one.
 inline Outcome Run(Tick until, std::optional<Tick> split, const std::string& path, Tick spikes_from,
-            kernel::RunOptions options = Options(0, true)) {
+            kernel::RunOptions options = Options(0, true),
+            std::optional<kernel::RunOptions> resume_options = std::nullopt) {
   auto created = Brain::Create(LoadExample("tiny.json"), options);
   THALIA_CHECK_MSG(created.ok(), created.status().message());
   std::unique_ptr<Brain> brain = std::move(created).value();
@@ -73,7 +75,7 @@ inline Outcome Run(Tick until, std::optional<Tick> split, const std::string& pat
     Status st = recorder::SaveCheckpoint(*brain, path);
     THALIA_CHECK_MSG(st.ok(), st.message());
     brain.reset();
-    auto resumed = recorder::ResumeBrain(path, options);
+    auto resumed = recorder::ResumeBrain(path, resume_options.value_or(options));
     THALIA_CHECK_MSG(resumed.ok(), resumed.status().message());
     brain = std::move(resumed).value();
     THALIA_CHECK(brain->tick() == *split);
