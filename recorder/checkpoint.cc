@@ -189,7 +189,7 @@ Result<Checkpoint> CaptureCheckpoint(kernel::Brain& brain, const TracePosition& 
   c.digests = std::move(digests).value();
   c.trace = trace;
   c.executor = brain.executor_name();
-  c.workers = brain.Stats().size() > 0 ? static_cast<int>(brain.Stats().size()) : 0;
+  c.workers = static_cast<int>(brain.Stats().size());
   return c;
 }
 
