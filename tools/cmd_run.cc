@@ -13,6 +13,7 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/run_report.h"
+#include "transport/install.h"
 
 namespace thalia::tools {
 namespace {
@@ -91,6 +92,7 @@ int RunCommand(int argc, char** argv) {
   }
   const kernel::Tick until = kernel::MsToTicks(until_ms, spec.value()->dt_ms);
 
+  transport::Install();
   auto wall0 = std::chrono::steady_clock::now();
   auto brain_or = kernel::Brain::Create(spec.value(), opts);
   if (!brain_or.ok()) return Fail(brain_or.status());
