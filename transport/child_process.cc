@@ -65,7 +65,7 @@ std::string ChildProcess::Describe() const {
   if (WIFSIGNALED(wait_status_)) {
     int sig = WTERMSIG(wait_status_);
     const char* abbrev = sigabbrev_np(sig);
-    return "killed by signal " + std::to_string(sig) + (abbrev ? std::string(" (SIG") + abbrev + ")" : "");
+    return "was killed by signal " + std::to_string(sig) + (abbrev ? std::string(" (SIG") + abbrev + ")" : "");
   }
   return "ended with wait status " + std::to_string(wait_status_);
 }

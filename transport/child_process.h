@@ -25,7 +25,7 @@ class ChildProcess {
   // Waits up to timeout_ms for the child to exit by itself, then kills it; always reaps.
   void WaitOrKill(int timeout_ms);
   void KillAndReap() { WaitOrKill(0); }
-  // How the child ended ("exited with status 1", "killed by signal 9 (SIGKILL)"), once reaped.
+  // How the child ended ("exited with status 1", "was killed by signal 9 (SIGKILL)"), once reaped.
   std::string Describe() const;
   // Forgets the child without reaping it (for the forked child's copy of its siblings' handles).
   void Abandon() { pid_ = -1; }

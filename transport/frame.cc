@@ -75,8 +75,10 @@ Result<FrameReader::Step> FrameReader::ReadSome(int fd) {
   do {
     n = ::read(fd, dst, want);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return Status::Worker(std::string("cannot read from the peer: ") + std::strerror(errno));
-  if (n == 0) {
+  // A reset is how a peer that died with our data unread says goodbye: an end like EOF.
+  if (n < 0 && errno != ECONNRESET)
+    return Status::Worker(std::string("cannot read from the peer: ") + std::strerror(errno));
+  if (n <= 0) {
     if (!mid_frame()) return Step::kEof;
     return Status::Worker("the peer closed the connection in the middle of a frame");
   }

@@ -225,7 +225,7 @@ Status SocketExecutor::Send(Worker& w) {
     return st;
   }
   bool timeout = st.message().rfind("timeout", 0) == 0;
-  return WorkerFailed(w, timeout ? "hung: " + st.message() : "could not be sent to (" + st.message() + ")", !timeout);
+  return WorkerFailed(w, timeout ? "hung: " + st.message() : "died (" + st.message() + ")", !timeout);
 }
 
 template <typename F>
@@ -251,7 +251,10 @@ Status SocketExecutor::Collect(F&& on_reply) {
       if (pollfds_[i].revents == 0) continue;
       Worker& w = *polled_[i];
       auto step = w.reader.ReadSome(w.fd.get());
-      if (!step.ok()) return WorkerFailed(w, "sent a bad frame (" + step.status().message() + ")", true);
+      if (!step.ok()) {
+        const bool bad = step.status().kind() == ErrorKind::kCorrupt;
+        return WorkerFailed(w, (bad ? "sent a bad frame (" : "died (") + step.status().message() + ")", !bad);
+      }
       if (step.value() == FrameReader::Step::kEof) return WorkerFailed(w, "died", true);
       if (step.value() == FrameReader::Step::kNeedMore) continue;
       auto msg = DecodeFrame(w.reader.frame());
