@@ -39,7 +39,7 @@ CommandResult RunThalia(const std::string& args) {
 
 std::string DigestLine(const std::string& output) {
   size_t at = output.rfind("\ndigest ");
-  return at == std::string::npos ? "" : output.substr(at + 1, 24);
+  return at == std::string::npos ? "" : output.substr(at + 1, 23);
 }
 
 TEST(Command, DigestLineIsTheSameInEveryMode) {
