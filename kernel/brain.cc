@@ -215,7 +215,35 @@ std::vector<Spike> Brain::TakeSpikes(RegionId region) {
   return out;
 }
 
+Status Brain::Flush() {
+  bool any = false;
+  for (const auto& v : in_flight_) any = any || !v.empty();
+  if (!any) return Status::Ok();
+  if (failed_ || shut_down_)
+    return Status::Error(ErrorKind::kWorker, "the brain has stopped after an earlier failure");
+  // A zero-length epoch: regions schedule the spikes they were sent and advance no tick.
+  EpochBegin& b = begin_;
+  b.epoch = epoch_;
+  b.t0 = b.t1 = tick_;
+  b.modulators = mod_state_;
+  b.events.clear();
+  for (size_t r = 0; r < in_flight_.size(); ++r) {
+    b.inbound[r].swap(in_flight_[r]);
+    in_flight_[r].clear();
+    b.external[r].clear();
+  }
+  b.full_digest = false;
+  Status st = executor_->RunEpoch(b, &done_);
+  if (!st.ok()) {
+    failed_ = true;
+    (void)executor_->Shutdown();
+    return st.Context("delivering spikes in flight at tick " + std::to_string(tick_));
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<uint64_t>> Brain::RegionDigests() {
+  THALIA_RETURN_IF_ERROR(Flush());
   std::vector<uint64_t> d;
   THALIA_RETURN_IF_ERROR(executor_->Digests(true, &d));
   return d;
@@ -232,6 +260,7 @@ void Brain::RemoveObserver(EpochObserver* o) {
 }
 
 Result<BrainState> Brain::CaptureState() {
+  THALIA_RETURN_IF_ERROR(Flush());
   BrainState s;
   s.tick = tick_;
   s.epoch = epoch_;

@@ -70,7 +70,8 @@ class Brain {
   const RegionCounters& counters(RegionId region) const { return counters_[region]; }
   // Digests of the last epoch (the light, per-epoch ones).
   const std::vector<uint64_t>& epoch_digests() const { return last_digests_; }
-  // Full digest of every region now, and the combined digest `thalia run` prints.
+  // Full digest of every region now, and the combined digest `thalia run` prints (both flush
+  // spikes in flight first, see Flush; so does CaptureState).
   Result<std::vector<uint64_t>> RegionDigests();
   Result<uint64_t> Digest();
 
@@ -86,6 +87,11 @@ class Brain {
   Brain(std::shared_ptr<const BrainSpec> spec, RunOptions options);
   Status Init(const BrainState* state);
   Status RunEpoch(Tick t1);
+  // Hands the spikes in flight at the coordinator to their target regions (a zero-length epoch,
+  // t0 == t1, not seen by observers). Where a spike waits for its arrival tick - at the
+  // coordinator or in the target's delay queue - depends on where epochs were cut; after a flush
+  // it is always in the queue, so digests and checkpoints do not depend on epoch boundaries.
+  Status Flush();
   void BuildRoutes();
   void Route(const EpochDone& done);
 
