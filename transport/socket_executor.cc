@@ -326,7 +326,7 @@ Status SocketExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::EpochDo
     if (!d) return Status::Corrupt(std::string("expected EpochDone, got ") + wire::EnumNamePayload(m.payload_type()));
     EpochTiming t;
     THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, begin.epoch, w.regions, done, &t));
-    ++w.stats.epochs;
+    if (begin.t1 > begin.t0) ++w.stats.epochs;  // not the kernel's zero-length flushes
     w.stats.busy_s += static_cast<double>(t.busy_ns) * 1e-9;
     w.stats.wait_s += static_cast<double>(t.wait_ns) * 1e-9;
     return Status::Ok();
