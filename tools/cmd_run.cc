@@ -2,6 +2,7 @@
 // ends with per-region counts and one line `digest <16 hex digits>`.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -36,7 +37,7 @@ int RunCommand(int argc, char** argv) {
   args.Positional("CONFIG", "brain configuration (JSON)");
   args.Option("until", "DURATION", "simulated time to run to, e.g. 500ms or 2s (default: the config's)");
   args.Option("seed", "N", "override the configuration's seed");
-  args.Option("workers", "N", "worker processes; 0 runs in this process (default: the config's)");
+  args.Option("workers", "N", "worker processes; 0 runs in this process; more than the regions is clamped (default: the config's)");
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
   args.Option("executor", "inproc|socket", "how regions run (default: inproc for 0 workers)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
@@ -84,6 +85,8 @@ int RunCommand(int argc, char** argv) {
       return Fail(Status::Invalid("--placement: expected one worker per region (" +
                                   std::to_string(spec.value()->regions.size()) + ")"));
   }
+  if (opts.workers < 0 && !opts.placement.empty())  // --placement alone implies its workers
+    opts.workers = *std::max_element(opts.placement.begin(), opts.placement.end()) + 1;
   double until_ms = spec.value()->duration_ms;
   if (args.Has("until")) {
     auto d = ParseDurationMs(args.Get("until"));

@@ -158,8 +158,8 @@ Status Server::HandleLoad(const wire::LoadStates& m) {
     current_region_ = static_cast<int>(r);
     Status st = kernel::LoadRegionState(*regions_[r], {blob->data()->data(), blob->data()->size()});
     if (!st.ok()) {
-      // The region may be half loaded; the coordinator stops the run, but this is the user's
-      // input (a checkpoint), so the status kind is kept by reporting it as a non-fatal error.
+      // A state that does not fit is the user's input (a checkpoint), not a worker failure: the
+      // request fails and the coordinator reports it as invalid input.
       EncodeError(current_region_, st.message(), false, &out_);
       return Reply();
     }

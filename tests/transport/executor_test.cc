@@ -97,6 +97,19 @@ TEST_F(TinyEquivalence, StatePassesBetweenParallelAndSequentialRuns) {
   EXPECT_EQ((*back)->RegionDigests().value(), sequential_->digests);
 }
 
+TEST_F(TinyEquivalence, AStateThatDoesNotFitIsInvalidInputFromAWorker) {
+  auto brain = kernel::Brain::Create(spec_, Parallel(2, "fork"));
+  ASSERT_TRUE(brain.ok());
+  auto state = (*brain)->CaptureState();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  state.value().regions[1] = state.value().regions[0];  // cortex's state for hippocampus
+  auto restored = kernel::Brain::Restore(spec_, state.value(), Parallel(2, "spawn"));
+  ASSERT_FALSE(restored.ok());
+  EXPECT_EQ(restored.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_NE(restored.status().message().find("another region than 'hippocampus'"), std::string::npos)
+      << restored.status().message();
+}
+
 TEST_F(TinyEquivalence, PerturbingAWeightInAWorkerChangesOnlyThatRegionsDigest) {
   auto brain = kernel::Brain::Create(spec_, Parallel(2, "fork"));
   ASSERT_TRUE(brain.ok());
