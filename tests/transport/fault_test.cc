@@ -46,9 +46,10 @@ class FaultyRegion final : public kernel::Region {
 // only in this test binary), so the faulty regions are tested with fork.
 void RegisterFaultyTypes() {
   const kernel::RegionType* pfc = kernel::FindRegionType("pfc");
-  for (auto [name, mode] : {std::pair{"test_throws", FaultyRegion::kThrow}, std::pair{"test_hangs", FaultyRegion::kHang}}) {
+  for (auto entry : {std::pair{"test_throws", FaultyRegion::kThrow}, std::pair{"test_hangs", FaultyRegion::kHang}}) {
+    const FaultyRegion::Mode mode = entry.second;
     kernel::RegionType t = *pfc;
-    t.name = name;
+    t.name = entry.first;
     t.factory = [mode](const kernel::BrainSpec& spec, kernel::RegionId id) -> std::unique_ptr<kernel::Region> {
       return std::make_unique<FaultyRegion>(spec, id, mode);
     };
