@@ -7,6 +7,14 @@ namespace {
 
 Status Bad(const std::string& what) { return Status::Corrupt("malformed message: " + what); }
 
+// flatbuffers::Verifier checks a vector's length word, not that its elements are aligned for
+// their type: a corrupt offset can put 8-byte structs at 4 mod 8. Such a frame is refused.
+// (Frames start 8-aligned, see DecodeFrame, so addresses and frame offsets agree mod 8.)
+template <typename V>
+bool Aligned(const V* v) {
+  return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->Data()) % 8 == 0;
+}
+
 }  // namespace
 
 void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId> regions,
@@ -45,6 +53,7 @@ Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::E
   out->t1 = m.t1();
   if (out->t1 < out->t0) return Bad("epoch ends before it begins");
   out->full_digest = m.full_digest();
+  if (!Aligned(m.mod_since()) || !Aligned(m.events())) return Bad("misaligned vector");
   if (!m.mod_level() || !m.mod_since() || m.mod_level()->size() != kernel::kNumModulators ||
       m.mod_since()->size() != kernel::kNumModulators)
     return Bad("modulator state must have " + std::to_string(kernel::kNumModulators) + " entries");
@@ -68,6 +77,7 @@ Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::E
   for (const wire::RegionInput* ri : *m.regions()) {
     RegionId r = ri->region();
     if (r >= num_regions) return Bad("region " + std::to_string(r) + " does not exist");
+    if (!Aligned(ri->inbound()) || !Aligned(ri->external())) return Bad("misaligned vector");
     regions->push_back(r);
     if (ri->inbound())
       for (const wire::InSpike* s : *ri->inbound())
@@ -115,6 +125,7 @@ Status DecodeEpochDone(const wire::EpochDone& m, uint64_t epoch, std::span<const
       return Bad("results for region " + std::to_string(ro->region()) + " where region " +
                  std::to_string(expected[i]) + " was expected");
     if (!ro->counters()) return Bad("region results without counters");
+    if (!Aligned(ro->spikes())) return Bad("misaligned vector");
     kernel::RegionResult& rr = out->regions[expected[i]];
     rr.spikes.clear();
     if (ro->spikes())

@@ -384,7 +384,8 @@ Status SocketExecutor::Digests(bool full, std::vector<uint64_t>* out) {
   for (Worker& w : workers_) THALIA_RETURN_IF_ERROR(Send(w));
   THALIA_RETURN_IF_ERROR(Collect([&](Worker& w, const wire::Message& m) -> Status {
     const wire::DigestList* d = m.payload_as_DigestList();
-    if (!d || !d->regions() || !d->digests() || d->regions()->size() != w.regions.size() ||
+    if (!d || !d->regions() || !d->digests() || reinterpret_cast<uintptr_t>(d->digests()->Data()) % 8 != 0 ||
+        d->regions()->size() != w.regions.size() ||
         d->digests()->size() != w.regions.size())
       return Status::Corrupt("expected DigestList");
     for (size_t i = 0; i < w.regions.size(); ++i) {

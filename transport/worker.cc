@@ -156,7 +156,9 @@ Status Server::HandleLoad(const wire::LoadStates& m) {
     if (r >= regions_.size() || !regions_[r]) return Status::Corrupt("state for a region this worker does not host");
     if (!blob->data()) return Status::Corrupt("state without data");
     current_region_ = static_cast<int>(r);
-    Status st = kernel::LoadRegionState(*regions_[r], {blob->data()->data(), blob->data()->size()});
+    // A nested buffer inside a message is only 4-aligned; RegionState holds 8-byte arrays.
+    std::vector<uint8_t> aligned(blob->data()->begin(), blob->data()->end());
+    Status st = kernel::LoadRegionState(*regions_[r], aligned);
     if (!st.ok()) {
       // A state that does not fit is the user's input (a checkpoint), not a worker failure: the
       // request fails and the coordinator reports it as invalid input.
