@@ -11,6 +11,7 @@
 
 #include "kernel/epoch.h"
 #include "kernel/executor.h"
+#include "kernel/routing.h"
 #include "kernel/spec.h"
 #include "kernel/status.h"
 
@@ -21,6 +22,16 @@ class EpochObserver {
  public:
   virtual ~EpochObserver() = default;
   virtual Status OnEpoch(const EpochBegin& begin, const EpochDone& done) = 0;
+};
+
+// Replay: supplies each epoch's modulator events (ticks in [t0, t1), in order), external inputs
+// (one list per region, by tick) and full_digest flag in place of the configured events, API
+// events and injected input, so a replayed epoch gets exactly what the recorded one got.
+// `begin` arrives with epoch, t0, t1 and the computed inputs; the source overwrites the inputs.
+class EpochInputSource {
+ public:
+  virtual ~EpochInputSource() = default;
+  virtual Status EpochInputs(EpochBegin* begin) = 0;
 };
 
 // Everything a checkpoint must hold besides the configuration.
@@ -77,6 +88,8 @@ class Brain {
 
   void AddObserver(EpochObserver* observer) { observers_.push_back(observer); }
   void RemoveObserver(EpochObserver* observer);
+  // Replay only (see EpochInputSource); null restores the normal inputs. Not owned.
+  void SetInputSource(EpochInputSource* source) { input_source_ = source; }
   Result<BrainState> CaptureState();
   std::vector<WorkerStats> Stats() const { return executor_->Stats(); }
   Status PerturbWeightForTest(RegionId region, float delta);
@@ -92,13 +105,6 @@ class Brain {
   // coordinator or in the target's delay queue - depends on where epochs were cut; after a flush
   // it is always in the queue, so digests and checkpoints do not depend on epoch boundaries.
   Status Flush();
-  void BuildRoutes();
-  void Route(const EpochDone& done);
-
-  struct Route_ {
-    RegionId target;
-    std::vector<std::pair<NeuronId, NeuronId>> ranges;  // source neurons [lo, hi) it needs
-  };
 
   std::shared_ptr<const BrainSpec> spec_;
   RunOptions options_;
@@ -110,7 +116,8 @@ class Brain {
   size_t next_config_event_ = 0;
   Tick tick_ = 0;
   uint64_t epoch_ = 0;
-  std::vector<std::vector<Route_>> routes_;            // by source region
+  SpikeRouter router_;
+  EpochInputSource* input_source_ = nullptr;
   std::vector<std::vector<InSpike>> in_flight_;        // by target region
   std::vector<std::vector<ExternalInput>> external_;   // by region, pending
   std::vector<std::vector<Spike>> kept_;
