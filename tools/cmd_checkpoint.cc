@@ -27,7 +27,8 @@ void PrintInfo(const std::string& path, const recorder::Checkpoint& c, const ker
               static_cast<unsigned long long>(spec.epoch_ticks));
   std::printf("time         tick %llu (%g ms), epoch %llu\n", static_cast<unsigned long long>(s.tick),
               kernel::TicksToMs(s.tick, spec.dt_ms), static_cast<unsigned long long>(s.epoch));
-  std::printf("written by   %s executor, %d worker(s)\n", c.executor.c_str(), c.workers);
+  // The executor's name says how it ran ("inproc", "socket/fork, 2 workers"); any can resume it.
+  std::printf("written by   %s\n", c.executor.c_str());
   std::printf("modulators   dopamine %g, acetylcholine %g, noradrenaline %g (levels at their last change)\n",
               s.modulators.level[0], s.modulators.level[1], s.modulators.level[2]);
   std::printf("pending      %zu modulator event(s) from the API\n", s.pending_events.size());

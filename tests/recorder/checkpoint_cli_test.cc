@@ -56,6 +56,34 @@ TEST(CheckpointCli, ResumeInANewProcessPrintsTheUninterruptedDigest) {
   }
 }
 
+TEST(CheckpointCli, ParallelCheckpointsResumeWithAnyWorkerCountOrSequentially) {
+  ScratchDir dir;
+  const std::string straight = StraightDigest(dir, "2s");
+  const std::vector<std::vector<std::string>> writers = {{"--workers", "2"},
+                                                         {"--workers", "2", "--launch", "spawn"}};
+  const std::vector<std::vector<std::string>> resumers = {
+      {"--workers", "0"}, {"--workers", "1"}, {"--workers", "3", "--launch", "spawn"}, {"--workers", "2"}};
+  int w = 0;
+  for (const auto& writer : writers) {
+    const std::string split = w == 0 ? "1s" : "1000.7ms", ck = dir / ("ck" + std::to_string(w++));
+    std::vector<std::string> args = {"run", ExamplePath("tiny.json"), "--until", split, "--quiet",
+                                     "--checkpoint-every", split, "--checkpoint-dir", ck};
+    args.insert(args.end(), writer.begin(), writer.end());
+    auto first = RunThalia(args, dir / "first");
+    ASSERT_EQ(first.status, 0) << first.err;
+    auto list = List(ck);
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(recorder::ReadCheckpointFile(list[0].path)->workers, 2);
+    for (const auto& resumer : resumers) {
+      std::vector<std::string> r = {"run", "--resume", list[0].path, "--until", "2s", "--quiet"};
+      r.insert(r.end(), resumer.begin(), resumer.end());
+      auto second = RunThalia(r, dir / "second");
+      ASSERT_EQ(second.status, 0) << second.err;
+      EXPECT_EQ(DigestLine(second.out), straight) << writer.back() << " -> " << resumer[1] << " " << resumer.back();
+    }
+  }
+}
+
 TEST(CheckpointCli, EveryAndKeepLeaveTheNewestKAndEachResumes) {
   ScratchDir dir;
   const std::string straight = StraightDigest(dir, "1500ms");
@@ -111,12 +139,14 @@ TEST(CheckpointCli, StopSignalWritesAFinalCheckpointThatResumes) {
   }
 }
 
-TEST(CheckpointCli, KillWhileWritingLeavesThePreviousCheckpointIntact) {
+class CheckpointKill : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CheckpointKill, KillWhileWritingLeavesThePreviousCheckpointIntact) {
   ScratchDir dir;
   const std::string straight = StraightDigest(dir, "2s");
   const std::string ck = dir / "ck";
   ThaliaProcess p({"run", ExamplePath("tiny.json"), "--until", "2s", "--quiet", "--checkpoint-every", "100ms",
-                   "--checkpoint-dir", ck, "--keep", "1"},
+                   "--checkpoint-dir", ck, "--keep", "1", "--workers", GetParam()},
                   dir / "killed", {"THALIA_TEST_PAUSE_BEFORE_RENAME=3"});
   ASSERT_TRUE(p.WaitForStderr("paused before rename", 60)) << p.err();
   p.Signal(SIGKILL);
@@ -141,6 +171,8 @@ TEST(CheckpointCli, KillWhileWritingLeavesThePreviousCheckpointIntact) {
   EXPECT_EQ(List(ck).size(), 2u);
   EXPECT_EQ(temporaries(), 0) << "the next run into the folder removes the crashed write's file";
 }
+
+INSTANTIATE_TEST_SUITE_P(SequentialAndTwoWorkers, CheckpointKill, ::testing::Values("0", "2"));
 
 TEST(CheckpointCli, KillsAtRandomMomentsNeverLeaveAnUnloadableCheckpoint) {
   ScratchDir dir;
