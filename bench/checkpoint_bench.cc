@@ -1,7 +1,9 @@
 // Checkpoint throughput and pause: how fast a brain's state is captured, compressed and written
 // (and read back and restored), in MB of raw state per second, and how much wall time periodic
 // checkpoints add to a run, measured side by side in one process.
-// Usage: checkpoint_bench CONFIG [--reps N] [--dir DIR]   (DIR defaults to $TMPDIR or /tmp)
+// Usage: checkpoint_bench CONFIG [--reps N] [--dir DIR] [--workers N]
+// (DIR defaults to $TMPDIR; with --workers the brain runs in N forked workers and every capture
+// collects the region states from them.)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +14,7 @@
 #include "recorder/checkpoint.h"
 #include "recorder/checkpoint_file.h"
 #include "recorder/checkpoint_series.h"
+#include "transport/install.h"
 
 namespace {
 
@@ -27,9 +30,17 @@ void Check(const Status& st) {
   }
 }
 
-std::unique_ptr<kernel::Brain> Make(std::shared_ptr<const kernel::BrainSpec> spec) {
+int g_workers = 0;
+
+kernel::RunOptions Options() {
   kernel::RunOptions o;
-  o.workers = 0;
+  o.workers = g_workers;
+  if (g_workers > 0) o.launch = "fork";
+  return o;
+}
+
+std::unique_ptr<kernel::Brain> Make(std::shared_ptr<const kernel::BrainSpec> spec) {
+  kernel::RunOptions o = Options();
   auto b = kernel::Brain::Create(spec, o);
   Check(b.status().ok() || b.ok() ? Status::Ok() : b.status());
   return std::move(b).value();
@@ -65,7 +76,7 @@ double TimedRun(std::shared_ptr<const kernel::BrainSpec> spec, kernel::Tick unti
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help") {
-    std::printf("usage: checkpoint_bench CONFIG [--reps N] [--dir DIR]\n");
+    std::printf("usage: checkpoint_bench CONFIG [--reps N] [--dir DIR] [--workers N]\n");
     return argc < 2 ? 2 : 0;
   }
   int reps = 10;
@@ -75,7 +86,9 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--reps") reps = std::atoi(argv[i + 1]);
     else if (a == "--dir") dir = argv[i + 1];
+    else if (a == "--workers") g_workers = std::atoi(argv[i + 1]);
   }
+  transport::Install();
   auto spec = kernel::LoadBrainSpec(argv[1]);
   Check(spec.ok() ? Status::Ok() : spec.status());
   const std::string path = dir + "/checkpoint_bench.thck";
@@ -104,15 +117,13 @@ int main(int argc, char** argv) {
     Check(back.ok() ? Status::Ok() : back.status());
     read_s += Seconds(t0);
     t0 = Clock::now();
-    kernel::RunOptions o;
-    o.workers = 0;
-    auto resumed = recorder::ResumeBrain(back.value(), o);
+    auto resumed = recorder::ResumeBrain(back.value(), Options());
     Check(resumed.ok() ? Status::Ok() : resumed.status());
     restore_s += Seconds(t0);
   }
   const double mb = static_cast<double>(raw) / 1e6 * reps;
-  std::printf("brain %s: %.3f MB of state, file %.3f MB (%.0f%%), %d repetitions, folder %s\n",
-              spec.value()->name.c_str(), static_cast<double>(raw) / 1e6, static_cast<double>(file) / 1e6,
+  std::printf("brain %s, %s: %.3f MB of state, file %.3f MB (%.0f%%), %d repetitions, folder %s\n",
+              spec.value()->name.c_str(), brain->executor_name().c_str(), static_cast<double>(raw) / 1e6, static_cast<double>(file) / 1e6,
               100.0 * static_cast<double>(file) / static_cast<double>(raw), reps, dir.c_str());
   std::printf("save: %.0f MB/s (capture %.2f ms, encode+zstd %.2f ms, write+fsync+rename %.2f ms per checkpoint)\n",
               mb / (capture_s + encode_s + write_s), 1e3 * capture_s / reps, 1e3 * encode_s / reps,
