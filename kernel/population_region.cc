@@ -113,6 +113,8 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
     float w = ps.weight;
     if (ps.weight_jitter > 0)
       w = w * (1.0f + ps.weight_jitter * static_cast<float>(2.0 * RandomStream::Uniform(wword) - 1.0));
+    // A plastic weight lives in [w_min, w_max] from the start, not only after its first update.
+    if (ps.plasticity != Plasticity::None) w = std::min(std::max(w, ps.w_min), ps.w_max);
     double d = ps.delay_ms;
     if (ps.delay_jitter_ms > 0) d += ps.delay_jitter_ms * (2.0 * RandomStream::Uniform(dword) - 1.0);
     uint32_t dt = static_cast<uint32_t>(std::max<Tick>(1, MsToTicks(d, dt_ms_)));
