@@ -36,7 +36,8 @@ PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
   refr_ = Eigen::ArrayXi::Zero(n);
   in_e_ = Eigen::ArrayXf::Zero(n);
   in_i_ = Eigen::ArrayXf::Zero(n);
-  RandomStream rng(seed_, RandomStream::HashName(spec_.name));
+  stream_owner_ = RandomStream::HashName(spec_.name);
+  RandomStream rng(seed_, stream_owner_);
   for (const PopulationSpec& pop : spec_.populations) {
     const NeuronSpec& ns = pop.neuron;
     PopConst c{};
@@ -72,6 +73,7 @@ PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
       p = p * lambda / (k + 1);
       cdf += p;
     }
+    for (double c : table.cdf) table.thr.push_back(static_cast<uint64_t>(std::ceil(std::ldexp(c, 32))));
     drive_tables_.push_back(std::move(table));
   }
   groups_by_source_.resize(brain.regions.size());
@@ -303,74 +305,87 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
 }
 
 void PopulationRegion::ApplyDrives(Tick t) {
-  RandomStream rng(seed_, RandomStream::HashName(spec_.name));
+  // k ~ Poisson: the first k with u < cdf[k], u = word / 2^32. In integers: word < thr[k] with
+  // thr[k] = ceil(cdf[k] 2^32), exact, and most words end at k = 0 after one comparison.
+  const RandomStream rng(seed_, stream_owner_);
   for (size_t di = 0; di < spec_.drives.size(); ++di) {
     const DriveSpec& d = spec_.drives[di];
     const PopulationSpec& pop = spec_.populations[d.population];
-    const std::vector<double>& cdf = drive_tables_[di].cdf;
+    const std::vector<uint64_t>& thr = drive_tables_[di].thr;
+    if (thr.size() < 2) continue;  // k is always 0
+    const uint64_t thr0 = thr[0];
     float* in = (d.excitatory ? in_e_.data() : in_i_.data()) + pop.offset;
-    for (uint32_t i = 0; i < pop.size; i += 4) {
-      auto words = rng.Draw(t, i / 4, Purpose::kDrive, static_cast<uint32_t>(di));
-      for (uint32_t q = 0; q < 4 && i + q < pop.size; ++q) {
-        double u = RandomStream::Uniform(words[q]);
-        uint32_t k = 0;
-        while (k + 1 < cdf.size() && u >= cdf[k]) ++k;
-        if (k) in[i + q] += static_cast<float>(k) * d.weight;
-      }
+    const uint32_t blocks = (pop.size + 3) / 4;
+    drive_words_.resize(size_t{blocks} * 4);
+    rng.DrawMany(t, 0, blocks, Purpose::kDrive, static_cast<uint32_t>(di), drive_words_.data());
+    const uint32_t* words = drive_words_.data();
+    for (uint32_t i = 0; i < pop.size; ++i) {
+      const uint64_t x = words[i];
+      if (x < thr0) continue;
+      uint32_t k = 1;
+      while (k + 1 < thr.size() && x >= thr[k]) ++k;
+      in[i] += static_cast<float>(k) * d.weight;
     }
   }
 }
 
 void PopulationRegion::UpdatePopulation(const PopulationSpec& pop, const PopConst& c, float bias,
                                         Tick t, std::vector<Spike>* out) {
+  // Two passes: the membrane update, branch-free so it vectorises, writes the candidate potential
+  // of every neuron; then refractoriness, threshold and reset. Each neuron sees exactly the same
+  // float operations in the same order as a single fused loop would apply.
   const NeuronSpec& ns = pop.neuron;
-  float* v = v_.data();
-  float* se = se_.data();
-  float* si = si_.data();
-  float* w = w_.data();
-  const float* iext = iext_.data();
-  int32_t* refr = refr_.data();
-  const float* ie = in_e_.data();
-  const float* ii = in_i_.data();
-  const uint32_t b = pop.offset, e = pop.offset + pop.size;
-  for (uint32_t i = b; i < e; ++i) {
-    float vi;
-    switch (ns.synapse) {
-      case SynapseKind::Delta:
-        vi = ns.v_rest + (v[i] - ns.v_rest) * c.pm + (bias + iext[i] - w[i]) * c.one_minus_pm +
-             ie[i] - ii[i];
-        break;
-      case SynapseKind::Current:
-        se[i] += ie[i];
-        si[i] += ii[i];
-        vi = ns.v_rest + (v[i] - ns.v_rest) * c.pm + (bias + iext[i] - w[i]) * c.one_minus_pm +
-             se[i] * c.pem - si[i] * c.pim;
-        se[i] *= c.pe;
-        si[i] *= c.pi;
-        break;
-      default:  // Conductance: exact decay of g, Euler step of V with g held over the step.
-        se[i] += ie[i];
-        si[i] += ii[i];
-        vi = v[i] + c.dt_over_tau * (-(v[i] - ns.v_rest) - se[i] * (v[i] - ns.e_exc) -
-                                     si[i] * (v[i] - ns.e_inh) + bias + iext[i] - w[i]);
-        se[i] *= c.pe;
-        si[i] *= c.pi;
-        break;
-    }
+  float* __restrict v = v_.data() + pop.offset;
+  float* __restrict se = se_.data() + pop.offset;
+  float* __restrict si = si_.data() + pop.offset;
+  float* __restrict w = w_.data() + pop.offset;
+  const float* __restrict iext = iext_.data() + pop.offset;
+  int32_t* __restrict refr = refr_.data() + pop.offset;
+  const float* __restrict ie = in_e_.data() + pop.offset;
+  const float* __restrict ii = in_i_.data() + pop.offset;
+  const uint32_t n = pop.size;
+  const float v_rest = ns.v_rest, pm = c.pm, omp = c.one_minus_pm, pem = c.pem, pim = c.pim,
+              pe = c.pe, pi = c.pi, dto = c.dt_over_tau, e_exc = ns.e_exc, e_inh = ns.e_inh;
+  switch (ns.synapse) {
+    case SynapseKind::Delta:
+      for (uint32_t i = 0; i < n; ++i)
+        v[i] = v_rest + (v[i] - v_rest) * pm + (bias + iext[i] - w[i]) * omp + ie[i] - ii[i];
+      break;
+    case SynapseKind::Current:
+      for (uint32_t i = 0; i < n; ++i) {
+        const float e = se[i] + ie[i], h = si[i] + ii[i];
+        v[i] = v_rest + (v[i] - v_rest) * pm + (bias + iext[i] - w[i]) * omp + e * pem - h * pim;
+        se[i] = e * pe;
+        si[i] = h * pi;
+      }
+      break;
+    default:  // Conductance: exact decay of g, Euler step of V with g held over the step.
+      for (uint32_t i = 0; i < n; ++i) {
+        const float e = se[i] + ie[i], h = si[i] + ii[i], vi = v[i];
+        v[i] = vi + dto * (-(vi - v_rest) - e * (vi - e_exc) - h * (vi - e_inh) + bias + iext[i] -
+                           w[i]);
+        se[i] = e * pe;
+        si[i] = h * pi;
+      }
+      break;
+  }
+  const float v_reset = ns.v_reset, v_thresh = ns.v_thresh, adapt_b = ns.adapt_b, pw = c.pw;
+  const size_t before = tick_spikes_.size();
+  for (uint32_t i = 0; i < n; ++i) {
     if (refr[i] > 0) {
       --refr[i];
-      vi = ns.v_reset;
-    } else if (vi >= ns.v_thresh) {
-      vi = ns.v_reset;
+      v[i] = v_reset;
+    } else if (v[i] >= v_thresh) {
+      v[i] = v_reset;
       refr[i] = c.ref_ticks;
-      w[i] += ns.adapt_b;
-      out->push_back({t, i});
-      tick_spikes_.push_back(i);
+      w[i] += adapt_b;
+      out->push_back({t, pop.offset + i});
+      tick_spikes_.push_back(pop.offset + i);
     }
-    v[i] = vi;
-    w[i] *= c.pw;
   }
-  counters_.spikes += tick_spikes_.size();
+  if (adapt_b != 0)  // otherwise w stays exactly 0 and the decay is a no-op
+    for (uint32_t i = 0; i < n; ++i) w[i] *= pw;
+  counters_.spikes += tick_spikes_.size() - before;
 }
 
 void PopulationRegion::OnSpike(NeuronId n, Tick t) {

@@ -66,6 +66,7 @@ class PopulationRegion final : public Region {
   };
   struct DriveTable {
     std::vector<double> cdf;  // Poisson CDF; k = first index with u < cdf[k]
+    std::vector<uint64_t> thr;  // ceil(cdf[k] * 2^32): the same test on the raw 32-bit word
   };
 
   void BuildPathway(const BrainSpec& brain, const PathwaySpec& p);
@@ -82,6 +83,7 @@ class PopulationRegion final : public Region {
 
   RegionSpec spec_;
   uint64_t seed_;
+  uint64_t stream_owner_ = 0;  // the region's random stream is keyed by (seed, hash of its name)
   double dt_ms_;
   ModulatorModel modulators_;
   std::vector<PopConst> pop_const_;
@@ -98,6 +100,7 @@ class PopulationRegion final : public Region {
   Eigen::ArrayXi refr_;
   Eigen::ArrayXf in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
   std::vector<NeuronId> tick_spikes_;  // scratch
+  std::vector<uint32_t> drive_words_;  // scratch: one tick's random words of one drive
   std::vector<float> plasticity_factor_;  // per path, for the current tick
   RegionCounters counters_;
 };
