@@ -55,9 +55,16 @@ class PopulationRegion final : public Region {
     std::vector<float> post_trace;  // per target neuron of the pathway
     std::vector<uint32_t> groups;
   };
-  // An event due at a tick: source neuron `neuron` of region `source` through group `group`.
+  // An event due at a tick: source neuron `neuron` of region `source` through group `group`,
+  // packed so that the integer order of the keys is the canonical order (source region, source
+  // neuron, group): source < 2^16 regions, neuron < 2^30, group < 2^18 (checked when built).
   struct Arrival {
-    uint32_t source, neuron, group;
+    static uint64_t Key(uint32_t source, uint32_t neuron, uint32_t group) {
+      return (uint64_t{source} << 48) | (uint64_t{neuron} << 18) | group;
+    }
+    static uint32_t Source(uint64_t k) { return static_cast<uint32_t>(k >> 48); }
+    static uint32_t Neuron(uint64_t k) { return static_cast<uint32_t>(k >> 18) & ((1u << 30) - 1); }
+    static uint32_t Group(uint64_t k) { return static_cast<uint32_t>(k) & ((1u << 18) - 1); }
   };
   // Per-population constants of the exact propagators, from DetExp.
   struct PopConst {
@@ -91,7 +98,7 @@ class PopulationRegion final : public Region {
   std::vector<Group> groups_;
   std::vector<std::vector<uint32_t>> groups_by_source_;  // by source region id
   std::vector<DriveTable> drive_tables_;
-  std::vector<std::vector<Arrival>> ring_;  // by tick % ring_.size()
+  std::vector<std::vector<uint64_t>> ring_;  // Arrival keys, by tick % ring_.size()
   std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading
   Tick tick_ = 0;
   // Neuron state: membrane potential, excitatory/inhibitory synaptic variables (conductance or
