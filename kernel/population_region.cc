@@ -6,6 +6,7 @@
 #include "kernel/population_region.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <tuple>
 
@@ -154,10 +155,15 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
   };
   if (ps.indegree > 0) {
     syns.reserve(size_t{tgt.size} * ps.indegree);
+    std::vector<uint32_t> words(size_t{ps.indegree} * 4);
     for (uint32_t t = 0; t < tgt.size; ++t) {
+      // The first attempt of every k in one batch (the same bits as Draw(t, k, kConnect, 0)).
+      rng.DrawMany(t, 0, ps.indegree, Purpose::kConnect, 0, words.data());
       for (uint32_t k = 0; k < ps.indegree; ++k) {
+        std::array<uint32_t, 4> w = {words[4 * k], words[4 * k + 1], words[4 * k + 2],
+                                     words[4 * k + 3]};
         for (uint32_t attempt = 0;; ++attempt) {
-          auto w = rng.Draw(t, k, Purpose::kConnect, attempt);
+          if (attempt > 0) w = rng.Draw(t, k, Purpose::kConnect, attempt);
           uint32_t s = RandomStream::Below(w[0], src.size);
           if (same_pop && !ps.autapses && s == t && src.size > 1) continue;
           make(s, t, w[1], w[2]);
@@ -185,51 +191,80 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
       }
     }
   }
-  // One CSR group per distinct delay; counting sort by source keeps targets ascending per row.
+  // One CSR group per distinct delay; a counting sort by (group, source) keeps the synapses of
+  // each row in generation order (targets ascending). One pass to count, one to fill.
+  std::vector<int32_t> group_of_delay(65536, -1);
   std::vector<uint32_t> delays;
-  for (const Syn& s : syns) delays.push_back(s.delay);
+  for (const Syn& s : syns) {
+    if (group_of_delay[s.delay] < 0) {
+      group_of_delay[s.delay] = 0;
+      delays.push_back(s.delay);
+    }
+  }
   std::sort(delays.begin(), delays.end());
-  delays.erase(std::unique(delays.begin(), delays.end()), delays.end());
+  for (size_t i = 0; i < delays.size(); ++i) group_of_delay[delays[i]] = static_cast<int32_t>(i);
   const uint32_t path_index = static_cast<uint32_t>(paths_.size());
-  for (uint32_t delay : delays) {
-    Group g;
-    g.path = path_index;
-    g.delay = delay;
-    g.row.assign(size_t{src.size} + 1, 0);
-    for (const Syn& s : syns)
-      if (s.delay == delay) ++g.row[s.src + 1];
-    for (uint32_t i = 0; i < src.size; ++i) g.row[i + 1] += g.row[i];
-    const uint32_t count = g.row[src.size];
-    g.target.resize(count);
-    g.weight.resize(count);
-    std::vector<uint32_t> fill(g.row.begin(), g.row.end() - 1);
-    for (const Syn& s : syns) {
-      if (s.delay != delay) continue;
-      uint32_t k = fill[s.src]++;
-      g.target[k] = s.tgt;
-      g.weight[k] = s.w;
-    }
-    if (path.plastic) {
-      g.pre_trace.assign(src.size, 0.0f);
-      g.post_row.assign(size_t{tgt.size} + 1, 0);
-      for (uint32_t k = 0; k < count; ++k) ++g.post_row[g.target[k] - tgt.offset + 1];
-      for (uint32_t i = 0; i < tgt.size; ++i) g.post_row[i + 1] += g.post_row[i];
-      g.post_src.resize(count);
-      g.post_syn.resize(count);
-      std::vector<uint32_t> pf(g.post_row.begin(), g.post_row.end() - 1);
-      for (uint32_t s = 0; s < src.size; ++s) {
-        for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k) {
-          uint32_t slot = pf[g.target[k] - tgt.offset]++;
-          g.post_src[slot] = s;
-          g.post_syn[slot] = k;
-        }
-      }
-    }
+  std::vector<Group> built(delays.size());
+  for (size_t i = 0; i < delays.size(); ++i) {
+    built[i].path = path_index;
+    built[i].delay = delays[i];
+    built[i].row.assign(size_t{src.size} + 1, 0);
+  }
+  for (const Syn& s : syns) ++built[group_of_delay[s.delay]].row[s.src + 1];
+  std::vector<std::vector<uint32_t>> fill(delays.size());
+  for (size_t i = 0; i < delays.size(); ++i) {
+    Group& g = built[i];
+    for (uint32_t j = 0; j < src.size; ++j) g.row[j + 1] += g.row[j];
+    g.target.resize(g.row[src.size]);
+    g.weight.resize(g.row[src.size]);
+    fill[i].assign(g.row.begin(), g.row.end() - 1);
+  }
+  for (const Syn& s : syns) {
+    const int32_t gi = group_of_delay[s.delay];
+    const uint32_t k = fill[gi][s.src]++;
+    built[gi].target[k] = s.tgt;
+    built[gi].weight[k] = s.w;
+  }
+  syns = {};
+  for (Group& g : built) {
+    if (path.plastic) BuildPostIndex(&g, src.size, tgt);
     path.groups.push_back(static_cast<uint32_t>(groups_.size()));
     groups_by_source_[ps.from_region].push_back(static_cast<uint32_t>(groups_.size()));
     groups_.push_back(std::move(g));
   }
   paths_.push_back(std::move(path));
+}
+
+void PopulationRegion::BuildPostIndex(Group* g, uint32_t src_size, const PopulationSpec& tgt) {
+  // Synapses by target: for each target neuron, its synapses in source order. A synapse is named
+  // by (source, offset in the source's row) packed in 32 bits when both fit in 16 bits, which
+  // keeps a plastic synapse at 12 bytes; otherwise by (source, synapse index), 8 bytes more.
+  const uint32_t count = g->row[src_size];
+  g->pre_trace.assign(src_size, 0.0f);
+  g->post_row.assign(size_t{tgt.size} + 1, 0);
+  for (uint32_t k = 0; k < count; ++k) ++g->post_row[g->target[k] - tgt.offset + 1];
+  for (uint32_t i = 0; i < tgt.size; ++i) g->post_row[i + 1] += g->post_row[i];
+  uint32_t longest = 0;
+  for (uint32_t s = 0; s < src_size; ++s) longest = std::max(longest, g->row[s + 1] - g->row[s]);
+  g->compact = src_size <= 65536 && longest <= 65536;
+  if (g->compact) {
+    g->post_packed.resize(count);
+  } else {
+    g->post_src.resize(count);
+    g->post_syn.resize(count);
+  }
+  std::vector<uint32_t> pf(g->post_row.begin(), g->post_row.end() - 1);
+  for (uint32_t s = 0; s < src_size; ++s) {
+    for (uint32_t k = g->row[s]; k < g->row[s + 1]; ++k) {
+      const uint32_t slot = pf[g->target[k] - tgt.offset]++;
+      if (g->compact) {
+        g->post_packed[slot] = (s << 16) | (k - g->row[s]);
+      } else {
+        g->post_src[slot] = s;
+        g->post_syn[slot] = k;
+      }
+    }
+  }
 }
 
 void PopulationRegion::Schedule(Tick at, uint32_t source, uint32_t neuron, uint32_t group) {
@@ -435,10 +470,19 @@ void PopulationRegion::OnSpike(NeuronId n, Tick t) {
       const float ap = p.spec.a_plus * f;
       for (uint32_t gi : p.groups) {
         Group& g = groups_[gi];
-        for (uint32_t k = g.post_row[j]; k < g.post_row[j + 1]; ++k) {
-          float& wk = g.weight[g.post_syn[k]];
-          float w = wk + ap * g.pre_trace[g.post_src[k]];
-          wk = std::min(std::max(w, p.spec.w_min), p.spec.w_max);
+        if (g.compact) {
+          for (uint32_t k = g.post_row[j]; k < g.post_row[j + 1]; ++k) {
+            const uint32_t src = g.post_packed[k] >> 16;
+            float& wk = g.weight[g.row[src] + (g.post_packed[k] & 0xffffu)];
+            float w = wk + ap * g.pre_trace[src];
+            wk = std::min(std::max(w, p.spec.w_min), p.spec.w_max);
+          }
+        } else {
+          for (uint32_t k = g.post_row[j]; k < g.post_row[j + 1]; ++k) {
+            float& wk = g.weight[g.post_syn[k]];
+            float w = wk + ap * g.pre_trace[g.post_src[k]];
+            wk = std::min(std::max(w, p.spec.w_min), p.spec.w_max);
+          }
         }
       }
     }
@@ -469,7 +513,8 @@ size_t PopulationRegion::SynapseBytes() const {
   size_t n = 0;
   for (const Group& g : groups_)
     n += g.row.size() * 4 + g.target.size() * 4 + g.weight.size() * 4 + g.post_row.size() * 4 +
-         g.post_src.size() * 4 + g.post_syn.size() * 4 + g.pre_trace.size() * 4;
+         g.post_packed.size() * 4 + g.post_src.size() * 4 + g.post_syn.size() * 4 +
+         g.pre_trace.size() * 4;
   return n;
 }
 

@@ -42,8 +42,10 @@ class PopulationRegion final : public Region {
     std::vector<uint32_t> row;     // source-local neuron -> first synapse; size src_size + 1
     std::vector<uint32_t> target;  // region-local target neuron
     std::vector<float> weight;
-    // Plastic groups only: synapses by target (target-local), as (source, synapse) pairs.
-    std::vector<uint32_t> post_row, post_src, post_syn;
+    // Plastic groups only: synapses by target (target-local). Compact: (source << 16 | offset
+    // in the source's row); otherwise (source, synapse index) pairs. See BuildPostIndex.
+    std::vector<uint32_t> post_row, post_packed, post_src, post_syn;
+    bool compact = true;
     std::vector<float> pre_trace;  // per source neuron
   };
   struct Path {
@@ -77,6 +79,7 @@ class PopulationRegion final : public Region {
   };
 
   void BuildPathway(const BrainSpec& brain, const PathwaySpec& p);
+  static void BuildPostIndex(Group* g, uint32_t src_size, const PopulationSpec& tgt);
   void Schedule(Tick at, uint32_t source, uint32_t neuron, uint32_t group);
   void ApplyDrives(Tick t);
   void UpdatePopulation(const PopulationSpec& pop, const PopConst& c, float bias, Tick t,
