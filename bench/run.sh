@@ -10,4 +10,5 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 "$bench" "$root/examples/coba.json" 10000      # Vogels-Abbott COBA, 10 s
 "$bench" "$root/examples/brunel.json" 1000     # Brunel 2000 AI, 1 s
 "$bench" "$root/examples/brain.json" 1000      # five regions x 10k, 1 s
+"$bench" "$root/examples/large.json" 200       # two hemispheres x 50k, 0.2 s
 "$bench" "$root/examples/tiny.json" 1000

@@ -18,6 +18,27 @@ namespace {
 
 float Propagator(double dt, double tau) { return static_cast<float>(DetExp(-dt / tau)); }
 
+// Poisson counts from random words: k = the first index with word < thr[k], at most thr.size() - 1
+// (thr is non-decreasing and >= 1). In 32 bits: word >= thr[j] <=> word > thr[j] - 1, and
+// thr[j] = 2^32 becomes 0xffffffff, which no word exceeds. The first two comparisons run
+// branch-free (vectorised) over the population; only words above thr[1] - 1 (rare at the usual
+// rates) walk the rest of the table.
+void CountPoisson(uint32_t n, const uint32_t* __restrict words, const std::vector<uint64_t>& thr,
+                  uint32_t* __restrict k) {
+  const uint32_t a0 = static_cast<uint32_t>(thr[0] - 1);
+  const uint32_t a1 = thr.size() > 2 ? static_cast<uint32_t>(thr[1] - 1) : 0xffffffffu;
+  for (uint32_t i = 0; i < n; ++i)
+    k[i] = static_cast<uint32_t>(words[i] > a0) + static_cast<uint32_t>(words[i] > a1);
+  if (thr.size() <= 3) return;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (k[i] < 2) continue;
+    const uint64_t x = words[i];
+    uint32_t c = 2;
+    while (c + 1 < thr.size() && x >= thr[c]) ++c;
+    k[i] = c;
+  }
+}
+
 // The membrane steps, one per synapse kind, as free functions over restrict pointers so that
 // they vectorise; every neuron sees the same float operations in the same order.
 void StepDelta(uint32_t n, float v_rest, float pm, float omp, float bias, float* __restrict v,
@@ -393,19 +414,17 @@ void PopulationRegion::ApplyDrives(Tick t) {
     const PopulationSpec& pop = spec_.populations[d.population];
     const std::vector<uint64_t>& thr = drive_tables_[di].thr;
     if (thr.size() < 2) continue;  // k is always 0
-    const uint64_t thr0 = thr[0];
     float* in = (d.excitatory ? in_e_.data() : in_i_.data()) + pop.offset;
     const uint32_t blocks = (pop.size + 3) / 4;
     drive_words_.resize(size_t{blocks} * 4);
     rng.DrawMany(t, 0, blocks, Purpose::kDrive, static_cast<uint32_t>(di), drive_words_.data());
-    const uint32_t* words = drive_words_.data();
-    for (uint32_t i = 0; i < pop.size; ++i) {
-      const uint64_t x = words[i];
-      if (x < thr0) continue;
-      uint32_t k = 1;
-      while (k + 1 < thr.size() && x >= thr[k]) ++k;
-      in[i] += static_cast<float>(k) * d.weight;
-    }
+    drive_counts_.resize(pop.size);
+    CountPoisson(pop.size, drive_words_.data(), thr, drive_counts_.data());
+    // k = 0 adds +0.0f, which leaves every input unchanged (inputs are never -0: they start at +0
+    // and only non-negative weights are added), so the add needs no branch.
+    const uint32_t* __restrict counts = drive_counts_.data();
+    const float weight = d.weight;
+    for (uint32_t i = 0; i < pop.size; ++i) in[i] += static_cast<float>(counts[i]) * weight;
   }
 }
 

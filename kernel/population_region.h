@@ -111,6 +111,7 @@ class PopulationRegion final : public Region {
   Eigen::ArrayXf in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
   std::vector<NeuronId> tick_spikes_;  // scratch
   std::vector<uint32_t> drive_words_;  // scratch: one tick's random words of one drive
+  std::vector<uint32_t> drive_counts_;  // scratch: the Poisson counts drawn from them
   std::vector<float> plasticity_factor_;  // per path, for the current tick
   RegionCounters counters_;
 };
