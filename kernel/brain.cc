@@ -48,7 +48,7 @@ Status Brain::Init(const BrainState* state) {
   begin_.inbound.assign(n, {});
   begin_.external.assign(n, {});
   mod_state_ = modulator_model_.Initial();
-  BuildRoutes();
+  router_ = SpikeRouter(*spec_);
   if (state) {
     if (state->regions.size() != n || state->in_flight.size() != n ||
         state->pending_external.size() != n)
@@ -66,23 +66,6 @@ Status Brain::Init(const BrainState* state) {
     THALIA_RETURN_IF_ERROR(executor_->Digests(false, &last_digests_));
   }
   return Status::Ok();
-}
-
-void Brain::BuildRoutes() {
-  routes_.assign(spec_->regions.size(), {});
-  for (const PathwaySpec& p : spec_->pathways) {
-    const PopulationSpec& src = spec_->regions[p.from_region].populations[p.from_pop];
-    auto& routes = routes_[p.from_region];
-    auto it = std::find_if(routes.begin(), routes.end(),
-                           [&](const Route_& r) { return r.target == p.to_region; });
-    if (it == routes.end()) {
-      routes.push_back({p.to_region, {}});
-      it = routes.end() - 1;
-    }
-    std::pair<NeuronId, NeuronId> range{src.offset, src.offset + src.size};
-    if (std::find(it->ranges.begin(), it->ranges.end(), range) == it->ranges.end())
-      it->ranges.push_back(range);
-  }
 }
 
 Status Brain::RunUntil(Tick until) {
@@ -137,6 +120,11 @@ Status Brain::RunEpoch(Tick t1) {
                      [](const ExternalInput& x, const ExternalInput& y) { return x.tick < y.tick; });
   }
   b.full_digest = options_.full_digest_every > 0 && (epoch_ + 1) % options_.full_digest_every == 0;
+  if (input_source_) {
+    THALIA_RETURN_IF_ERROR(input_source_->EpochInputs(&b));
+    if (b.external.size() != in_flight_.size())
+      return Status::Internal("epoch input source gave external input for another number of regions");
+  }
   // (2) Run the regions.
   Status st = executor_->RunEpoch(b, &done_);
   if (!st.ok()) {
@@ -146,7 +134,7 @@ Status Brain::RunEpoch(Tick t1) {
                       std::to_string(b.t1) + ")");
   }
   // (3) Route; keep what the API asked for.
-  Route(done_);
+  router_.Route(done_, &in_flight_);
   for (size_t r = 0; r < done_.regions.size(); ++r) {
     const RegionResult& rr = done_.regions[r];
     counters_[r] = rr.counters;
@@ -163,23 +151,6 @@ Status Brain::RunEpoch(Tick t1) {
     if (!os.ok()) return os;
   }
   return Status::Ok();
-}
-
-void Brain::Route(const EpochDone& done) {
-  for (size_t src = 0; src < done.regions.size(); ++src) {
-    for (const Route_& route : routes_[src]) {
-      auto& dst = in_flight_[route.target];
-      for (const Spike& s : done.regions[src].spikes) {
-        for (const auto& [lo, hi] : route.ranges) {
-          if (s.neuron >= lo && s.neuron < hi) {
-            dst.push_back({s.tick, static_cast<RegionId>(src), s.neuron});
-            break;
-          }
-        }
-      }
-    }
-  }
-  for (auto& v : in_flight_) std::sort(v.begin(), v.end(), CanonicalOrder());
 }
 
 Status Brain::InjectSpike(RegionId region, NeuronId neuron, float amount, Tick at) {
@@ -215,7 +186,35 @@ std::vector<Spike> Brain::TakeSpikes(RegionId region) {
   return out;
 }
 
+Status Brain::Flush() {
+  bool any = false;
+  for (const auto& v : in_flight_) any = any || !v.empty();
+  if (!any) return Status::Ok();
+  if (failed_ || shut_down_)
+    return Status::Error(ErrorKind::kWorker, "the brain has stopped after an earlier failure");
+  // A zero-length epoch: regions schedule the spikes they were sent and advance no tick.
+  EpochBegin& b = begin_;
+  b.epoch = epoch_;
+  b.t0 = b.t1 = tick_;
+  b.modulators = mod_state_;
+  b.events.clear();
+  for (size_t r = 0; r < in_flight_.size(); ++r) {
+    b.inbound[r].swap(in_flight_[r]);
+    in_flight_[r].clear();
+    b.external[r].clear();
+  }
+  b.full_digest = false;
+  Status st = executor_->RunEpoch(b, &done_);
+  if (!st.ok()) {
+    failed_ = true;
+    (void)executor_->Shutdown();
+    return st.Context("delivering spikes in flight at tick " + std::to_string(tick_));
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<uint64_t>> Brain::RegionDigests() {
+  THALIA_RETURN_IF_ERROR(Flush());
   std::vector<uint64_t> d;
   THALIA_RETURN_IF_ERROR(executor_->Digests(true, &d));
   return d;
@@ -232,6 +231,7 @@ void Brain::RemoveObserver(EpochObserver* o) {
 }
 
 Result<BrainState> Brain::CaptureState() {
+  THALIA_RETURN_IF_ERROR(Flush());
   BrainState s;
   s.tick = tick_;
   s.epoch = epoch_;

@@ -11,6 +11,7 @@
 
 #include "kernel/epoch.h"
 #include "kernel/executor.h"
+#include "kernel/routing.h"
 #include "kernel/spec.h"
 #include "kernel/status.h"
 
@@ -21,6 +22,16 @@ class EpochObserver {
  public:
   virtual ~EpochObserver() = default;
   virtual Status OnEpoch(const EpochBegin& begin, const EpochDone& done) = 0;
+};
+
+// Replay: supplies each epoch's modulator events (ticks in [t0, t1), in order), external inputs
+// (one list per region, by tick) and full_digest flag in place of the configured events, API
+// events and injected input, so a replayed epoch gets exactly what the recorded one got.
+// `begin` arrives with epoch, t0, t1 and the computed inputs; the source overwrites the inputs.
+class EpochInputSource {
+ public:
+  virtual ~EpochInputSource() = default;
+  virtual Status EpochInputs(EpochBegin* begin) = 0;
 };
 
 // Everything a checkpoint must hold besides the configuration.
@@ -70,12 +81,15 @@ class Brain {
   const RegionCounters& counters(RegionId region) const { return counters_[region]; }
   // Digests of the last epoch (the light, per-epoch ones).
   const std::vector<uint64_t>& epoch_digests() const { return last_digests_; }
-  // Full digest of every region now, and the combined digest `thalia run` prints.
+  // Full digest of every region now, and the combined digest `thalia run` prints (both flush
+  // spikes in flight first, see Flush; so does CaptureState).
   Result<std::vector<uint64_t>> RegionDigests();
   Result<uint64_t> Digest();
 
   void AddObserver(EpochObserver* observer) { observers_.push_back(observer); }
   void RemoveObserver(EpochObserver* observer);
+  // Replay only (see EpochInputSource); null restores the normal inputs. Not owned.
+  void SetInputSource(EpochInputSource* source) { input_source_ = source; }
   Result<BrainState> CaptureState();
   std::vector<WorkerStats> Stats() const { return executor_->Stats(); }
   Status PerturbWeightForTest(RegionId region, float delta);
@@ -86,13 +100,11 @@ class Brain {
   Brain(std::shared_ptr<const BrainSpec> spec, RunOptions options);
   Status Init(const BrainState* state);
   Status RunEpoch(Tick t1);
-  void BuildRoutes();
-  void Route(const EpochDone& done);
-
-  struct Route_ {
-    RegionId target;
-    std::vector<std::pair<NeuronId, NeuronId>> ranges;  // source neurons [lo, hi) it needs
-  };
+  // Hands the spikes in flight at the coordinator to their target regions (a zero-length epoch,
+  // t0 == t1, not seen by observers). Where a spike waits for its arrival tick - at the
+  // coordinator or in the target's delay queue - depends on where epochs were cut; after a flush
+  // it is always in the queue, so digests and checkpoints do not depend on epoch boundaries.
+  Status Flush();
 
   std::shared_ptr<const BrainSpec> spec_;
   RunOptions options_;
@@ -104,7 +116,8 @@ class Brain {
   size_t next_config_event_ = 0;
   Tick tick_ = 0;
   uint64_t epoch_ = 0;
-  std::vector<std::vector<Route_>> routes_;            // by source region
+  SpikeRouter router_;
+  EpochInputSource* input_source_ = nullptr;
   std::vector<std::vector<InSpike>> in_flight_;        // by target region
   std::vector<std::vector<ExternalInput>> external_;   // by region, pending
   std::vector<std::vector<Spike>> kept_;

@@ -10,6 +10,7 @@
 
 #include "kernel/brain.h"
 #include "kernel/registry.h"
+#include "recorder/trace_writer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/run_report.h"
@@ -39,6 +40,7 @@ int RunCommand(int argc, char** argv) {
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
   args.Option("executor", "inproc|socket", "how regions run (default: inproc for 0 workers)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
+  args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
   args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
   args.Flag("quiet", "no progress line");
   if (Status st = args.Parse(argc, argv); !st.ok()) return Fail(st);
@@ -96,6 +98,13 @@ int RunCommand(int argc, char** argv) {
   if (!brain_or.ok()) return Fail(brain_or.status());
   std::unique_ptr<kernel::Brain> brain = std::move(brain_or).value();
   double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  std::unique_ptr<recorder::TraceWriter> trace;
+  if (args.Has("record")) {
+    auto w = recorder::TraceWriter::Open(args.Get("record"), *brain);
+    if (!w.ok()) return Fail(w.status());
+    trace = std::move(w).value();
+    brain->AddObserver(trace.get());
+  }
 
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
@@ -115,9 +124,22 @@ int RunCommand(int argc, char** argv) {
   }
   progress.Finish();
   double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - run0).count();
+  if (trace) {
+    brain->RemoveObserver(trace.get());
+    // A failed run leaves TRACE.incomplete: a readable prefix up to the failure.
+    Status ts = st.ok() ? trace->Close() : trace->Abandon();
+    if (st.ok() && !ts.ok()) st = ts;
+  }
   if (!st.ok()) {
     (void)brain->Shutdown();
     return Fail(st);
+  }
+  if (trace) {
+    recorder::TraceWriterStats ts = trace->stats();
+    std::fprintf(stderr, "trace %s: %llu epochs, %llu spikes, %llu bytes (%.2f bytes/spike)\n",
+                 trace->path().c_str(), static_cast<unsigned long long>(ts.epochs),
+                 static_cast<unsigned long long>(ts.spikes), static_cast<unsigned long long>(ts.file_bytes),
+                 ts.spikes ? static_cast<double>(ts.file_bytes) / static_cast<double>(ts.spikes) : 0.0);
   }
   auto digests = brain->RegionDigests();
   if (!digests.ok()) return Fail(digests.status());

@@ -6,5 +6,7 @@ namespace thalia::tools {
 // Each takes the arguments after the subcommand name and returns the process exit status.
 int RunCommand(int argc, char** argv);
 int RegionsCommand(int argc, char** argv);
+int ReplayCommand(int argc, char** argv);
+int TraceCommand(int argc, char** argv);
 
 }  // namespace thalia::tools

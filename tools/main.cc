@@ -15,6 +15,8 @@ struct Command {
 
 const Command kCommands[] = {
     {"run", thalia::tools::RunCommand, "run a brain configuration (sequential or parallel)"},
+    {"replay", thalia::tools::ReplayCommand, "replay a trace in this process and compare it with the record"},
+    {"trace", thalia::tools::TraceCommand, "inspect a trace: info, spikes (CSV), raster (SVG)"},
     {"regions", thalia::tools::RegionsCommand, "list the registered region types"},
 };
 

@@ -1,0 +1,38 @@
+// SpikeRouter: which source neurons' spikes each region receives, from the inter-region pathways,
+// and the routing of one epoch's outbound spikes into per-target inbound lists in canonical
+// order. The epoch loop and single-region replay share it, so both route identically.
+#pragma once
+
+#include <utility>
+#include <vector>
+
+#include "kernel/epoch.h"
+#include "kernel/spec.h"
+#include "kernel/types.h"
+
+namespace thalia::kernel {
+
+class SpikeRouter {
+ public:
+  SpikeRouter() = default;
+  explicit SpikeRouter(const BrainSpec& spec);
+
+  // Appends the spikes each target needs to (*in_flight)[target] (one list per region), then
+  // sorts every list in CanonicalOrder.
+  void Route(const EpochDone& done, std::vector<std::vector<InSpike>>* in_flight) const;
+  // The same from per-region spike lists (e.g. read back from a trace).
+  void Route(const std::vector<std::vector<Spike>>& spikes,
+             std::vector<std::vector<InSpike>>* in_flight) const;
+
+ private:
+  struct Target {
+    RegionId target;
+    std::vector<std::pair<NeuronId, NeuronId>> ranges;  // source neurons [lo, hi) it needs
+  };
+  template <typename SpikesOf>
+  void RouteImpl(size_t regions, SpikesOf spikes_of, std::vector<std::vector<InSpike>>* in_flight) const;
+
+  std::vector<std::vector<Target>> routes_;  // by source region
+};
+
+}  // namespace thalia::kernel

@@ -1,0 +1,255 @@
+// The writer thread owns the open chunk: it appends queued records, and closes the chunk when it
+// reaches its size or age (a timed wait, so an idle run still flushes). A chunk is compressed as
+// one zstd frame and written with a checksummed header; its offset goes into the index.
+#include "recorder/trace_writer.h"
+
+#include <fcntl.h>
+#include <zstd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "recorder/crc32c.h"
+
+namespace thalia::recorder {
+
+TraceWriter::TraceWriter(std::string path, TraceWriterOptions options)
+    : path_(std::move(path)), options_(std::move(options)) {}
+
+Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
+                                                       const kernel::Brain& brain,
+                                                       TraceWriterOptions options) {
+  std::unique_ptr<TraceWriter> w(new TraceWriter(path, std::move(options)));
+  const std::string tmp = w->incomplete_path();
+  w->fd_.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!w->fd_.valid()) return Status::Io(tmp + ": cannot create trace: " + ErrnoText());
+  w->zstd_ctx_ = ZSTD_createCCtx();
+  if (!w->zstd_ctx_) return Status::Internal("zstd: cannot create a compression context");
+
+  uint8_t file_header[kFileHeaderSize] = {};
+  std::memcpy(file_header, kFileMagic, sizeof(kFileMagic));
+  PutU32(file_header + 8, kTraceFormatVersion);
+  THALIA_RETURN_IF_ERROR(WriteAll(w->fd_.get(), file_header, sizeof(file_header), tmp));
+  w->file_offset_ = kFileHeaderSize;
+
+  const kernel::BrainSpec& spec = brain.spec();
+  TraceHeaderInfo h;
+  h.format_version = kTraceFormatVersion;
+  h.config = spec.config;
+  h.seed = spec.seed;
+  h.dt_ms = spec.dt_ms;
+  h.epoch_ticks = spec.epoch_ticks;
+  h.first_epoch = brain.epoch();
+  h.first_tick = brain.tick();
+  h.checkpoint = w->options_.from_checkpoint;
+  for (const kernel::RegionSpec& r : spec.regions) {
+    h.region_names.push_back(r.name);
+    h.region_sizes.push_back(r.size);
+  }
+  AppendHeaderRecord(h, &w->chunk_raw_);
+  w->chunk_records_ = 1;
+  w->chunk_first_epoch_ = h.first_epoch;
+  // The header chunk goes out at once: a run that dies in its first epoch still leaves a trace
+  // that says what it was.
+  THALIA_RETURN_IF_ERROR(w->FlushChunk());
+  w->next_epoch_ = h.first_epoch;
+  w->next_tick_ = h.first_tick;
+  w->thread_ = std::thread([p = w.get()] { p->ThreadMain(); });
+  return w;
+}
+
+TraceWriter::~TraceWriter() {
+  (void)StopThread();
+  if (zstd_ctx_) ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(zstd_ctx_));
+}
+
+Status TraceWriter::OnEpoch(const kernel::EpochBegin& begin, const kernel::EpochDone& done) {
+  if (closed_) return Status::Internal("trace " + path_ + ": OnEpoch after Close");
+  if (begin.epoch != next_epoch_ || begin.t0 != next_tick_)
+    return Status::Internal("trace " + path_ + ": expected epoch " + std::to_string(next_epoch_) +
+                            ", got " + std::to_string(begin.epoch));
+  Item item;
+  item.batch = true;
+  item.epoch = begin.epoch;
+  AppendBatchRecord(begin, done, &item.record);
+  uint64_t spikes = 0;
+  for (const kernel::RegionResult& r : done.regions) spikes += r.spikes.size();
+  next_epoch_ = begin.epoch + 1;
+  next_tick_ = begin.t1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.spikes += spikes;
+    ++stats_.epochs;
+  }
+  return Push(std::move(item));
+}
+
+Status TraceWriter::MarkCheckpoint(uint64_t epoch, kernel::Tick tick, const std::string& file,
+                                   uint64_t digest) {
+  if (closed_) return Status::Internal("trace " + path_ + ": MarkCheckpoint after Close");
+  Item item;
+  item.epoch = epoch;
+  AppendMarkRecord({epoch, tick, file, digest}, &item.record);
+  return Push(std::move(item));
+}
+
+Status TraceWriter::Push(Item item) {
+  std::unique_lock<std::mutex> lock(mu_);
+  space_cv_.wait(lock, [&] {
+    return queued_bytes_ < options_.max_queued_bytes || !error_.ok() || stopping_;
+  });
+  if (!error_.ok()) return error_;
+  if (stopping_) return Status::Internal("trace " + path_ + ": writer already stopped");
+  queued_bytes_ += item.record.size();
+  queue_.push_back(std::move(item));
+  work_cv_.notify_one();
+  return Status::Ok();
+}
+
+void TraceWriter::ThreadMain() {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point chunk_started = Clock::now();
+  std::deque<Item> batch;
+  while (true) {
+    bool stop = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto ready = [&] { return !queue_.empty() || stopping_; };
+      if (chunk_raw_.empty())
+        work_cv_.wait(lock, ready);
+      else
+        work_cv_.wait_until(lock, chunk_started + std::chrono::milliseconds(options_.chunk_max_age_ms), ready);
+      batch.swap(queue_);
+      queued_bytes_ = 0;
+      stop = stopping_;
+      if (!error_.ok()) {
+        batch.clear();
+        stop = true;
+      }
+    }
+    space_cv_.notify_all();
+    Status st;
+    for (Item& item : batch) {
+      if (chunk_raw_.empty()) {
+        chunk_started = Clock::now();
+        chunk_first_epoch_ = item.epoch;
+      }
+      if (item.batch) {
+        if (chunk_epochs_ == 0) chunk_first_epoch_ = item.epoch;
+        ++chunk_epochs_;
+      }
+      ++chunk_records_;
+      chunk_raw_.insert(chunk_raw_.end(), item.record.begin(), item.record.end());
+      if (chunk_raw_.size() >= options_.chunk_raw_bytes && st.ok()) st = FlushChunk();
+    }
+    batch.clear();
+    if (st.ok() && !chunk_raw_.empty() &&
+        (stop || Clock::now() - chunk_started >= std::chrono::milliseconds(options_.chunk_max_age_ms)))
+      st = FlushChunk();
+    if (!st.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (error_.ok()) error_ = st;
+      space_cv_.notify_all();
+    }
+    if (stop) return;
+  }
+}
+
+Status TraceWriter::FlushChunk() {
+  if (chunk_raw_.empty()) return Status::Ok();
+  auto* cctx = static_cast<ZSTD_CCtx*>(zstd_ctx_);
+  compressed_.resize(kChunkHeaderSize + ZSTD_compressBound(chunk_raw_.size()));
+  size_t n = ZSTD_compressCCtx(cctx, compressed_.data() + kChunkHeaderSize,
+                               compressed_.size() - kChunkHeaderSize, chunk_raw_.data(),
+                               chunk_raw_.size(), options_.zstd_level);
+  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
+  ChunkHeader h;
+  h.payload_length = static_cast<uint32_t>(n);
+  h.raw_length = static_cast<uint32_t>(chunk_raw_.size());
+  h.first_epoch = chunk_first_epoch_;
+  h.epoch_count = chunk_epochs_;
+  h.record_count = chunk_records_;
+  EncodeChunkHeader(h, compressed_.data());
+  h.crc = Crc32cExtend(Crc32c(compressed_.data() + 8, kChunkHeaderSize - 8),
+                       compressed_.data() + kChunkHeaderSize, n);
+  PutU32(compressed_.data() + 4, h.crc);
+  THALIA_RETURN_IF_ERROR(WriteAll(fd_.get(), compressed_.data(), kChunkHeaderSize + n, incomplete_path()));
+  index_.push_back({file_offset_, chunk_first_epoch_, chunk_epochs_});
+  file_offset_ += kChunkHeaderSize + n;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.chunks;
+    stats_.raw_bytes += chunk_raw_.size();
+    stats_.file_bytes = file_offset_;
+  }
+  chunk_raw_.clear();
+  chunk_epochs_ = 0;
+  chunk_records_ = 0;
+  return Status::Ok();
+}
+
+Status TraceWriter::StopThread() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_one();
+    space_cv_.notify_all();
+    thread_.join();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+Status TraceWriter::WriteIndexAndFooter() {
+  std::vector<uint8_t> buf(8 + index_.size() * kIndexEntrySize + 4);
+  PutU32(buf.data(), kIndexMagic);
+  PutU32(buf.data() + 4, static_cast<uint32_t>(index_.size()));
+  uint64_t epochs = 0;
+  for (size_t i = 0; i < index_.size(); ++i) {
+    uint8_t* e = buf.data() + 8 + i * kIndexEntrySize;
+    PutU64(e, index_[i].offset);
+    PutU64(e + 8, index_[i].first_epoch);
+    PutU64(e + 16, index_[i].epoch_count);
+    epochs += index_[i].epoch_count;
+  }
+  PutU32(buf.data() + buf.size() - 4, Crc32c(buf.data(), buf.size() - 4));
+  uint8_t footer[kFooterSize];
+  PutU64(footer, file_offset_);
+  PutU64(footer + 8, index_.size());
+  PutU64(footer + 16, epochs);
+  PutU32(footer + 24, Crc32c(footer, 24));
+  PutU32(footer + 28, kFooterMagic);
+  buf.insert(buf.end(), footer, footer + kFooterSize);
+  THALIA_RETURN_IF_ERROR(WriteAll(fd_.get(), buf.data(), buf.size(), incomplete_path()));
+  file_offset_ += buf.size();
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.file_bytes = file_offset_;
+  return Status::Ok();
+}
+
+Status TraceWriter::Close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  THALIA_RETURN_IF_ERROR(StopThread());
+  THALIA_RETURN_IF_ERROR(WriteIndexAndFooter());
+  const std::string tmp = incomplete_path();
+  if (::fsync(fd_.get()) != 0) return Status::Io(tmp + ": fsync failed: " + ErrnoText());
+  if (::close(fd_.release()) != 0) return Status::Io(tmp + ": close failed: " + ErrnoText());
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
+    return Status::Io(tmp + ": cannot rename to " + path_ + ": " + ErrnoText());
+  return SyncParentDir(path_);
+}
+
+Status TraceWriter::Abandon() {
+  closed_ = true;
+  return StopThread();
+}
+
+TraceWriterStats TraceWriter::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace thalia::recorder

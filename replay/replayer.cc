@@ -1,0 +1,263 @@
+// Replay, in order: open the trace and rebuild the configuration from its header; build the brain
+// (or the one region) in this process; then per recorded batch: feed its inputs, run exactly its
+// ticks [t0, t1), compare spikes, digests and modulator state; stop at the first divergence.
+#include "replay/replayer.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "kernel/brain.h"
+#include "kernel/registry.h"
+#include "kernel/routing.h"
+
+extern "C" __attribute__((noinline, used)) void thalia_replay_break(uint64_t epoch) {
+  // The asm keeps the call from being folded away even though it does nothing.
+  asm volatile("" : : "r"(epoch) : "memory");
+}
+
+namespace thalia::replay {
+namespace {
+
+using kernel::RegionId;
+using kernel::Spike;
+using recorder::DecodedRecord;
+using recorder::RecordKind;
+using recorder::TraceBatch;
+using recorder::TraceReader;
+
+std::string Hex(uint64_t v) {
+  char b[17];
+  std::snprintf(b, sizeof(b), "%016" PRIx64, v);
+  return b;
+}
+
+std::string SpikeText(const std::optional<Spike>& s) {
+  if (!s) return "no spike";
+  return "spike (tick " + std::to_string(s->tick) + ", neuron " + std::to_string(s->neuron) + ")";
+}
+
+// The first difference between one region's recorded and replayed epoch, if any.
+std::optional<Divergence> CompareRegion(const TraceBatch& b, RegionId r, const std::string& name,
+                                        const std::vector<Spike>& got, uint64_t got_digest) {
+  const std::vector<Spike>& want = b.spikes[r];
+  Divergence d;
+  d.epoch = b.epoch;
+  d.t0 = b.t0;
+  d.t1 = b.t1;
+  d.region = name;
+  d.expected_digest = b.digests[r];
+  d.got_digest = got_digest;
+  size_t i = 0;
+  while (i < want.size() && i < got.size() && want[i] == got[i]) ++i;
+  if (i < want.size() || i < got.size()) {
+    if (i < want.size()) d.expected = want[i];
+    if (i < got.size()) d.got = got[i];
+    d.tick = std::min(d.expected ? d.expected->tick : b.t1, d.got ? d.got->tick : b.t1);
+    return d;
+  }
+  if (got_digest != b.digests[r]) {
+    d.tick = b.t1;
+    return d;
+  }
+  return std::nullopt;
+}
+
+// Keeps the earlier divergence: lower tick first; on a tie the one found first (lower region id).
+void KeepFirst(std::optional<Divergence>* best, std::optional<Divergence> d) {
+  if (d && (!*best || d->tick < (*best)->tick)) *best = std::move(d);
+}
+
+Result<std::shared_ptr<const kernel::BrainSpec>> SpecFromHeader(const TraceReader& reader) {
+  const recorder::TraceHeaderInfo& h = reader.header();
+  if (!h.checkpoint.path.empty() || h.first_epoch != 0)
+    return Status::Invalid(reader.path() + ": the trace starts at epoch " + std::to_string(h.first_epoch) +
+                           (h.checkpoint.path.empty() ? "" : " from checkpoint " + h.checkpoint.path) +
+                           "; replaying it needs that checkpoint, which this replay cannot load yet");
+  auto spec = kernel::ResolveBrainSpec(h.config, reader.path() + " (trace header)");
+  if (!spec.ok()) return spec.status();
+  const kernel::BrainSpec& s = *spec.value();
+  bool same = s.regions.size() == h.region_sizes.size() && s.epoch_ticks == h.epoch_ticks &&
+              s.dt_ms == h.dt_ms && s.seed == h.seed;
+  for (size_t r = 0; same && r < s.regions.size(); ++r)
+    same = s.regions[r].size == h.region_sizes[r] && s.regions[r].name == h.region_names[r];
+  if (!same)
+    return Status::Corrupt(reader.path() + ": the trace header's regions, seed or epoch length do "
+                           "not match its own configuration");
+  return spec;
+}
+
+// Reads the batches in order and hands each to `run` (which compares it); handles marks,
+// --until and --break-at. `run` returns a divergence to stop at.
+template <typename Run>
+Status ForEachBatch(TraceReader& reader, const kernel::BrainSpec& spec, const ReplayOptions& o,
+                    ReplayResult* result, Run run) {
+  DecodedRecord rec;
+  while (true) {
+    auto more = reader.Next(&rec);
+    if (!more.ok()) return more.status();
+    if (!more.value()) break;
+    if (rec.kind == RecordKind::kMark) {
+      ++result->checkpoint_marks;
+      continue;
+    }
+    const TraceBatch& b = rec.batch;
+    if (o.until_epoch && b.epoch > *o.until_epoch) {
+      result->stopped_early = true;
+      return Status::Ok();
+    }
+    if (b.t1 - b.t0 > spec.epoch_ticks)
+      return Status::Corrupt(reader.path() + ": epoch " + std::to_string(b.epoch) +
+                             " is longer than the configuration's epoch length");
+    if (o.break_at_epoch && b.epoch == *o.break_at_epoch) thalia_replay_break(b.epoch);
+    auto d = run(b);
+    if (!d.ok()) return d.status();
+    ++result->epochs;
+    for (const auto& s : b.spikes) result->spikes += s.size();
+    if (d.value()) {
+      result->divergence = std::move(d.value());
+      return Status::Ok();
+    }
+  }
+  result->trace_complete = reader.complete();
+  result->trace_end = reader.end_reason();
+  return Status::Ok();
+}
+
+// Feeds a brain the recorded inputs of the current batch and compares what it did.
+class BatchFeed final : public kernel::EpochInputSource, public kernel::EpochObserver {
+ public:
+  explicit BatchFeed(const kernel::BrainSpec& spec) : spec_(spec) {}
+  void Set(const TraceBatch* b) {
+    batch_ = b;
+    divergence_.reset();
+  }
+  Status EpochInputs(kernel::EpochBegin* begin) override {
+    if (!batch_ || begin->epoch != batch_->epoch || begin->t0 != batch_->t0 || begin->t1 != batch_->t1)
+      return Status::Internal("replay ran an epoch the trace does not hold");
+    begin->events = batch_->events;
+    begin->external = batch_->external;
+    begin->full_digest = batch_->full_digest;
+    return Status::Ok();
+  }
+  Status OnEpoch(const kernel::EpochBegin& begin, const kernel::EpochDone& done) override {
+    if (!(begin.modulators == batch_->modulators)) {
+      Divergence d;
+      d.epoch = batch_->epoch;
+      d.t0 = batch_->t0;
+      d.t1 = batch_->t1;
+      d.region = "modulators";
+      d.tick = batch_->t0;
+      divergence_ = d;
+    }
+    for (RegionId r = 0; r < done.regions.size() && !divergence_; ++r)
+      KeepFirst(&divergence_, CompareRegion(*batch_, r, spec_.regions[r].name, done.regions[r].spikes,
+                                            done.regions[r].digest));
+    if (divergence_) return Status::Error(ErrorKind::kDiverged, "diverged");
+    return Status::Ok();
+  }
+  std::optional<Divergence>& divergence() { return divergence_; }
+
+ private:
+  const kernel::BrainSpec& spec_;
+  const TraceBatch* batch_ = nullptr;
+  std::optional<Divergence> divergence_;
+};
+
+Status ReplayBrain(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec> spec,
+                   const ReplayOptions& o, ReplayResult* result) {
+  kernel::RunOptions run;
+  run.workers = 0;
+  run.executor = "inproc";
+  auto brain_or = kernel::Brain::Create(spec, run);
+  if (!brain_or.ok()) return brain_or.status();
+  kernel::Brain& brain = *brain_or.value();
+  if (!o.perturb_region.empty()) {
+    int r = spec->RegionIndex(o.perturb_region);
+    if (r < 0) return Status::Invalid("no region '" + o.perturb_region + "' in the trace's configuration");
+    THALIA_RETURN_IF_ERROR(brain.PerturbWeightForTest(static_cast<RegionId>(r), o.perturb_delta));
+  }
+  BatchFeed feed(*spec);
+  brain.SetInputSource(&feed);
+  brain.AddObserver(&feed);
+  return ForEachBatch(reader, *spec, o, result, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
+    feed.Set(&b);
+    Status st = brain.RunUntil(b.t1);
+    if (feed.divergence()) return feed.divergence();
+    if (!st.ok()) return st;
+    return std::optional<Divergence>();
+  });
+}
+
+Status ReplayRegion(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec> spec,
+                    RegionId r, const ReplayOptions& o, ReplayResult* result) {
+  std::unique_ptr<kernel::Region> region = kernel::BuildRegion(*spec, r);
+  if (!o.perturb_region.empty()) {
+    if (o.perturb_region != spec->regions[r].name)
+      return Status::Invalid("--region replays only " + spec->regions[r].name + "; cannot perturb " +
+                             o.perturb_region);
+    if (!region->PerturbWeightForTest(o.perturb_delta)) return Status::Invalid("no weight to perturb");
+  }
+  const kernel::SpikeRouter router(*spec);
+  const size_t n = spec->regions.size();
+  std::vector<std::vector<kernel::InSpike>> inbound(n);  // routed from the previous batch
+  std::vector<Spike> out;
+  return ForEachBatch(reader, *spec, o, result, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
+    kernel::EpochContext ctx{b.epoch, b.t0, b.t1, b.modulators, b.events};
+    out.clear();
+    region->Advance(ctx, inbound[r], b.external[r], &out);
+    auto d = CompareRegion(b, r, spec->regions[r].name, out, region->Digest(b.full_digest));
+    for (auto& v : inbound) v.clear();
+    router.Route(b.spikes, &inbound);
+    return d;
+  });
+}
+
+}  // namespace
+
+Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& options) {
+  recorder::TraceReaderOptions ro;
+  ro.strict = options.strict;
+  ro.reporter = options.reporter;
+  auto reader = TraceReader::Open(trace_path, ro);
+  if (!reader.ok()) return reader.status();
+  auto spec = SpecFromHeader(*reader.value());
+  if (!spec.ok()) return spec.status();
+  ReplayResult result;
+  Status st;
+  if (options.region.empty()) {
+    st = ReplayBrain(*reader.value(), spec.value(), options, &result);
+  } else {
+    int r = spec.value()->RegionIndex(options.region);
+    if (r < 0) return Status::Invalid("no region '" + options.region + "' in the trace's configuration");
+    st = ReplayRegion(*reader.value(), spec.value(), static_cast<RegionId>(r), options, &result);
+  }
+  if (!st.ok()) return st;
+  return result;
+}
+
+std::string Describe(const ReplayResult& r) {
+  if (r.divergence) {
+    const Divergence& d = *r.divergence;
+    std::string s = "diverged at epoch " + std::to_string(d.epoch) + " (ticks " + std::to_string(d.t0) +
+                    ".." + std::to_string(d.t1) + "), region " + d.region;
+    if (d.region == "modulators") return s + ": the modulator state at the epoch's start differs";
+    s += ", tick " + std::to_string(d.tick) + ": ";
+    if (d.expected || d.got)
+      s += "expected " + SpikeText(d.expected) + ", got " + SpikeText(d.got) + "; ";
+    else
+      s += "same spikes; ";
+    return s + "digest expected " + Hex(d.expected_digest) + ", got " + Hex(d.got_digest);
+  }
+  std::string s = "identical: " + std::to_string(r.epochs) + " epochs, " + std::to_string(r.spikes) +
+                  " spikes and every digest as recorded";
+  if (r.stopped_early) return s + " (stopped at --until)";
+  if (r.trace_complete) return s + " (trace complete)";
+  return s + " (trace not complete, verdict on its intact prefix: " + r.trace_end + ")";
+}
+
+Status ToStatus(const ReplayResult& r) {
+  if (r.divergence) return Status::Error(ErrorKind::kDiverged, Describe(r));
+  return Status::Ok();
+}
+
+}  // namespace thalia::replay

@@ -1,0 +1,61 @@
+// Replay: re-executes a recorded run in this process, sequentially, with the recorded epoch
+// boundaries, modulator events and external inputs, and compares every epoch's spikes and
+// digests with the record. Also replays one region alone, fed with the inbound spikes rebuilt
+// from the other regions' recorded output (SpikeRouter routes them as the epoch loop does).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "kernel/status.h"
+#include "kernel/types.h"
+#include "recorder/trace_reader.h"
+
+// A debugger breaks here: replay calls it before it runs epoch `epoch` when asked to (--break-at).
+extern "C" void thalia_replay_break(uint64_t epoch);
+
+namespace thalia::replay {
+
+struct ReplayOptions {
+  std::string region;                      // replay only this region (by name); empty: all
+  std::optional<uint64_t> until_epoch;     // stop after this epoch
+  std::optional<uint64_t> break_at_epoch;  // call thalia_replay_break before this epoch
+  bool strict = true;                      // a corrupt chunk is an error (else: end of the prefix)
+  recorder::TraceReporter* reporter = nullptr;
+  // Test hook: change one weight of this region before replaying, to provoke a divergence.
+  std::string perturb_region;
+  float perturb_delta = 0.01f;
+};
+
+// The first place the replay differs from the record.
+struct Divergence {
+  uint64_t epoch = 0;
+  kernel::Tick t0 = 0, t1 = 0;
+  std::string region;           // name; "modulators" when the modulator state differs
+  kernel::Tick tick = 0;        // first tick with a differing spike (t1 for a digest-only change)
+  std::optional<kernel::Spike> expected, got;  // the first differing spike, either side
+  uint64_t expected_digest = 0, got_digest = 0;
+};
+
+struct ReplayResult {
+  uint64_t epochs = 0;   // epochs replayed and compared
+  uint64_t spikes = 0;   // recorded spikes compared
+  uint64_t checkpoint_marks = 0;
+  bool trace_complete = false;  // the trace ended with its footer
+  std::string trace_end;        // why reading stopped when it was not complete
+  bool stopped_early = false;   // --until
+  std::optional<Divergence> divergence;
+};
+
+// Replays the trace. Errors: an unreadable trace (kInvalidInput / kCorrupt) or a failure to
+// run; a divergence is a result, not an error (see ToStatus).
+Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& options);
+
+// One line for a user: the verdict, or the divergence with its epoch, region, tick, spikes and
+// digests.
+std::string Describe(const ReplayResult& r);
+// Ok, or kDiverged with Describe() as the message.
+Status ToStatus(const ReplayResult& r);
+
+}  // namespace thalia::replay
