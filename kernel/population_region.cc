@@ -131,6 +131,17 @@ PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
   for (const PathwaySpec& p : spec_.pathways) BuildPathway(brain, p);
   for (const PathwaySpec& p : brain.pathways)
     if (p.to_region == id) BuildPathway(brain, p);
+  // What a spike of each population sets off: its internal groups and the plastic paths it ends.
+  spike_groups_.assign(spec_.populations.size(), {});
+  spike_paths_.assign(spec_.populations.size(), {});
+  for (size_t pi = 0; pi < spec_.populations.size(); ++pi) {
+    const PopulationSpec& pop = spec_.populations[pi];
+    for (uint32_t gi : groups_by_source_[spec_.id])
+      if (paths_[groups_[gi].path].src_offset == pop.offset) spike_groups_[pi].push_back(gi);
+    for (size_t k = 0; k < paths_.size(); ++k)
+      if (paths_[k].plastic && paths_[k].tgt_offset == pop.offset)
+        spike_paths_[pi].push_back(static_cast<uint32_t>(k));
+  }
   uint32_t max_delay = 1;
   for (const Group& g : groups_) max_delay = std::max(max_delay, g.delay);
   ring_.resize(max_delay + 1);
@@ -394,7 +405,7 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
           bias += pop.neuron.modulator_gain[k] * (modulators_.Level(m, k, t) - modulators_.baseline(k));
       tick_spikes_.clear();
       UpdatePopulation(pop, pop_const_[pi], bias, t, out);
-      for (NeuronId n : tick_spikes_) OnSpike(n, t);
+      for (NeuronId n : tick_spikes_) OnSpike(static_cast<uint32_t>(pi), n, t);
     }
     // (6) decay.
     DecayTraces();
@@ -475,16 +486,13 @@ void PopulationRegion::UpdatePopulation(const PopulationSpec& pop, const PopCons
   counters_.spikes += tick_spikes_.size() - before;
 }
 
-void PopulationRegion::OnSpike(NeuronId n, Tick t) {
-  for (uint32_t gi : groups_by_source_[spec_.id]) {
-    const Group& g = groups_[gi];
-    const Path& p = paths_[g.path];
-    if (n >= p.src_offset && n < p.src_offset + p.src_size) Schedule(t + g.delay, spec_.id, n, gi);
-  }
-  for (Path& p : paths_) {
-    if (!p.plastic || n < p.tgt_offset || n >= p.tgt_offset + p.tgt_size) continue;
+void PopulationRegion::OnSpike(uint32_t pop, NeuronId n, Tick t) {
+  // The lists keep the order of groups_by_source_ and paths_, filtered to this population.
+  for (uint32_t gi : spike_groups_[pop]) Schedule(t + groups_[gi].delay, spec_.id, n, gi);
+  for (uint32_t pi : spike_paths_[pop]) {
+    Path& p = paths_[pi];
     const uint32_t j = n - p.tgt_offset;
-    const float f = plasticity_factor_[&p - paths_.data()];
+    const float f = plasticity_factor_[pi];
     if (f != 0.0f) {
       const float ap = p.spec.a_plus * f;
       for (uint32_t gi : p.groups) {
@@ -512,9 +520,10 @@ void PopulationRegion::OnSpike(NeuronId n, Tick t) {
 void PopulationRegion::DecayTraces() {
   for (Path& p : paths_) {
     if (!p.plastic) continue;
-    for (float& x : p.post_trace) x *= p.decay_minus;
+    const float dm = p.decay_minus, dp = p.decay_plus;  // locals: the loops then vectorise
+    for (float& x : p.post_trace) x *= dm;
     for (uint32_t gi : p.groups)
-      for (float& x : groups_[gi].pre_trace) x *= p.decay_plus;
+      for (float& x : groups_[gi].pre_trace) x *= dp;
   }
 }
 

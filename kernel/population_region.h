@@ -85,7 +85,7 @@ class PopulationRegion final : public Region {
   void UpdatePopulation(const PopulationSpec& pop, const PopConst& c, float bias, Tick t,
                         std::vector<Spike>* out);
   // Schedules the spike on internal pathways; potentiation with this tick's factors.
-  void OnSpike(NeuronId n, Tick t);
+  void OnSpike(uint32_t pop, NeuronId n, Tick t);
   void DecayTraces();
   float PlasticityFactor(const Path& p, const EpochContext& ctx, const ModulatorState& m,
                          Tick t) const;
@@ -100,6 +100,8 @@ class PopulationRegion final : public Region {
   std::vector<Path> paths_;
   std::vector<Group> groups_;
   std::vector<std::vector<uint32_t>> groups_by_source_;  // by source region id
+  std::vector<std::vector<uint32_t>> spike_groups_;  // by population: internal groups it feeds
+  std::vector<std::vector<uint32_t>> spike_paths_;   // by population: plastic paths it ends
   std::vector<DriveTable> drive_tables_;
   std::vector<std::vector<uint64_t>> ring_;  // Arrival keys, by tick % ring_.size()
   std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading

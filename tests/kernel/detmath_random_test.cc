@@ -126,6 +126,21 @@ TEST(RandomStream, BelowIsUniformOverSmallRanges) {
   }
 }
 
+TEST(RandomStream, DrawManyGivesTheBitsOfDraw) {
+  RandomStream rng(0x1234, RandomStream::HashName("pfc"));
+  for (uint32_t n : {0u, 1u, 7u, 8u, 9u, 31u, 2500u}) {
+    for (uint32_t b0 : {0u, 5u, 0xfffffff0u}) {
+      std::vector<uint32_t> out(size_t{n} * 4 + 1, 0xabcdef01u);
+      rng.DrawMany(0x123456789aull, b0, n, Purpose::kDrive, 3, out.data());
+      for (uint32_t j = 0; j < n; ++j) {
+        auto w = rng.Draw(0x123456789aull, b0 + j, Purpose::kDrive, 3);
+        for (int q = 0; q < 4; ++q) ASSERT_EQ(out[4 * j + q], w[q]) << n << " " << b0 << " " << j;
+      }
+      EXPECT_EQ(out[size_t{n} * 4], 0xabcdef01u) << "wrote past the end";
+    }
+  }
+}
+
 TEST(RandomStream, DrawDependsOnlyOnItsCounter) {
   RandomStream a(5, 6), b(5, 6), c(5, 7), d(6, 6);
   auto x = a.Draw(123456789012ull, 77, Purpose::kDrive, 3);
