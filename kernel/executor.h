@@ -23,6 +23,7 @@ struct RunOptions {
   double hang_timeout_ms = -1;   // -1: from the configuration
   bool keep_spikes = false;      // keep every spike for Brain::TakeSpikes
   uint64_t full_digest_every = 0;  // epochs between full (weight) digests; 0: only on request
+  std::string worker_binary;     // spawn: the thalia binary; empty: this program or $THALIA_WORKER_BINARY
 };
 
 class Executor {

@@ -2,6 +2,7 @@
 // ends with per-region counts and one line `digest <16 hex digits>`.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -14,6 +15,7 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/run_report.h"
+#include "transport/install.h"
 
 namespace thalia::tools {
 namespace {
@@ -36,7 +38,7 @@ int RunCommand(int argc, char** argv) {
   args.Positional("CONFIG", "brain configuration (JSON)");
   args.Option("until", "DURATION", "simulated time to run to, e.g. 500ms or 2s (default: the config's)");
   args.Option("seed", "N", "override the configuration's seed");
-  args.Option("workers", "N", "worker processes; 0 runs in this process (default: the config's)");
+  args.Option("workers", "N", "worker processes; 0 runs in this process; more than the regions is clamped (default: the config's)");
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
   args.Option("executor", "inproc|socket", "how regions run (default: inproc for 0 workers)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
@@ -85,6 +87,8 @@ int RunCommand(int argc, char** argv) {
       return Fail(Status::Invalid("--placement: expected one worker per region (" +
                                   std::to_string(spec.value()->regions.size()) + ")"));
   }
+  if (opts.workers < 0 && !opts.placement.empty())  // --placement alone implies its workers
+    opts.workers = *std::max_element(opts.placement.begin(), opts.placement.end()) + 1;
   double until_ms = spec.value()->duration_ms;
   if (args.Has("until")) {
     auto d = ParseDurationMs(args.Get("until"));
@@ -93,6 +97,7 @@ int RunCommand(int argc, char** argv) {
   }
   const kernel::Tick until = kernel::MsToTicks(until_ms, spec.value()->dt_ms);
 
+  transport::Install();
   auto wall0 = std::chrono::steady_clock::now();
   auto brain_or = kernel::Brain::Create(spec.value(), opts);
   if (!brain_or.ok()) return Fail(brain_or.status());

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tools/commands.h"
+#include "transport/worker.h"
 
 namespace {
 
@@ -28,6 +29,7 @@ void Usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  thalia::transport::MaybeRunWorker(argc, argv);  // spawned workers run and exit here
   if (argc < 2) {
     Usage(stderr);
     return 2;

@@ -1,0 +1,55 @@
+// FlatBuffers encoding of the epoch messages (kernel::EpochBegin / EpochDone) for a subset of
+// regions, independent of sockets so any carrier (Unix sockets here, MPI later) can reuse it.
+// Encoders write a size-prefixed wire::Message into a builder the caller reuses (no per-epoch
+// allocation once it has grown); decoders check every value a verified buffer may still get
+// wrong (region ids, modulator indices, enum values) and fill reused kernel structures.
+#pragma once
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kernel/epoch.h"
+#include "kernel/status.h"
+#include "schemas/messages_generated.h"
+
+namespace thalia::transport {
+
+using kernel::RegionId;
+
+// Time a worker spent on one epoch, carried back with its EpochDone.
+struct EpochTiming {
+  uint64_t busy_ns = 0;  // computing
+  uint64_t wait_ns = 0;  // blocked waiting for the EpochBegin
+};
+
+// Encodes the parts of `begin` that concern `regions` (their inbound spikes and inputs) and the
+// shared parts (epoch, ticks, modulators, events).
+void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId> regions,
+                      flatbuffers::FlatBufferBuilder* b);
+// Decodes into `out`, whose per-region vectors are sized to `num_regions`; the regions present
+// are listed in `regions` (in message order). Vectors of absent regions are cleared.
+Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::EpochBegin* out,
+                        std::vector<RegionId>* regions);
+
+// Encodes the results of `regions` from `done` (indexed by region id).
+void EncodeEpochDone(const kernel::EpochDone& done, std::span<const RegionId> regions,
+                     EpochTiming timing, flatbuffers::FlatBufferBuilder* b);
+// Decodes into `out->regions` (sized by the caller); the message must hold exactly `expected`
+// regions, for epoch `epoch`.
+Status DecodeEpochDone(const wire::EpochDone& m, uint64_t epoch, std::span<const RegionId> expected,
+                       kernel::EpochDone* out, EpochTiming* timing);
+
+// Small helpers shared by the carriers.
+void EncodeError(int region, const std::string& message, bool fatal, flatbuffers::FlatBufferBuilder* b);
+template <typename T>
+void FinishMessage(flatbuffers::FlatBufferBuilder* b, wire::Payload type, flatbuffers::Offset<T> payload) {
+  b->FinishSizePrefixed(wire::CreateMessage(*b, type, payload.Union()), wire::MessageIdentifier());
+}
+inline std::span<const uint8_t> Frame(const flatbuffers::FlatBufferBuilder& b) {
+  return {b.GetBufferPointer(), b.GetSize()};
+}
+
+}  // namespace thalia::transport

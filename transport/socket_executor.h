@@ -1,0 +1,32 @@
+// The socket executor: regions in worker processes, started by fork (they inherit the built
+// regions) or spawn (fresh `thalia` processes that build them from the configuration), one
+// socketpair(AF_UNIX) each. All workers run an epoch concurrently; the coordinator waits for
+// every reply with poll(), so a dead or hung worker is noticed whichever one it is.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/executor.h"
+
+namespace thalia::transport {
+
+struct SocketOptions {
+  int workers = 1;              // clamped to the number of regions (see PlaceRegions)
+  std::string launch = "fork";  // or "spawn"
+  std::vector<int> placement;   // region -> worker; empty: by cost
+  int hang_timeout_ms = 30000;  // a worker silent this long in one request is declared hung
+  std::string worker_binary;    // spawn: the thalia binary; empty: see WorkerBinary()
+};
+
+// The binary spawned workers execute: `explicit_path` if set; else this program if it is
+// `thalia` (it called MaybeRunWorker); else $THALIA_WORKER_BINARY; else empty.
+std::string WorkerBinary(const std::string& explicit_path);
+
+std::unique_ptr<kernel::Executor> MakeSocketExecutor(SocketOptions options);
+
+// The options a run asks for: RunOptions override the configuration.
+Result<SocketOptions> SocketOptionsFor(const kernel::BrainSpec& spec, const kernel::RunOptions& run);
+
+}  // namespace thalia::transport

@@ -1,0 +1,283 @@
+// The worker loop. Per request: read one frame (blocking), verify, act, reply with one frame.
+// Epoch timing: wait = from sending the last reply to receiving this EpochBegin; busy = from
+// receiving it to having encoded the reply.
+#include "transport/worker.h"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+
+#include "kernel/registry.h"
+#include "kernel/state_codec.h"
+#include "transport/codec.h"
+#include "transport/frame.h"
+
+namespace thalia::transport {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+bool g_self_is_worker_binary = false;
+
+uint64_t Nanos(Clock::duration d) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
+void SendError(int fd, int region, const std::string& message, bool fatal) {
+  flatbuffers::FlatBufferBuilder b(256);
+  EncodeError(region, message, fatal, &b);
+  (void)WriteFrame(fd, Frame(b));  // best effort: the peer may be gone already
+}
+
+Status SendReady(int fd, int worker) {
+  flatbuffers::FlatBufferBuilder b(64);
+  FinishMessage(&b, wire::Payload::Ready, wire::CreateReady(b, kProtocolVersion, worker, ::getpid()));
+  return WriteFrame(fd, Frame(b));
+}
+
+// The state of one serving worker; Handle* methods answer one request each.
+class Server {
+ public:
+  Server(int fd, std::vector<std::unique_ptr<kernel::Region>> regions) : fd_(fd), regions_(std::move(regions)) {
+    for (size_t r = 0; r < regions_.size(); ++r)
+      if (regions_[r]) hosted_.push_back(static_cast<RegionId>(r));
+    done_.regions.resize(regions_.size());
+  }
+  int Run();
+
+ private:
+  Status HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::time_point received);
+  Status HandleSave();
+  Status HandleLoad(const wire::LoadStates& m);
+  Status HandleDigests(const wire::DigestRequest& m);
+  Status HandlePerturb(const wire::Perturb& m);
+  Status Reply() { return WriteFrame(fd_, Frame(out_)); }
+  std::string RegionName(int r) const { return r >= 0 ? regions_[r]->spec().name : std::string(); }
+
+  int fd_;
+  std::vector<std::unique_ptr<kernel::Region>> regions_;
+  std::vector<RegionId> hosted_;
+  FrameReader reader_;
+  flatbuffers::FlatBufferBuilder out_{1 << 16};
+  kernel::EpochBegin begin_;
+  kernel::EpochDone done_;
+  std::vector<RegionId> ids_;
+  int current_region_ = -1;  // the region being worked on, for error reports
+};
+
+int Server::Run() {
+  auto idle_since = Clock::now();
+  while (true) {
+    auto step = ReadFrame(fd_, &reader_, -1);
+    if (!step.ok()) {
+      SendError(fd_, -1, "worker received a bad frame: " + step.status().message(), true);
+      return 1;
+    }
+    if (step.value() == FrameReader::Step::kEof) return 0;  // the coordinator is gone
+    auto received = Clock::now();
+    auto msg = DecodeFrame(reader_.frame());
+    if (!msg.ok()) {
+      SendError(fd_, -1, "worker received a bad frame: " + msg.status().message(), true);
+      return 1;
+    }
+    const wire::Message* m = msg.value();
+    Status st;
+    current_region_ = -1;
+    try {
+      switch (m->payload_type()) {
+        case wire::Payload::EpochBegin:
+          st = HandleEpoch(*m->payload_as_EpochBegin(), Nanos(received - idle_since), received);
+          break;
+        case wire::Payload::SaveStates: st = HandleSave(); break;
+        case wire::Payload::LoadStates: st = HandleLoad(*m->payload_as_LoadStates()); break;
+        case wire::Payload::DigestRequest: st = HandleDigests(*m->payload_as_DigestRequest()); break;
+        case wire::Payload::Perturb: st = HandlePerturb(*m->payload_as_Perturb()); break;
+        case wire::Payload::Shutdown: return 0;
+        default:
+          st = Status::Corrupt(std::string("unexpected message ") + wire::EnumNamePayload(m->payload_type()));
+      }
+    } catch (const std::exception& e) {
+      std::string where = current_region_ >= 0 ? "region '" + RegionName(current_region_) + "' threw: " : "exception: ";
+      SendError(fd_, current_region_, where + e.what(), true);
+      return 1;
+    } catch (...) {
+      std::string where = current_region_ >= 0 ? "region '" + RegionName(current_region_) + "' threw" : "exception";
+      SendError(fd_, current_region_, where + " (not a std::exception)", true);
+      return 1;
+    }
+    if (!st.ok()) {
+      SendError(fd_, current_region_, st.message(), true);
+      return 1;
+    }
+    idle_since = Clock::now();
+  }
+}
+
+Status Server::HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::time_point received) {
+  THALIA_RETURN_IF_ERROR(DecodeEpochBegin(m, regions_.size(), &begin_, &ids_));
+  if (ids_ != hosted_) return Status::Corrupt("EpochBegin names regions this worker does not host");
+  kernel::EpochContext ctx{begin_.epoch, begin_.t0, begin_.t1, begin_.modulators, begin_.events};
+  done_.epoch = begin_.epoch;
+  for (RegionId r : hosted_) {
+    current_region_ = static_cast<int>(r);
+    kernel::RegionResult& out = done_.regions[r];
+    out.spikes.clear();
+    regions_[r]->Advance(ctx, begin_.inbound[r], begin_.external[r], &out.spikes);
+    out.digest = regions_[r]->Digest(begin_.full_digest);
+    out.counters = regions_[r]->counters();
+  }
+  current_region_ = -1;
+  // busy_ns leaves out only the encoding below, a few microseconds.
+  EncodeEpochDone(done_, hosted_, {Nanos(Clock::now() - received), wait_ns}, &out_);
+  return Reply();
+}
+
+Status Server::HandleSave() {
+  out_.Clear();
+  std::vector<flatbuffers::Offset<wire::RegionBlob>> blobs;
+  for (RegionId r : hosted_) {
+    current_region_ = static_cast<int>(r);
+    std::vector<uint8_t> s = kernel::SaveRegionState(*regions_[r]);
+    blobs.push_back(wire::CreateRegionBlob(out_, r, out_.CreateVector(s)));
+  }
+  current_region_ = -1;
+  FinishMessage(&out_, wire::Payload::States, wire::CreateStates(out_, out_.CreateVector(blobs)));
+  return Reply();
+}
+
+Status Server::HandleLoad(const wire::LoadStates& m) {
+  if (!m.states()) return Status::Corrupt("LoadStates without states");
+  for (const wire::RegionBlob* blob : *m.states()) {
+    RegionId r = blob->region();
+    if (r >= regions_.size() || !regions_[r]) return Status::Corrupt("state for a region this worker does not host");
+    if (!blob->data()) return Status::Corrupt("state without data");
+    current_region_ = static_cast<int>(r);
+    // A nested buffer inside a message is only 4-aligned; RegionState holds 8-byte arrays.
+    std::vector<uint8_t> aligned(blob->data()->begin(), blob->data()->end());
+    Status st = kernel::LoadRegionState(*regions_[r], aligned);
+    if (!st.ok()) {
+      // A state that does not fit is the user's input (a checkpoint), not a worker failure: the
+      // request fails and the coordinator reports it as invalid input.
+      EncodeError(current_region_, st.message(), false, &out_);
+      return Reply();
+    }
+  }
+  current_region_ = -1;
+  out_.Clear();
+  FinishMessage(&out_, wire::Payload::Ack, wire::CreateAck(out_));
+  return Reply();
+}
+
+Status Server::HandleDigests(const wire::DigestRequest& m) {
+  out_.Clear();
+  std::vector<uint64_t> digests;
+  for (RegionId r : hosted_) {
+    current_region_ = static_cast<int>(r);
+    digests.push_back(regions_[r]->Digest(m.full()));
+  }
+  current_region_ = -1;
+  auto ids = out_.CreateVector(hosted_);
+  auto ds = out_.CreateVector(digests);
+  FinishMessage(&out_, wire::Payload::DigestList, wire::CreateDigestList(out_, ids, ds));
+  return Reply();
+}
+
+Status Server::HandlePerturb(const wire::Perturb& m) {
+  RegionId r = m.region();
+  if (r >= regions_.size() || !regions_[r]) return Status::Corrupt("Perturb for a region this worker does not host");
+  current_region_ = static_cast<int>(r);
+  bool ok = regions_[r]->PerturbWeightForTest(m.delta());
+  current_region_ = -1;
+  if (!ok) {
+    EncodeError(static_cast<int>(r), "no weight to perturb in region '" + RegionName(static_cast<int>(r)) + "'",
+                false, &out_);
+    return Reply();
+  }
+  out_.Clear();
+  FinishMessage(&out_, wire::Payload::Ack, wire::CreateAck(out_));
+  return Reply();
+}
+
+// Reads the Setup message of a spawned worker and builds its regions.
+Status BuildFromSetup(int fd, int* worker, std::vector<std::unique_ptr<kernel::Region>>* regions) {
+  FrameReader reader;
+  auto step = ReadFrame(fd, &reader, -1);
+  if (!step.ok()) return step.status();
+  if (step.value() == FrameReader::Step::kEof) return Status::Worker("the coordinator closed before Setup");
+  auto msg = DecodeFrame(reader.frame());
+  if (!msg.ok()) return msg.status();
+  const wire::Setup* setup = msg.value()->payload_as_Setup();
+  if (!setup) return Status::Corrupt("expected Setup as the first message");
+  if (setup->version() != kProtocolVersion)
+    return Status::Invalid("coordinator speaks protocol " + std::to_string(setup->version()) + ", this worker " +
+                           std::to_string(kProtocolVersion));
+  if (!setup->config() || !setup->regions()) return Status::Corrupt("Setup without configuration or regions");
+  *worker = setup->worker();
+  std::vector<uint8_t> config(setup->config()->begin(), setup->config()->end());
+  auto spec = kernel::ResolveBrainSpec(std::move(config), "the configuration sent by the coordinator");
+  if (!spec.ok()) return spec.status();
+  regions->clear();
+  regions->resize(spec.value()->regions.size());
+  for (uint32_t r : *setup->regions()) {
+    if (r >= regions->size()) return Status::Corrupt("Setup names region " + std::to_string(r) + ", which does not exist");
+    (*regions)[r] = kernel::BuildRegion(*spec.value(), r);
+    if (!(*regions)[r]) return Status::Invalid("cannot build region '" + spec.value()->regions[r].name + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions) {
+  if (!SendReady(fd, worker).ok()) return 1;
+  Server server(fd, std::move(regions));
+  return server.Run();
+}
+
+int RunSpawnedWorker(int fd) {
+  int worker = -1;
+  std::vector<std::unique_ptr<kernel::Region>> regions;
+  try {
+    Status st = BuildFromSetup(fd, &worker, &regions);
+    if (!st.ok()) {
+      SendError(fd, -1, "worker start-up: " + st.message(), true);
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    SendError(fd, -1, std::string("worker start-up: exception: ") + e.what(), true);
+    return 1;
+  }
+  return ServeWorker(fd, worker, std::move(regions));
+}
+
+bool PrepareWorkerChild(int parent) {
+  // SIGKILL when the coordinator dies, whatever the reason: no orphan outlives it. (The signal
+  // follows the coordinator thread that forked; one thread drives a Brain.)
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) return false;
+  // Ctrl-C goes to the whole process group: the coordinator handles it and shuts workers down.
+  std::signal(SIGINT, SIG_IGN);
+  return true;
+}
+
+void MaybeRunWorker(int argc, char** argv) {
+  g_self_is_worker_binary = true;
+  if (argc < 2 || std::strcmp(argv[1], kWorkerCommand) != 0) return;
+  int fd = -1;
+  for (int i = 2; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], "--fd") == 0) fd = std::atoi(argv[i + 1]);
+  if (fd < 0) {
+    std::fprintf(stderr, "thalia %s: internal command of spawned workers; needs --fd N\n", kWorkerCommand);
+    std::exit(2);
+  }
+  std::signal(SIGINT, SIG_IGN);
+  std::exit(RunSpawnedWorker(fd));
+}
+
+bool SelfIsWorkerBinary() { return g_self_is_worker_binary; }
+
+}  // namespace thalia::transport

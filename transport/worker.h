@@ -1,0 +1,39 @@
+// The worker side: serves the coordinator's messages over one socket for the regions it hosts.
+// A forked worker calls ServeWorker with the regions it inherited; a spawned one is a fresh
+// `thalia __worker --fd N` process (MaybeRunWorker) that builds its regions from the Setup
+// message. Either sends Error{region, message} before it exits on a failure.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/region.h"
+#include "kernel/spec.h"
+
+namespace thalia::transport {
+
+// argv[1] of a spawned worker; not listed in `thalia --help`.
+inline constexpr const char* kWorkerCommand = "__worker";
+
+// Sends Ready, then serves requests until Shutdown (returns 0), the coordinator's end closes
+// (returns 0) or a failure (Error sent, returns 1). `regions` is indexed by region id; null
+// where this worker hosts nothing. Blocks in read() between messages (no CPU used).
+int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions);
+
+// A spawned worker: reads Setup from `fd`, resolves the configuration, builds its regions
+// through the region registry, then ServeWorker. Returns the process exit status.
+int RunSpawnedWorker(int fd);
+
+// Call first thing in main(): if argv is a worker invocation, runs the worker and exits the
+// process; otherwise returns (and notes that this program is the `thalia` binary, so spawn can
+// execute /proc/self/exe).
+void MaybeRunWorker(int argc, char** argv);
+// True once MaybeRunWorker has been called in this process.
+bool SelfIsWorkerBinary();
+
+// Sets the signal dispositions and parent-death signal of a freshly forked worker; false if the
+// parent `parent` already died (the child must then exit).
+bool PrepareWorkerChild(int parent);
+
+}  // namespace thalia::transport
