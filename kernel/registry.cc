@@ -46,7 +46,7 @@ struct PresetBuilder {
     p.weight = weight;
     p.weight_jitter = 0.2f;
     p.delay_ms = delay_ms;
-    p.delay_jitter_ms = std::min(0.5f, delay_ms / 2);
+    p.delay_jitter_ms = std::min(0.2f, delay_ms / 2);
     r->pathways.push_back(p);
     return r->pathways.back();
   }
