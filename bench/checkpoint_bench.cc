@@ -1,7 +1,7 @@
 // Checkpoint throughput and pause: how fast a brain's state is captured, compressed and written
 // (and read back and restored), in MB of raw state per second, and how much wall time periodic
 // checkpoints add to a run, measured side by side in one process.
-// Usage: checkpoint_bench CONFIG [--reps N] [--dir DIR] [--workers N]
+// Usage: checkpoint_bench CONFIG [--reps N] [--dir DIR] [--workers N] [--pause 0|1]
 // (DIR defaults to $TMPDIR; with --workers the brain runs in N forked workers and every capture
 // collects the region states from them.)
 #include <chrono>
@@ -76,10 +76,12 @@ double TimedRun(std::shared_ptr<const kernel::BrainSpec> spec, kernel::Tick unti
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help") {
-    std::printf("usage: checkpoint_bench CONFIG [--reps N] [--dir DIR] [--workers N]\n");
+    std::printf("usage: checkpoint_bench CONFIG [--reps N] [--dir DIR] [--workers N] [--pause 0|1]\n"
+                "  --pause 0 skips the run-pause measurement (nine 1 s runs) for large brains\n");
     return argc < 2 ? 2 : 0;
   }
   int reps = 10;
+  bool pause = true;
   const char* tmp = std::getenv("TMPDIR");
   std::string dir = tmp ? tmp : std::filesystem::temp_directory_path().string();
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
     if (a == "--reps") reps = std::atoi(argv[i + 1]);
     else if (a == "--dir") dir = argv[i + 1];
     else if (a == "--workers") g_workers = std::atoi(argv[i + 1]);
+    else if (a == "--pause") pause = std::atoi(argv[i + 1]) != 0;
   }
   transport::Install();
   auto spec = kernel::LoadBrainSpec(argv[1]);
@@ -131,6 +134,10 @@ int main(int argc, char** argv) {
   std::printf("load: %.0f MB/s (read+verify+decompress %.2f ms, restore+digest check %.2f ms per checkpoint)\n",
               mb / (read_s + restore_s), 1e3 * read_s / reps, 1e3 * restore_s / reps);
 
+  if (!pause) {
+    std::filesystem::remove(path);
+    return 0;
+  }
   const kernel::Tick until = kernel::MsToTicks(1000, spec.value()->dt_ms);
   const kernel::Tick every = kernel::MsToTicks(100, spec.value()->dt_ms);
   // Interleave the modes so drift on a shared machine hits all alike.

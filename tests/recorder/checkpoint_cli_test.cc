@@ -84,6 +84,36 @@ TEST(CheckpointCli, ParallelCheckpointsResumeWithAnyWorkerCountOrSequentially) {
   }
 }
 
+// The bundled brain with learning on (plastic pathways, dopamine events), 2 s: split at 1 s and
+// off the epoch grid, written and resumed in different modes.
+TEST(CheckpointCli, BundledBrainResumesExactlyAcrossModes) {
+  ScratchDir dir;
+  auto straight = RunThalia({"run", ExamplePath("brain.json"), "--until", "2s", "--quiet"}, dir / "straight");
+  ASSERT_EQ(straight.status, 0) << straight.err;
+  struct Split {
+    std::string at;
+    std::vector<std::string> writer, resumer;
+  };
+  const Split splits[] = {{"1s", {"--workers", "0"}, {"--workers", "2", "--launch", "spawn"}},
+                          {"1000.7ms", {"--workers", "2"}, {"--workers", "0"}}};
+  int i = 0;
+  for (const Split& s : splits) {
+    const std::string ck = dir / ("ck" + std::to_string(i++));
+    std::vector<std::string> first = {"run", ExamplePath("brain.json"), "--until", s.at, "--quiet",
+                                      "--checkpoint-every", s.at, "--checkpoint-dir", ck};
+    first.insert(first.end(), s.writer.begin(), s.writer.end());
+    auto a = RunThalia(first, dir / "first");
+    ASSERT_EQ(a.status, 0) << a.err;
+    auto list = List(ck);
+    ASSERT_EQ(list.size(), 1u);
+    std::vector<std::string> second = {"run", "--resume", list[0].path, "--until", "2s", "--quiet"};
+    second.insert(second.end(), s.resumer.begin(), s.resumer.end());
+    auto b = RunThalia(second, dir / "second");
+    ASSERT_EQ(b.status, 0) << b.err;
+    EXPECT_EQ(DigestLine(b.out), DigestLine(straight.out)) << "split at " << s.at;
+  }
+}
+
 TEST(CheckpointCli, EveryAndKeepLeaveTheNewestKAndEachResumes) {
   ScratchDir dir;
   const std::string straight = StraightDigest(dir, "1500ms");
