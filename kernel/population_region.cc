@@ -112,6 +112,14 @@ PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
       uint32_t n_idx = pop.offset + i;
       auto words = rng.Draw(0, n_idx / 4, Purpose::kInit, 0);
       v_[n_idx] = ns.v_init + ns.v_init_jitter * static_cast<float>(RandomStream::Uniform(words[n_idx % 4]));
+      if (ns.syn_e_init != 0 || ns.syn_e_init_jitter != 0) {
+        auto we = rng.Draw(0, n_idx / 4, Purpose::kInit, 1);
+        se_[n_idx] = ns.syn_e_init + ns.syn_e_init_jitter * static_cast<float>(RandomStream::Uniform(we[n_idx % 4]));
+      }
+      if (ns.syn_i_init != 0 || ns.syn_i_init_jitter != 0) {
+        auto wi = rng.Draw(0, n_idx / 4, Purpose::kInit, 2);
+        si_[n_idx] = ns.syn_i_init + ns.syn_i_init_jitter * static_cast<float>(RandomStream::Uniform(wi[n_idx % 4]));
+      }
     }
   }
   for (const DriveSpec& d : spec_.drives) {

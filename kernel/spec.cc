@@ -48,6 +48,10 @@ NeuronSpec ToNeuron(const schema::NeuronParams* n) {
   s.tau_w_ms = n->tau_w_ms();
   s.modulator_gain = {n->dopamine_gain(), n->acetylcholine_gain(), n->noradrenaline_gain()};
   s.theta_gain = n->theta_gain();
+  s.syn_e_init = n->syn_e_init();
+  s.syn_e_init_jitter = n->syn_e_init_jitter();
+  s.syn_i_init = n->syn_i_init();
+  s.syn_i_init_jitter = n->syn_i_init_jitter();
   return s;
 }
 
@@ -63,7 +67,8 @@ Status CheckNeuron(const NeuronSpec& n, const Where& w) {
   if (!(n.refractory_ms >= 0)) return w.Bad("neuron.refractory_ms", "a duration >= 0 ms");
   if (!(n.v_thresh > n.v_reset)) return w.Bad("neuron.v_thresh", "a threshold above v_reset");
   for (float v : {n.v_rest, n.v_reset, n.v_init, n.v_init_jitter, n.bias, n.adapt_b, n.e_exc,
-                  n.e_inh, n.theta_gain})
+                  n.e_inh, n.theta_gain, n.syn_e_init, n.syn_e_init_jitter, n.syn_i_init,
+                  n.syn_i_init_jitter})
     if (!std::isfinite(v)) return w.Bad("neuron", "finite numbers");
   return Status::Ok();
 }

@@ -27,6 +27,7 @@ struct NeuronSpec {
         e_inh = -80, bias = 0, adapt_b = 0, tau_w_ms = 100;
   std::array<float, kNumModulators> modulator_gain{};  // bias per unit above baseline
   float theta_gain = 0;
+  float syn_e_init = 0, syn_e_init_jitter = 0, syn_i_init = 0, syn_i_init_jitter = 0;
 };
 
 struct PopulationSpec {
