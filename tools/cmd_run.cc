@@ -130,8 +130,10 @@ int RunCommand(int argc, char** argv) {
   std::signal(SIGTERM, OnStopSignal);
   Progress progress(!args.Has("quiet") && isatty(STDERR_FILENO), *brain, until);
   auto run0 = std::chrono::steady_clock::now();
-  // Run in slices so progress and Ctrl-C are seen between epochs.
-  const kernel::Tick slice = std::max<kernel::Tick>(spec.value()->epoch_ticks, kernel::MsToTicks(20, spec.value()->dt_ms));
+  // Run in slices so progress and Ctrl-C are seen between epochs. A slice is a whole number of
+  // epochs, so slicing never shortens an epoch (results would not change, but the trace would).
+  const kernel::Tick epoch = spec.value()->epoch_ticks;
+  const kernel::Tick slice = epoch * std::max<kernel::Tick>(1, kernel::MsToTicks(20, spec.value()->dt_ms) / epoch);
   Status st;
   checkpointer->StartAt(brain->tick());
   while (brain->tick() < until && st.ok()) {
