@@ -79,6 +79,10 @@ int MpiSession::Finish(int exit_code) {
 
 MpiSession MaybeStartMpi(int argc, char** argv) {
   if (!AsksForMpi(argc, argv)) return MpiSession();
+  return StartMpi(argc, argv);
+}
+
+MpiSession StartMpi(int argc, char** argv) {
   int provided = 0;
   // Only the main thread calls MPI; other threads (trace and checkpoint writers) never do.
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);

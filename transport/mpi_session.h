@@ -34,4 +34,8 @@ class MpiSession {
 // clear message asking for mpirun.
 MpiSession MaybeStartMpi(int argc, char** argv);
 
+// Starts MPI whatever argv says (test programs run under mpirun); as MaybeStartMpi otherwise.
+// In a build without MPI, returns an inactive session.
+MpiSession StartMpi(int argc, char** argv);
+
 }  // namespace thalia::transport
