@@ -8,7 +8,12 @@
 namespace thalia::kernel {
 namespace {
 constexpr double kLn2 = 0.69314718055994530942;
+constexpr double kLn2Hi = 6.93147180369123816490e-01;  // 0x3fe62e42fee00000
+constexpr double kLn2Lo = 1.90821492927058770002e-10;
 constexpr double kPi = 3.14159265358979323846;
+constexpr double kPiHi = 3.14159265358979311600e+00;  // the double nearest pi
+constexpr double kPiLo = 1.22464679914735317723e-16;  // pi - kPiHi
+constexpr double kTwoPiHi = 2 * kPiHi, kTwoPiLo = 2 * kPiLo;
 }  // namespace
 
 double DetExp(double x) {
@@ -17,7 +22,9 @@ double DetExp(double x) {
   // x = k ln2 + r, |r| <= ln2/2; exp(r) by Taylor series to degree 20 (well below ulp for |r|<0.35).
   double kf = x / kLn2;
   int64_t k = static_cast<int64_t>(kf < 0 ? kf - 0.5 : kf + 0.5);
-  double r = x - static_cast<double>(k) * kLn2;
+  // Cody-Waite: ln2 in two parts, the first with its low 21 bits zero, so k * kLn2Hi is exact for
+  // |k| < 2^21 and the reduction does not lose the ~k ulp a one-part product would.
+  double r = (x - static_cast<double>(k) * kLn2Hi) - static_cast<double>(k) * kLn2Lo;
   double sum = 1.0, term = 1.0;
   for (int i = 1; i <= 20; ++i) {
     term = term * r / static_cast<double>(i);
@@ -57,10 +64,12 @@ double DetLog(double x) {
 
 double DetSin(double x) {
   // Reduce to [-pi, pi], then to [-pi/2, pi/2] by symmetry, then Taylor to degree 25.
+  // Both reductions subtract pi (or 2 pi) in two parts, the double nearest to it and the rest,
+  // so results near the zeros of sin keep their relative accuracy.
   double n = std::floor(x / (2 * kPi) + 0.5);
-  double r = x - n * (2 * kPi);
-  if (r > kPi / 2) r = kPi - r;
-  if (r < -kPi / 2) r = -kPi - r;
+  double r = (x - n * kTwoPiHi) - n * kTwoPiLo;
+  if (r > kPi / 2) r = (kPiHi - r) + kPiLo;
+  if (r < -kPi / 2) r = (-kPiHi - r) - kPiLo;
   double r2 = r * r, term = r, sum = r;
   for (int i = 3; i <= 25; i += 2) {
     term = -term * r2 / static_cast<double>((i - 1) * i);

@@ -6,6 +6,7 @@
 #include "kernel/population_region.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <tuple>
 
@@ -15,13 +16,63 @@
 namespace thalia::kernel {
 namespace {
 
-bool ArrivalLess(uint32_t as, uint32_t an, uint32_t ag, uint32_t bs, uint32_t bn, uint32_t bg) {
-  // Canonical order (DESIGN.md): source region, then source neuron; the group breaks the tie
-  // between the delay blocks a single spike travels through.
-  return std::tie(as, an, ag) < std::tie(bs, bn, bg);
+float Propagator(double dt, double tau) { return static_cast<float>(DetExp(-dt / tau)); }
+
+// Poisson counts from random words: k = the first index with word < thr[k], at most thr.size() - 1
+// (thr is non-decreasing and >= 1). In 32 bits: word >= thr[j] <=> word > thr[j] - 1, and
+// thr[j] = 2^32 becomes 0xffffffff, which no word exceeds. The first two comparisons run
+// branch-free (vectorised) over the population; only words above thr[1] - 1 (rare at the usual
+// rates) walk the rest of the table.
+void CountPoisson(uint32_t n, const uint32_t* __restrict words, const std::vector<uint64_t>& thr,
+                  uint32_t* __restrict k) {
+  const uint32_t a0 = static_cast<uint32_t>(thr[0] - 1);
+  const uint32_t a1 = thr.size() > 2 ? static_cast<uint32_t>(thr[1] - 1) : 0xffffffffu;
+  for (uint32_t i = 0; i < n; ++i)
+    k[i] = static_cast<uint32_t>(words[i] > a0) + static_cast<uint32_t>(words[i] > a1);
+  if (thr.size() <= 3) return;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (k[i] < 2) continue;
+    const uint64_t x = words[i];
+    uint32_t c = 2;
+    while (c + 1 < thr.size() && x >= thr[c]) ++c;
+    k[i] = c;
+  }
 }
 
-float Propagator(double dt, double tau) { return static_cast<float>(DetExp(-dt / tau)); }
+// The membrane steps, one per synapse kind, as free functions over restrict pointers so that
+// they vectorise; every neuron sees the same float operations in the same order.
+void StepDelta(uint32_t n, float v_rest, float pm, float omp, float bias, float* __restrict v,
+               const float* __restrict iext, const float* __restrict w, const float* __restrict ie,
+               const float* __restrict ii) {
+  for (uint32_t i = 0; i < n; ++i)
+    v[i] = v_rest + (v[i] - v_rest) * pm + (bias + iext[i] - w[i]) * omp + ie[i] - ii[i];
+}
+
+void StepCurrent(uint32_t n, float v_rest, float pm, float omp, float pem, float pim, float pe,
+                 float pi, float bias, float* __restrict v, float* __restrict se,
+                 float* __restrict si, const float* __restrict iext, const float* __restrict w,
+                 const float* __restrict ie, const float* __restrict ii) {
+  for (uint32_t i = 0; i < n; ++i) {
+    const float e = se[i] + ie[i], h = si[i] + ii[i];
+    v[i] = v_rest + (v[i] - v_rest) * pm + (bias + iext[i] - w[i]) * omp + e * pem - h * pim;
+    se[i] = e * pe;
+    si[i] = h * pi;
+  }
+}
+
+// Conductance: exact decay of g, Euler step of V with g held over the step.
+void StepConductance(uint32_t n, float v_rest, float dto, float e_exc, float e_inh, float pe,
+                     float pi, float bias, float* __restrict v, float* __restrict se,
+                     float* __restrict si, const float* __restrict iext,
+                     const float* __restrict w, const float* __restrict ie,
+                     const float* __restrict ii) {
+  for (uint32_t i = 0; i < n; ++i) {
+    const float e = se[i] + ie[i], h = si[i] + ii[i], vi = v[i];
+    v[i] = vi + dto * (-(vi - v_rest) - e * (vi - e_exc) - h * (vi - e_inh) + bias + iext[i] - w[i]);
+    se[i] = e * pe;
+    si[i] = h * pi;
+  }
+}
 
 }  // namespace
 
@@ -36,7 +87,8 @@ PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
   refr_ = Eigen::ArrayXi::Zero(n);
   in_e_ = Eigen::ArrayXf::Zero(n);
   in_i_ = Eigen::ArrayXf::Zero(n);
-  RandomStream rng(seed_, RandomStream::HashName(spec_.name));
+  stream_owner_ = RandomStream::HashName(spec_.name);
+  RandomStream rng(seed_, stream_owner_);
   for (const PopulationSpec& pop : spec_.populations) {
     const NeuronSpec& ns = pop.neuron;
     PopConst c{};
@@ -72,15 +124,28 @@ PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
       p = p * lambda / (k + 1);
       cdf += p;
     }
+    for (double c : table.cdf) table.thr.push_back(static_cast<uint64_t>(std::ceil(std::ldexp(c, 32))));
     drive_tables_.push_back(std::move(table));
   }
   groups_by_source_.resize(brain.regions.size());
   for (const PathwaySpec& p : spec_.pathways) BuildPathway(brain, p);
   for (const PathwaySpec& p : brain.pathways)
     if (p.to_region == id) BuildPathway(brain, p);
+  // What a spike of each population sets off: its internal groups and the plastic paths it ends.
+  spike_groups_.assign(spec_.populations.size(), {});
+  spike_paths_.assign(spec_.populations.size(), {});
+  for (size_t pi = 0; pi < spec_.populations.size(); ++pi) {
+    const PopulationSpec& pop = spec_.populations[pi];
+    for (uint32_t gi : groups_by_source_[spec_.id])
+      if (paths_[groups_[gi].path].src_offset == pop.offset) spike_groups_[pi].push_back(gi);
+    for (size_t k = 0; k < paths_.size(); ++k)
+      if (paths_[k].plastic && paths_[k].tgt_offset == pop.offset)
+        spike_paths_[pi].push_back(static_cast<uint32_t>(k));
+  }
   uint32_t max_delay = 1;
   for (const Group& g : groups_) max_delay = std::max(max_delay, g.delay);
   ring_.resize(max_delay + 1);
+  THALIA_CHECK_MSG(groups_.size() < (1u << 18), "more than 2^18 delay groups in one region");
 }
 
 void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& ps) {
@@ -113,6 +178,8 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
     float w = ps.weight;
     if (ps.weight_jitter > 0)
       w = w * (1.0f + ps.weight_jitter * static_cast<float>(2.0 * RandomStream::Uniform(wword) - 1.0));
+    // A plastic weight lives in [w_min, w_max] from the start, not only after its first update.
+    if (ps.plasticity != Plasticity::None) w = std::min(std::max(w, ps.w_min), ps.w_max);
     double d = ps.delay_ms;
     if (ps.delay_jitter_ms > 0) d += ps.delay_jitter_ms * (2.0 * RandomStream::Uniform(dword) - 1.0);
     uint32_t dt = static_cast<uint32_t>(std::max<Tick>(1, MsToTicks(d, dt_ms_)));
@@ -120,10 +187,15 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
   };
   if (ps.indegree > 0) {
     syns.reserve(size_t{tgt.size} * ps.indegree);
+    std::vector<uint32_t> words(size_t{ps.indegree} * 4);
     for (uint32_t t = 0; t < tgt.size; ++t) {
+      // The first attempt of every k in one batch (the same bits as Draw(t, k, kConnect, 0)).
+      rng.DrawMany(t, 0, ps.indegree, Purpose::kConnect, 0, words.data());
       for (uint32_t k = 0; k < ps.indegree; ++k) {
+        std::array<uint32_t, 4> w = {words[4 * k], words[4 * k + 1], words[4 * k + 2],
+                                     words[4 * k + 3]};
         for (uint32_t attempt = 0;; ++attempt) {
-          auto w = rng.Draw(t, k, Purpose::kConnect, attempt);
+          if (attempt > 0) w = rng.Draw(t, k, Purpose::kConnect, attempt);
           uint32_t s = RandomStream::Below(w[0], src.size);
           if (same_pop && !ps.autapses && s == t && src.size > 1) continue;
           make(s, t, w[1], w[2]);
@@ -151,46 +223,43 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
       }
     }
   }
-  // One CSR group per distinct delay; counting sort by source keeps targets ascending per row.
+  // One CSR group per distinct delay; a counting sort by (group, source) keeps the synapses of
+  // each row in generation order (targets ascending). One pass to count, one to fill.
+  std::vector<int32_t> group_of_delay(65536, -1);
   std::vector<uint32_t> delays;
-  for (const Syn& s : syns) delays.push_back(s.delay);
+  for (const Syn& s : syns) {
+    if (group_of_delay[s.delay] < 0) {
+      group_of_delay[s.delay] = 0;
+      delays.push_back(s.delay);
+    }
+  }
   std::sort(delays.begin(), delays.end());
-  delays.erase(std::unique(delays.begin(), delays.end()), delays.end());
+  for (size_t i = 0; i < delays.size(); ++i) group_of_delay[delays[i]] = static_cast<int32_t>(i);
   const uint32_t path_index = static_cast<uint32_t>(paths_.size());
-  for (uint32_t delay : delays) {
-    Group g;
-    g.path = path_index;
-    g.delay = delay;
-    g.row.assign(size_t{src.size} + 1, 0);
-    for (const Syn& s : syns)
-      if (s.delay == delay) ++g.row[s.src + 1];
-    for (uint32_t i = 0; i < src.size; ++i) g.row[i + 1] += g.row[i];
-    const uint32_t count = g.row[src.size];
-    g.target.resize(count);
-    g.weight.resize(count);
-    std::vector<uint32_t> fill(g.row.begin(), g.row.end() - 1);
-    for (const Syn& s : syns) {
-      if (s.delay != delay) continue;
-      uint32_t k = fill[s.src]++;
-      g.target[k] = s.tgt;
-      g.weight[k] = s.w;
-    }
-    if (path.plastic) {
-      g.pre_trace.assign(src.size, 0.0f);
-      g.post_row.assign(size_t{tgt.size} + 1, 0);
-      for (uint32_t k = 0; k < count; ++k) ++g.post_row[g.target[k] - tgt.offset + 1];
-      for (uint32_t i = 0; i < tgt.size; ++i) g.post_row[i + 1] += g.post_row[i];
-      g.post_src.resize(count);
-      g.post_syn.resize(count);
-      std::vector<uint32_t> pf(g.post_row.begin(), g.post_row.end() - 1);
-      for (uint32_t s = 0; s < src.size; ++s) {
-        for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k) {
-          uint32_t slot = pf[g.target[k] - tgt.offset]++;
-          g.post_src[slot] = s;
-          g.post_syn[slot] = k;
-        }
-      }
-    }
+  std::vector<Group> built(delays.size());
+  for (size_t i = 0; i < delays.size(); ++i) {
+    built[i].path = path_index;
+    built[i].delay = delays[i];
+    built[i].row.assign(size_t{src.size} + 1, 0);
+  }
+  for (const Syn& s : syns) ++built[group_of_delay[s.delay]].row[s.src + 1];
+  std::vector<std::vector<uint32_t>> fill(delays.size());
+  for (size_t i = 0; i < delays.size(); ++i) {
+    Group& g = built[i];
+    for (uint32_t j = 0; j < src.size; ++j) g.row[j + 1] += g.row[j];
+    g.target.resize(g.row[src.size]);
+    g.weight.resize(g.row[src.size]);
+    fill[i].assign(g.row.begin(), g.row.end() - 1);
+  }
+  for (const Syn& s : syns) {
+    const int32_t gi = group_of_delay[s.delay];
+    const uint32_t k = fill[gi][s.src]++;
+    built[gi].target[k] = s.tgt;
+    built[gi].weight[k] = s.w;
+  }
+  syns = {};
+  for (Group& g : built) {
+    if (path.plastic) BuildPostIndex(&g, src.size, tgt);
     path.groups.push_back(static_cast<uint32_t>(groups_.size()));
     groups_by_source_[ps.from_region].push_back(static_cast<uint32_t>(groups_.size()));
     groups_.push_back(std::move(g));
@@ -198,9 +267,41 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
   paths_.push_back(std::move(path));
 }
 
+void PopulationRegion::BuildPostIndex(Group* g, uint32_t src_size, const PopulationSpec& tgt) {
+  // Synapses by target: for each target neuron, its synapses in source order. A synapse is named
+  // by (source, offset in the source's row) packed in 32 bits when both fit in 16 bits, which
+  // keeps a plastic synapse at 12 bytes; otherwise by (source, synapse index), 8 bytes more.
+  const uint32_t count = g->row[src_size];
+  g->pre_trace.assign(src_size, 0.0f);
+  g->post_row.assign(size_t{tgt.size} + 1, 0);
+  for (uint32_t k = 0; k < count; ++k) ++g->post_row[g->target[k] - tgt.offset + 1];
+  for (uint32_t i = 0; i < tgt.size; ++i) g->post_row[i + 1] += g->post_row[i];
+  uint32_t longest = 0;
+  for (uint32_t s = 0; s < src_size; ++s) longest = std::max(longest, g->row[s + 1] - g->row[s]);
+  g->compact = src_size <= 65536 && longest <= 65536;
+  if (g->compact) {
+    g->post_packed.resize(count);
+  } else {
+    g->post_src.resize(count);
+    g->post_syn.resize(count);
+  }
+  std::vector<uint32_t> pf(g->post_row.begin(), g->post_row.end() - 1);
+  for (uint32_t s = 0; s < src_size; ++s) {
+    for (uint32_t k = g->row[s]; k < g->row[s + 1]; ++k) {
+      const uint32_t slot = pf[g->target[k] - tgt.offset]++;
+      if (g->compact) {
+        g->post_packed[slot] = (s << 16) | (k - g->row[s]);
+      } else {
+        g->post_src[slot] = s;
+        g->post_syn[slot] = k;
+      }
+    }
+  }
+}
+
 void PopulationRegion::Schedule(Tick at, uint32_t source, uint32_t neuron, uint32_t group) {
   THALIA_CHECK_MSG(at >= tick_ && at < tick_ + ring_.size(), "event outside the delay ring");
-  ring_[at % ring_.size()].push_back({source, neuron, group});
+  ring_[at % ring_.size()].push_back(Arrival::Key(source, neuron, group));
 }
 
 float PopulationRegion::PlasticityFactor(const Path& p, const EpochContext&,
@@ -236,14 +337,29 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
       gate[i] = paths_[i].spec.theta_gating == 0 ? 1.0f : 1.0f + paths_[i].spec.theta_gating * theta;
     }
     // (1) events due now, canonical order.
+    // Canonical order (DESIGN.md): source region, then source neuron; the group breaks the tie
+    // between the delay blocks a single spike travels through. The key's integer order is that.
     auto& slot = ring_[t % ring_.size()];
-    std::sort(slot.begin(), slot.end(), [](const Arrival& a, const Arrival& b) {
-      return ArrivalLess(a.source, a.neuron, a.group, b.source, b.neuron, b.group);
-    });
-    for (const Arrival& a : slot) {
-      Group& g = groups_[a.group];
+    std::sort(slot.begin(), slot.end());
+    for (size_t ai = 0; ai < slot.size(); ++ai) {
+      // Rows are short and scattered: fetch the row bounds of the arrival 8 ahead and the synapses
+      // of the arrival 4 ahead, so memory latency overlaps the work (no effect on results).
+      if (ai + 8 < slot.size()) {
+        const Group& pg = groups_[Arrival::Group(slot[ai + 8])];
+        __builtin_prefetch(pg.row.data() + (Arrival::Neuron(slot[ai + 8]) - paths_[pg.path].src_offset));
+      }
+      if (ai + 4 < slot.size()) {
+        const Group& pg = groups_[Arrival::Group(slot[ai + 4])];
+        const uint32_t pb = pg.row[Arrival::Neuron(slot[ai + 4]) - paths_[pg.path].src_offset];
+        __builtin_prefetch(pg.target.data() + pb);
+        __builtin_prefetch(pg.weight.data() + pb);
+        __builtin_prefetch(pg.target.data() + pb + 16);
+        __builtin_prefetch(pg.weight.data() + pb + 16);
+      }
+      const uint64_t a = slot[ai];
+      Group& g = groups_[Arrival::Group(a)];
       Path& p = paths_[g.path];
-      const uint32_t s = a.neuron - p.src_offset;
+      const uint32_t s = Arrival::Neuron(a) - p.src_offset;
       const uint32_t b = g.row[s], e = g.row[s + 1];
       float* in = p.src_excitatory ? in_e_.data() : in_i_.data();
       const float gt = gate[g.path];
@@ -289,7 +405,7 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
           bias += pop.neuron.modulator_gain[k] * (modulators_.Level(m, k, t) - modulators_.baseline(k));
       tick_spikes_.clear();
       UpdatePopulation(pop, pop_const_[pi], bias, t, out);
-      for (NeuronId n : tick_spikes_) OnSpike(n, t);
+      for (NeuronId n : tick_spikes_) OnSpike(static_cast<uint32_t>(pi), n, t);
     }
     // (6) decay.
     DecayTraces();
@@ -301,94 +417,99 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
 }
 
 void PopulationRegion::ApplyDrives(Tick t) {
-  RandomStream rng(seed_, RandomStream::HashName(spec_.name));
+  // k ~ Poisson: the first k with u < cdf[k], u = word / 2^32. In integers: word < thr[k] with
+  // thr[k] = ceil(cdf[k] 2^32), exact, and most words end at k = 0 after one comparison.
+  const RandomStream rng(seed_, stream_owner_);
   for (size_t di = 0; di < spec_.drives.size(); ++di) {
     const DriveSpec& d = spec_.drives[di];
     const PopulationSpec& pop = spec_.populations[d.population];
-    const std::vector<double>& cdf = drive_tables_[di].cdf;
+    const std::vector<uint64_t>& thr = drive_tables_[di].thr;
+    if (thr.size() < 2) continue;  // k is always 0
     float* in = (d.excitatory ? in_e_.data() : in_i_.data()) + pop.offset;
-    for (uint32_t i = 0; i < pop.size; i += 4) {
-      auto words = rng.Draw(t, i / 4, Purpose::kDrive, static_cast<uint32_t>(di));
-      for (uint32_t q = 0; q < 4 && i + q < pop.size; ++q) {
-        double u = RandomStream::Uniform(words[q]);
-        uint32_t k = 0;
-        while (k + 1 < cdf.size() && u >= cdf[k]) ++k;
-        if (k) in[i + q] += static_cast<float>(k) * d.weight;
-      }
-    }
+    const uint32_t blocks = (pop.size + 3) / 4;
+    drive_words_.resize(size_t{blocks} * 4);
+    rng.DrawMany(t, 0, blocks, Purpose::kDrive, static_cast<uint32_t>(di), drive_words_.data());
+    drive_counts_.resize(pop.size);
+    CountPoisson(pop.size, drive_words_.data(), thr, drive_counts_.data());
+    // k = 0 adds +0.0f, which leaves every input unchanged (inputs are never -0: they start at +0
+    // and only non-negative weights are added), so the add needs no branch.
+    const uint32_t* __restrict counts = drive_counts_.data();
+    const float weight = d.weight;
+    for (uint32_t i = 0; i < pop.size; ++i) in[i] += static_cast<float>(counts[i]) * weight;
   }
 }
 
 void PopulationRegion::UpdatePopulation(const PopulationSpec& pop, const PopConst& c, float bias,
                                         Tick t, std::vector<Spike>* out) {
+  // Two passes: the membrane update, branch-free so it vectorises, writes the candidate potential
+  // of every neuron; then refractoriness, threshold and reset. Each neuron sees exactly the same
+  // float operations in the same order as a single fused loop would apply.
   const NeuronSpec& ns = pop.neuron;
-  float* v = v_.data();
-  float* se = se_.data();
-  float* si = si_.data();
-  float* w = w_.data();
-  const float* iext = iext_.data();
-  int32_t* refr = refr_.data();
-  const float* ie = in_e_.data();
-  const float* ii = in_i_.data();
-  const uint32_t b = pop.offset, e = pop.offset + pop.size;
-  for (uint32_t i = b; i < e; ++i) {
-    float vi;
-    switch (ns.synapse) {
-      case SynapseKind::Delta:
-        vi = ns.v_rest + (v[i] - ns.v_rest) * c.pm + (bias + iext[i] - w[i]) * c.one_minus_pm +
-             ie[i] - ii[i];
-        break;
-      case SynapseKind::Current:
-        se[i] += ie[i];
-        si[i] += ii[i];
-        vi = ns.v_rest + (v[i] - ns.v_rest) * c.pm + (bias + iext[i] - w[i]) * c.one_minus_pm +
-             se[i] * c.pem - si[i] * c.pim;
-        se[i] *= c.pe;
-        si[i] *= c.pi;
-        break;
-      default:  // Conductance: exact decay of g, Euler step of V with g held over the step.
-        se[i] += ie[i];
-        si[i] += ii[i];
-        vi = v[i] + c.dt_over_tau * (-(v[i] - ns.v_rest) - se[i] * (v[i] - ns.e_exc) -
-                                     si[i] * (v[i] - ns.e_inh) + bias + iext[i] - w[i]);
-        se[i] *= c.pe;
-        si[i] *= c.pi;
-        break;
-    }
+  float* __restrict v = v_.data() + pop.offset;
+  float* __restrict se = se_.data() + pop.offset;
+  float* __restrict si = si_.data() + pop.offset;
+  float* __restrict w = w_.data() + pop.offset;
+  const float* __restrict iext = iext_.data() + pop.offset;
+  int32_t* __restrict refr = refr_.data() + pop.offset;
+  const float* __restrict ie = in_e_.data() + pop.offset;
+  const float* __restrict ii = in_i_.data() + pop.offset;
+  const uint32_t n = pop.size;
+  const float v_rest = ns.v_rest, pm = c.pm, omp = c.one_minus_pm, pem = c.pem, pim = c.pim,
+              pe = c.pe, pi = c.pi, dto = c.dt_over_tau, e_exc = ns.e_exc, e_inh = ns.e_inh;
+  switch (ns.synapse) {
+    case SynapseKind::Delta:
+      StepDelta(n, v_rest, pm, omp, bias, v, iext, w, ie, ii);
+      break;
+    case SynapseKind::Current:
+      StepCurrent(n, v_rest, pm, omp, pem, pim, pe, pi, bias, v, se, si, iext, w, ie, ii);
+      break;
+    default:
+      StepConductance(n, v_rest, dto, e_exc, e_inh, pe, pi, bias, v, se, si, iext, w, ie, ii);
+      break;
+  }
+  const float v_reset = ns.v_reset, v_thresh = ns.v_thresh, adapt_b = ns.adapt_b, pw = c.pw;
+  const size_t before = tick_spikes_.size();
+  for (uint32_t i = 0; i < n; ++i) {
     if (refr[i] > 0) {
       --refr[i];
-      vi = ns.v_reset;
-    } else if (vi >= ns.v_thresh) {
-      vi = ns.v_reset;
+      v[i] = v_reset;
+    } else if (v[i] >= v_thresh) {
+      v[i] = v_reset;
       refr[i] = c.ref_ticks;
-      w[i] += ns.adapt_b;
-      out->push_back({t, i});
-      tick_spikes_.push_back(i);
+      w[i] += adapt_b;
+      out->push_back({t, pop.offset + i});
+      tick_spikes_.push_back(pop.offset + i);
     }
-    v[i] = vi;
-    w[i] *= c.pw;
   }
-  counters_.spikes += tick_spikes_.size();
+  if (adapt_b != 0)  // otherwise w stays exactly 0 and the decay is a no-op
+    for (uint32_t i = 0; i < n; ++i) w[i] *= pw;
+  counters_.spikes += tick_spikes_.size() - before;
 }
 
-void PopulationRegion::OnSpike(NeuronId n, Tick t) {
-  for (uint32_t gi : groups_by_source_[spec_.id]) {
-    const Group& g = groups_[gi];
-    const Path& p = paths_[g.path];
-    if (n >= p.src_offset && n < p.src_offset + p.src_size) Schedule(t + g.delay, spec_.id, n, gi);
-  }
-  for (Path& p : paths_) {
-    if (!p.plastic || n < p.tgt_offset || n >= p.tgt_offset + p.tgt_size) continue;
+void PopulationRegion::OnSpike(uint32_t pop, NeuronId n, Tick t) {
+  // The lists keep the order of groups_by_source_ and paths_, filtered to this population.
+  for (uint32_t gi : spike_groups_[pop]) Schedule(t + groups_[gi].delay, spec_.id, n, gi);
+  for (uint32_t pi : spike_paths_[pop]) {
+    Path& p = paths_[pi];
     const uint32_t j = n - p.tgt_offset;
-    const float f = plasticity_factor_[&p - paths_.data()];
+    const float f = plasticity_factor_[pi];
     if (f != 0.0f) {
       const float ap = p.spec.a_plus * f;
       for (uint32_t gi : p.groups) {
         Group& g = groups_[gi];
-        for (uint32_t k = g.post_row[j]; k < g.post_row[j + 1]; ++k) {
-          float& wk = g.weight[g.post_syn[k]];
-          float w = wk + ap * g.pre_trace[g.post_src[k]];
-          wk = std::min(std::max(w, p.spec.w_min), p.spec.w_max);
+        if (g.compact) {
+          for (uint32_t k = g.post_row[j]; k < g.post_row[j + 1]; ++k) {
+            const uint32_t src = g.post_packed[k] >> 16;
+            float& wk = g.weight[g.row[src] + (g.post_packed[k] & 0xffffu)];
+            float w = wk + ap * g.pre_trace[src];
+            wk = std::min(std::max(w, p.spec.w_min), p.spec.w_max);
+          }
+        } else {
+          for (uint32_t k = g.post_row[j]; k < g.post_row[j + 1]; ++k) {
+            float& wk = g.weight[g.post_syn[k]];
+            float w = wk + ap * g.pre_trace[g.post_src[k]];
+            wk = std::min(std::max(w, p.spec.w_min), p.spec.w_max);
+          }
         }
       }
     }
@@ -399,9 +520,10 @@ void PopulationRegion::OnSpike(NeuronId n, Tick t) {
 void PopulationRegion::DecayTraces() {
   for (Path& p : paths_) {
     if (!p.plastic) continue;
-    for (float& x : p.post_trace) x *= p.decay_minus;
+    const float dm = p.decay_minus, dp = p.decay_plus;  // locals: the loops then vectorise
+    for (float& x : p.post_trace) x *= dm;
     for (uint32_t gi : p.groups)
-      for (float& x : groups_[gi].pre_trace) x *= p.decay_plus;
+      for (float& x : groups_[gi].pre_trace) x *= dp;
   }
 }
 
@@ -419,7 +541,8 @@ size_t PopulationRegion::SynapseBytes() const {
   size_t n = 0;
   for (const Group& g : groups_)
     n += g.row.size() * 4 + g.target.size() * 4 + g.weight.size() * 4 + g.post_row.size() * 4 +
-         g.post_src.size() * 4 + g.post_syn.size() * 4 + g.pre_trace.size() * 4;
+         g.post_packed.size() * 4 + g.post_src.size() * 4 + g.post_syn.size() * 4 +
+         g.pre_trace.size() * 4;
   return n;
 }
 
@@ -436,14 +559,12 @@ bool PopulationRegion::PerturbWeightForTest(float delta) {
 std::vector<uint64_t> PopulationRegion::PackArrivals() const {
   std::vector<uint64_t> packed;
   for (Tick t = tick_; t < tick_ + ring_.size(); ++t) {
-    std::vector<Arrival> slot = ring_[t % ring_.size()];
-    std::sort(slot.begin(), slot.end(), [](const Arrival& a, const Arrival& b) {
-      return ArrivalLess(a.source, a.neuron, a.group, b.source, b.neuron, b.group);
-    });
-    for (const Arrival& a : slot) {
+    std::vector<uint64_t> slot = ring_[t % ring_.size()];
+    std::sort(slot.begin(), slot.end());
+    for (const uint64_t a : slot) {
       packed.push_back(t);
-      packed.push_back((uint64_t{a.source} << 32) | a.neuron);
-      packed.push_back(a.group);
+      packed.push_back((uint64_t{Arrival::Source(a)} << 32) | Arrival::Neuron(a));
+      packed.push_back(Arrival::Group(a));
     }
   }
   return packed;
@@ -488,7 +609,7 @@ void PopulationRegion::FinishLoad() {
     const Path& p = paths_[groups_[group].path];
     if (source != p.spec.from_region || neuron < p.src_offset || neuron >= p.src_offset + p.src_size)
       continue;
-    ring_[t % ring_.size()].push_back({source, neuron, group});
+    ring_[t % ring_.size()].push_back(Arrival::Key(source, neuron, group));
   }
   loaded_arrivals_.clear();
 }

@@ -42,8 +42,10 @@ class PopulationRegion final : public Region {
     std::vector<uint32_t> row;     // source-local neuron -> first synapse; size src_size + 1
     std::vector<uint32_t> target;  // region-local target neuron
     std::vector<float> weight;
-    // Plastic groups only: synapses by target (target-local), as (source, synapse) pairs.
-    std::vector<uint32_t> post_row, post_src, post_syn;
+    // Plastic groups only: synapses by target (target-local). Compact: (source << 16 | offset
+    // in the source's row); otherwise (source, synapse index) pairs. See BuildPostIndex.
+    std::vector<uint32_t> post_row, post_packed, post_src, post_syn;
+    bool compact = true;
     std::vector<float> pre_trace;  // per source neuron
   };
   struct Path {
@@ -55,9 +57,16 @@ class PopulationRegion final : public Region {
     std::vector<float> post_trace;  // per target neuron of the pathway
     std::vector<uint32_t> groups;
   };
-  // An event due at a tick: source neuron `neuron` of region `source` through group `group`.
+  // An event due at a tick: source neuron `neuron` of region `source` through group `group`,
+  // packed so that the integer order of the keys is the canonical order (source region, source
+  // neuron, group): source < 2^16 regions, neuron < 2^30, group < 2^18 (checked when built).
   struct Arrival {
-    uint32_t source, neuron, group;
+    static uint64_t Key(uint32_t source, uint32_t neuron, uint32_t group) {
+      return (uint64_t{source} << 48) | (uint64_t{neuron} << 18) | group;
+    }
+    static uint32_t Source(uint64_t k) { return static_cast<uint32_t>(k >> 48); }
+    static uint32_t Neuron(uint64_t k) { return static_cast<uint32_t>(k >> 18) & ((1u << 30) - 1); }
+    static uint32_t Group(uint64_t k) { return static_cast<uint32_t>(k) & ((1u << 18) - 1); }
   };
   // Per-population constants of the exact propagators, from DetExp.
   struct PopConst {
@@ -66,15 +75,17 @@ class PopulationRegion final : public Region {
   };
   struct DriveTable {
     std::vector<double> cdf;  // Poisson CDF; k = first index with u < cdf[k]
+    std::vector<uint64_t> thr;  // ceil(cdf[k] * 2^32): the same test on the raw 32-bit word
   };
 
   void BuildPathway(const BrainSpec& brain, const PathwaySpec& p);
+  static void BuildPostIndex(Group* g, uint32_t src_size, const PopulationSpec& tgt);
   void Schedule(Tick at, uint32_t source, uint32_t neuron, uint32_t group);
   void ApplyDrives(Tick t);
   void UpdatePopulation(const PopulationSpec& pop, const PopConst& c, float bias, Tick t,
                         std::vector<Spike>* out);
   // Schedules the spike on internal pathways; potentiation with this tick's factors.
-  void OnSpike(NeuronId n, Tick t);
+  void OnSpike(uint32_t pop, NeuronId n, Tick t);
   void DecayTraces();
   float PlasticityFactor(const Path& p, const EpochContext& ctx, const ModulatorState& m,
                          Tick t) const;
@@ -82,14 +93,17 @@ class PopulationRegion final : public Region {
 
   RegionSpec spec_;
   uint64_t seed_;
+  uint64_t stream_owner_ = 0;  // the region's random stream is keyed by (seed, hash of its name)
   double dt_ms_;
   ModulatorModel modulators_;
   std::vector<PopConst> pop_const_;
   std::vector<Path> paths_;
   std::vector<Group> groups_;
   std::vector<std::vector<uint32_t>> groups_by_source_;  // by source region id
+  std::vector<std::vector<uint32_t>> spike_groups_;  // by population: internal groups it feeds
+  std::vector<std::vector<uint32_t>> spike_paths_;   // by population: plastic paths it ends
   std::vector<DriveTable> drive_tables_;
-  std::vector<std::vector<Arrival>> ring_;  // by tick % ring_.size()
+  std::vector<std::vector<uint64_t>> ring_;  // Arrival keys, by tick % ring_.size()
   std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading
   Tick tick_ = 0;
   // Neuron state: membrane potential, excitatory/inhibitory synaptic variables (conductance or
@@ -98,6 +112,8 @@ class PopulationRegion final : public Region {
   Eigen::ArrayXi refr_;
   Eigen::ArrayXf in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
   std::vector<NeuronId> tick_spikes_;  // scratch
+  std::vector<uint32_t> drive_words_;  // scratch: one tick's random words of one drive
+  std::vector<uint32_t> drive_counts_;  // scratch: the Poisson counts drawn from them
   std::vector<float> plasticity_factor_;  // per path, for the current tick
   RegionCounters counters_;
 };

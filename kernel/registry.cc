@@ -46,7 +46,7 @@ struct PresetBuilder {
     p.weight = weight;
     p.weight_jitter = 0.2f;
     p.delay_ms = delay_ms;
-    p.delay_jitter_ms = std::min(0.5f, delay_ms / 2);
+    p.delay_jitter_ms = std::min(0.2f, delay_ms / 2);
     r->pathways.push_back(p);
     return r->pathways.back();
   }
@@ -71,7 +71,7 @@ Status Cortex(RegionSpec* r) {
     b.Path(e, PV, 40, 0.04f, 1.0f);
     b.Path(PV, e, 30, 0.15f, 1.0f);
   }
-  b.Drive(L4, 10.0f, 90, 0.07f);
+  b.Drive(L4, 10.0f, 90, 0.08f);
   b.Drive(L23, 10.0f, 90, 0.07f);
   b.Drive(L5, 10.0f, 90, 0.07f);
   r->input_pop = L4;
@@ -140,10 +140,10 @@ Status Striatum(RegionSpec* r) {
   b.Path(D2, D2, 20, 0.05f, 1.0f);
   b.Path(D1, D2, 10, 0.05f, 1.0f);
   b.Path(D2, D1, 10, 0.05f, 1.0f);
-  b.Path(FSI, D1, 20, 0.1f, 1.0f);
-  b.Path(FSI, D2, 20, 0.1f, 1.0f);
-  b.Drive(D1, 10.0f, 90, 0.07f);
-  b.Drive(D2, 10.0f, 90, 0.07f);
+  b.Path(FSI, D1, 20, 0.05f, 1.0f);
+  b.Path(FSI, D2, 20, 0.05f, 1.0f);
+  b.Drive(D1, 10.0f, 90, 0.09f);
+  b.Drive(D2, 10.0f, 90, 0.09f);
   b.Drive(FSI, 10.0f, 90, 0.07f);
   r->input_pop = D1;
   r->output_pop = D1;
@@ -164,11 +164,12 @@ Status Cerebellum(RegionSpec* r) {
   pf.a_plus = -0.004f;
   pf.a_minus = -0.002f;
   b.Path(GR, GO, 40, 0.03f, 1.0f);
-  b.Path(GO, GR, 10, 0.1f, 1.0f);
-  b.Path(PC, DCN, 20, 0.1f, 1.0f);
+  b.Path(GO, GR, 10, 0.04f, 1.0f);
+  b.Path(PC, DCN, 20, 0.03f, 1.0f);
   b.Drive(GR, 10.0f, 90, 0.07f);
+  b.Drive(GO, 10.0f, 90, 0.06f);
   b.Drive(PC, 10.0f, 90, 0.07f);
-  b.Drive(DCN, 10.0f, 90, 0.07f);
+  b.Drive(DCN, 10.0f, 90, 0.1f);
   r->input_pop = GR;
   r->output_pop = DCN;
   return Status::Ok();

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -229,6 +230,40 @@ Status ResolveEndpoint(const BrainSpec& b, const std::string& s, bool is_target,
   return Status::Ok();
 }
 
+// The parser's errors give "file:LINE: COL: error: ..."; a type error does not say which field.
+// Names the last key before that place, and says plainly what a cryptic message means.
+std::string JsonErrorContext(const std::string& json, const std::string& error) {
+  size_t at = error.find(':');
+  if (at == std::string::npos) return "";
+  long line = 0, col = 0;
+  if (std::sscanf(error.c_str() + at, ":%ld: %ld:", &line, &col) != 2 || line < 1) return "";
+  size_t pos = 0;
+  for (long l = 1; l < line && pos != std::string::npos; ++l) {
+    pos = json.find('\n', pos);
+    if (pos != std::string::npos) ++pos;
+  }
+  if (pos == std::string::npos) return "";
+  pos = std::min(json.size(), pos + static_cast<size_t>(std::max(0L, col)));
+  // Walk back to the nearest `"key" :`.
+  std::string key;
+  for (size_t i = pos; i-- > 0;) {
+    if (json[i] != ':') continue;
+    size_t q = json.find_last_not_of(" \t\r\n", i == 0 ? 0 : i - 1);
+    if (q == std::string::npos || json[q] != '"' || q == 0) continue;
+    size_t open = json.rfind('"', q - 1);
+    if (open == std::string::npos) break;
+    key = json.substr(open + 1, q - open - 1);
+    break;
+  }
+  std::string out;
+  if (!key.empty()) out += " at field '" + key + "'";
+  if (error.find("enum values need to be qualified") != std::string::npos)
+    out += ": expected a number or true/false, not a string";
+  else if (error.find("Cannot assign token") != std::string::npos)
+    out += ": expected a value of the field's type";
+  return out;
+}
+
 }  // namespace
 
 int RegionSpec::PopulationIndex(const std::string& n) const {
@@ -252,7 +287,8 @@ Result<std::vector<uint8_t>> ParseConfigJson(const std::string& json, const std:
   if (!parser.Parse(json.c_str(), nullptr, source.c_str())) {
     std::string e = parser.error_;
     while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
-    return Status::Invalid(e + " (the configuration format is schemas/config.fbs)");
+    return Status::Invalid(e + JsonErrorContext(json, e) +
+                           " (the configuration format is schemas/config.fbs)");
   }
   const uint8_t* p = parser.builder_.GetBufferPointer();
   return std::vector<uint8_t>(p, p + parser.builder_.GetSize());

@@ -1,0 +1,116 @@
+// The state digest sees every field: flipping one element of any array a region saves changes the
+// full digest, and the light (per-epoch) digest for every array that is not marked heavy.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "kernel/state_codec.h"
+#include "schemas/state_generated.h"
+#include "tests/kernel/kernel_test_util.h"
+
+namespace thalia::kernel {
+namespace {
+
+using testing::RegionDriver;
+using testing::SpecFromJson;
+
+std::shared_ptr<const BrainSpec> BusyBrain() {
+  return SpecFromJson(R"({"regions": [
+    {"name": "src", "type": "generic", "populations": [{"name": "p", "size": 20}]},
+    {"name": "r", "type": "generic", "populations": [
+      {"name": "e", "size": 60, "neuron": {"v_init_jitter": 14, "bias": 14, "adapt_b": 0.5}},
+      {"name": "i", "size": 20, "excitatory": false, "neuron": {"synapse": "Current", "bias": 16}}],
+     "pathways": [{"from": "e", "to": "i", "indegree": 10, "weight": 0.3, "delay_ms": 2},
+                  {"from": "i", "to": "e", "indegree": 10, "weight": 0.5, "delay_ms": 1,
+                   "delay_jitter_ms": 0.5},
+                  {"from": "e", "to": "e", "indegree": 10, "weight": 0.05, "delay_ms": 1.5,
+                   "plasticity": "Stdp"}],
+     "drives": [{"population": "e", "rate_hz": 100, "inputs": 5, "weight": 0.5}]}],
+    "pathways": [{"from": "src", "to": "r.e", "indegree": 4, "weight": 0.2, "delay_ms": 3,
+                  "plasticity": "DopamineStdp"}]})");
+}
+
+// Which arrays are heavy, in visiting order.
+class Heaviness final : public StateVisitor {
+ public:
+  void F32(std::string_view name, std::span<float>, bool heavy) override {
+    heavy_[std::string(name)] = heavy;
+  }
+  void I32(std::string_view name, std::span<int32_t>) override { heavy_[std::string(name)] = false; }
+  void U64(std::string_view name, std::vector<uint64_t>&) override {
+    heavy_[std::string(name)] = false;
+  }
+  std::map<std::string, bool> heavy_;
+};
+
+// Flips the lowest bit of one element of the array (a middle one; the first of a u64 array).
+bool Flip(schema::StateArrayT& a) {
+  if (!a.f32.empty()) {
+    uint32_t bits;
+    std::memcpy(&bits, &a.f32[a.f32.size() / 2], 4);
+    bits ^= 1;
+    std::memcpy(&a.f32[a.f32.size() / 2], &bits, 4);
+  } else if (!a.i32.empty()) {
+    a.i32[a.i32.size() / 2] ^= 1;
+  } else if (!a.u64.empty()) {
+    a.u64[0] ^= 1;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+TEST(Digest, ChangesWhenAnyStateElementChanges) {
+  auto spec = BusyBrain();
+  RegionDriver d(spec, 1);
+  std::vector<InSpike> in;
+  for (NeuronId n = 0; n < 20; ++n) in.push_back({5, 0, n});
+  d.Run(10);
+  d.Run(53, in);  // stops with events still in the delay ring
+  ASSERT_GT(d.region().counters().spikes, 0u);
+  Heaviness hv;
+  d.region().VisitState(hv);
+  const uint64_t full = d.region().Digest(true), light = d.region().Digest(false);
+  std::vector<uint8_t> saved = SaveRegionState(d.region());
+  schema::RegionStateT state;
+  schema::GetRegionState(saved.data())->UnPackTo(&state);
+  ASSERT_EQ(state.arrays.size(), hv.heavy_.size());
+  {  // Unchanged, the state loads back to the same digests.
+    PopulationRegion copy(*spec, 1);
+    ASSERT_TRUE(LoadRegionState(copy, saved).ok());
+    ASSERT_EQ(copy.Digest(true), full);
+    ASSERT_EQ(copy.Digest(false), light);
+  }
+  int heavy_arrays = 0;
+  for (size_t i = 0; i < state.arrays.size(); ++i) {
+    schema::RegionStateT changed;
+    schema::GetRegionState(saved.data())->UnPackTo(&changed);
+    const std::string name = changed.arrays[i]->name;
+    ASSERT_TRUE(Flip(*changed.arrays[i])) << name << " is empty: pick a state that fills it";
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(schema::RegionState::Pack(fbb, &changed), schema::RegionStateIdentifier());
+    PopulationRegion copy(*spec, 1);
+    ASSERT_TRUE(LoadRegionState(copy, {fbb.GetBufferPointer(), fbb.GetSize()}).ok()) << name;
+    EXPECT_NE(copy.Digest(true), full) << "full digest misses " << name;
+    if (hv.heavy_.at(name)) {
+      ++heavy_arrays;
+      EXPECT_EQ(copy.Digest(false), light) << "light digest includes heavy " << name;
+    } else {
+      EXPECT_NE(copy.Digest(false), light) << "light digest misses " << name;
+    }
+  }
+  EXPECT_GT(heavy_arrays, 0);
+}
+
+TEST(Digest, PerturbedWeightChangesOnlyTheFullDigest) {
+  auto spec = BusyBrain();
+  RegionDriver d(spec, 1);
+  d.Run(20);
+  const uint64_t full = d.region().Digest(true), light = d.region().Digest(false);
+  ASSERT_TRUE(d.region().PerturbWeightForTest(1e-3f));
+  EXPECT_NE(d.region().Digest(true), full);
+  EXPECT_EQ(d.region().Digest(false), light);
+}
+
+}  // namespace
+}  // namespace thalia::kernel
