@@ -88,6 +88,11 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
   spec_ = std::move(spec);
   THALIA_RETURN_IF_ERROR(CheckWorld());
   int workers = world_->size - 1;
+  for (int w : options_.placement)
+    if (w >= workers)
+      return Status::Invalid("placement names worker " + std::to_string(w) + " (MPI rank " + std::to_string(w + 1) +
+                             "), but the job has only " + std::to_string(workers) + " worker ranks (mpirun -np " +
+                             std::to_string(world_->size) + ")");
   if (options_.workers > workers)
     return Status::Invalid("--workers " + std::to_string(options_.workers) + ": the job has only " +
                            std::to_string(workers) + " worker ranks (mpirun -np " + std::to_string(world_->size) + ")");
@@ -98,9 +103,6 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
   placement_ = std::move(place).value();
   int count = 0;
   for (int w : placement_) count = std::max(count, w + 1);
-  if (count > world_->size - 1)
-    return Status::Invalid("placement names worker " + std::to_string(count - 1) + ", but the job has only " +
-                           std::to_string(world_->size - 1) + " worker ranks");
   for (int i = 0; i < count; ++i) {
     auto w = std::make_unique<Rank>();
     w->index = w->stats.worker = i;

@@ -39,6 +39,28 @@ echo "== replay of the MPI trace in one process"
 "$THALIA" replay "$WORK/mpi.trace" >"$WORK/replay.out" 2>&1 || fail "replay of the MPI trace: $(cat "$WORK/replay.out")"
 grep -q '^identical' "$WORK/replay.out" || fail "replay did not report identical: $(cat "$WORK/replay.out")"
 
+echo "== checkpoints across modes: MPI -> one process, one process -> MPI"
+if "$THALIA" run --help 2>&1 | grep -q -- '--checkpoint-every'; then
+  half=$(echo "$UNTIL" | sed -n 's/^\([0-9]*\)ms$/\1/p')
+  [ -n "$half" ] || half=200  # UNTIL not in ms: checkpoints every 100ms
+  half="$((half / 2))ms"
+  timeout 300 $MPIRUN -np 3 "$THALIA" run "$CONFIG" --until "$UNTIL" --executor mpi --quiet \
+    --checkpoint-every "$half" --checkpoint-dir "$WORK/ck-mpi" >"$WORK/ck1.out" 2>&1 || fail "MPI run with checkpoints: $(cat "$WORK/ck1.out")"
+  ck=$(ls "$WORK"/ck-mpi/*.thck 2>/dev/null | head -n 1)
+  [ -n "$ck" ] || fail "the MPI run wrote no checkpoint"
+  "$THALIA" run --resume "$ck" --until "$UNTIL" --workers 0 --quiet >"$WORK/ck2.out" 2>&1 || fail "resume in one process: $(cat "$WORK/ck2.out")"
+  [ "$(digest_of "$WORK/ck2.out")" = "$seq_digest" ] || fail "MPI checkpoint resumed in one process: $(digest_of "$WORK/ck2.out"), expected $seq_digest"
+  "$THALIA" run "$CONFIG" --until "$UNTIL" --workers 0 --quiet --checkpoint-every "$half" \
+    --checkpoint-dir "$WORK/ck-seq" >"$WORK/ck3.out" 2>&1 || fail "sequential run with checkpoints: $(cat "$WORK/ck3.out")"
+  ck=$(ls "$WORK"/ck-seq/*.thck 2>/dev/null | head -n 1)
+  [ -n "$ck" ] || fail "the sequential run wrote no checkpoint"
+  timeout 300 $MPIRUN -np 3 "$THALIA" run --resume "$ck" --until "$UNTIL" --executor mpi --quiet \
+    >"$WORK/ck4.out" 2>&1 || fail "resume under MPI: $(cat "$WORK/ck4.out")"
+  [ "$(digest_of "$WORK/ck4.out")" = "$seq_digest" ] || fail "sequential checkpoint resumed under MPI: $(digest_of "$WORK/ck4.out"), expected $seq_digest"
+else
+  echo "SKIP: this thalia has no --checkpoint-every (states across modes are still checked by mpi_test)"
+fi
+
 echo "== the Brain API under MPI"
 timeout 600 $MPIRUN -np 3 "$MPI_TEST" >"$WORK/api.out" 2>&1 || fail "mpi_test: $(cat "$WORK/api.out")"
 grep -q 'PASSED' "$WORK/api.out" || fail "mpi_test did not pass: $(cat "$WORK/api.out")"
