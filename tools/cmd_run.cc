@@ -41,7 +41,7 @@ int RunCommand(int argc, char** argv) {
   args.Option("seed", "N", "override the configuration's seed");
   args.Option("workers", "N", "worker processes; 0 runs in this process; more than the regions is clamped (default: the config's)");
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
-  args.Option("executor", "inproc|socket", "how regions run (default: inproc for 0 workers)");
+  args.Option("executor", "inproc|socket|mpi", "how regions run (default: inproc for 0 workers; mpi: under mpirun, see README)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
   args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
