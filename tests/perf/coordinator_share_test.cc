@@ -96,8 +96,11 @@ TEST_F(CoordinatorShare, PerturbingALocalRegionChangesOnlyItsDigest) {
   ASSERT_TRUE((*brain)->PerturbWeightForTest(1, 0.01f).ok());
   auto after = (*brain)->RegionDigests().value();
   for (size_t r = 0; r < before.size(); ++r) {
-    if (r == 1) EXPECT_NE(before[r], after[r]);
-    else EXPECT_EQ(before[r], after[r]);
+    if (r == 1) {
+      EXPECT_NE(before[r], after[r]);
+    } else {
+      EXPECT_EQ(before[r], after[r]);
+    }
   }
 }
 
@@ -111,7 +114,9 @@ TEST_F(CoordinatorShare, WorkerZeroIsTheCoordinatorAndTheOthersAreChildren) {
   for (const kernel::WorkerStats& s : stats) {
     EXPECT_EQ(s.epochs, 5u);
     EXPECT_FALSE(s.regions.empty());
-    if (s.worker > 0) EXPECT_NE(s.pid, ::getpid());
+    if (s.worker > 0) {
+      EXPECT_NE(s.pid, ::getpid());
+    }
   }
   ASSERT_TRUE((*brain)->Shutdown().ok());
   EXPECT_TRUE(testing::NoChildLeft());

@@ -29,7 +29,7 @@ std::vector<uint8_t> EpochFrame(uint64_t epoch, size_t spikes) {
   e.t1 = e.t0 + 10;
   e.inbound.assign(1, {});
   e.external.assign(1, {});
-  for (size_t i = 0; i < spikes; ++i) e.inbound[0].push_back({e.t0, 1, static_cast<NeuronId>(i)});
+  for (size_t i = 0; i < spikes; ++i) e.inbound[0].push_back({e.t0, 1, static_cast<kernel::NeuronId>(i)});
   flatbuffers::FlatBufferBuilder b;
   std::vector<RegionId> ids = {0};
   EncodeEpochBegin(e, ids, &b);
