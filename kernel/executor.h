@@ -24,6 +24,7 @@ struct RunOptions {
   bool keep_spikes = false;      // keep every spike for Brain::TakeSpikes
   uint64_t full_digest_every = 0;  // epochs between full (weight) digests; 0: only on request
   std::string worker_binary;     // spawn: the thalia binary; empty: this program or $THALIA_WORKER_BINARY
+  bool coordinator_share = false;  // socket: worker 0's regions run in the coordinator's process
 };
 
 class Executor {

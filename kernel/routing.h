@@ -25,14 +25,18 @@ class SpikeRouter {
              std::vector<std::vector<InSpike>>* in_flight) const;
 
  private:
-  struct Target {
-    RegionId target;
-    std::vector<std::pair<NeuronId, NeuronId>> ranges;  // source neurons [lo, hi) it needs
+  using Ranges = std::vector<std::pair<NeuronId, NeuronId>>;  // source neurons [lo, hi) needed
+  struct Source {
+    RegionId source;
+    Ranges ranges;
   };
   template <typename SpikesOf>
   void RouteImpl(size_t regions, SpikesOf spikes_of, std::vector<std::vector<InSpike>>* in_flight) const;
+  template <typename SpikesOf>
+  void RouteByMerge(const std::vector<Source>& sources, size_t regions, SpikesOf spikes_of,
+                    std::vector<InSpike>* dst) const;
 
-  std::vector<std::vector<Target>> routes_;  // by source region
+  std::vector<std::vector<Source>> sources_;  // by target region; sources ascending
 };
 
 }  // namespace thalia::kernel

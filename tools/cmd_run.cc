@@ -43,6 +43,7 @@ int RunCommand(int argc, char** argv) {
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
   args.Option("executor", "inproc|socket|mpi", "how regions run (default: inproc for 0 workers; mpi: under mpirun, see README)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
+  args.Flag("coordinator-share", "run worker 0's regions in this process instead of a worker process");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
   args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
   args.Flag("quiet", "no progress line");
@@ -81,6 +82,7 @@ int RunCommand(int argc, char** argv) {
   opts.workers = static_cast<int>(workers.value());
   opts.launch = args.Get("launch");
   opts.executor = args.Get("executor");
+  opts.coordinator_share = args.Has("coordinator-share");
   if (!opts.launch.empty() && opts.launch != "fork" && opts.launch != "spawn")
     return Fail(Status::Invalid("--launch: expected fork or spawn, got '" + opts.launch + "'"));
   if (args.Has("placement")) {

@@ -55,25 +55,52 @@ Status WriteFrame(int fd, std::span<const uint8_t> frame, int timeout_ms) {
   return Status::Ok();
 }
 
+namespace {
+
+uint32_t PrefixAt(const uint8_t* h) {
+  return static_cast<uint32_t>(h[0]) | static_cast<uint32_t>(h[1]) << 8 | static_cast<uint32_t>(h[2]) << 16 |
+         static_cast<uint32_t>(h[3]) << 24;
+}
+
+}  // namespace
+
+Result<FrameReader::Step> FrameReader::Parse() {
+  if (frame_len_ == 0 && got_ >= kFrameHeaderBytes) {
+    const uint32_t len = PrefixAt(buffer_.data());
+    if (len > limit_)
+      return Status::Corrupt("frame announces " + std::to_string(len) + " bytes, over the limit of " +
+                             std::to_string(limit_));
+    if (len < kMinFrameBytes)
+      return Status::Corrupt("frame announces " + std::to_string(len) + " bytes, too short for a message");
+    frame_len_ = kFrameHeaderBytes + len;
+    if (buffer_.size() < frame_len_) buffer_.resize(frame_len_);
+  }
+  if (frame_len_ == 0 || got_ < frame_len_) return Step::kNeedMore;
+  complete_ = true;
+  return Step::kFrame;
+}
+
+bool FrameReader::HasBufferedFrame() const {
+  if (!complete_) return false;
+  const size_t rest = got_ - frame_len_;
+  if (rest < kFrameHeaderBytes) return false;
+  return rest >= kFrameHeaderBytes + PrefixAt(buffer_.data() + frame_len_);
+}
+
 Result<FrameReader::Step> FrameReader::ReadSome(int fd) {
   if (complete_) {
+    // Drop the delivered frame; what followed it moves to the front (frames start 8-aligned).
+    const size_t rest = got_ - frame_len_;
+    if (rest > 0) std::memmove(buffer_.data(), buffer_.data() + frame_len_, rest);
+    got_ = rest;
+    frame_len_ = 0;
     complete_ = false;
-    header_got_ = 0;
-    body_got_ = 0;
-    body_len_ = 0;
-  }
-  uint8_t* dst;
-  size_t want;
-  if (header_got_ < kFrameHeaderBytes) {
-    dst = buffer_.data() + header_got_;
-    want = kFrameHeaderBytes - header_got_;
-  } else {
-    dst = buffer_.data() + kFrameHeaderBytes + body_got_;
-    want = body_len_ - body_got_;
+    auto step = Parse();
+    if (!step.ok() || step.value() == Step::kFrame) return step;
   }
   ssize_t n;
   do {
-    n = ::read(fd, dst, want);
+    n = ::read(fd, buffer_.data() + got_, buffer_.size() - got_);
   } while (n < 0 && errno == EINTR);
   // A reset is how a peer that died with our data unread says goodbye: an end like EOF.
   if (n < 0 && errno != ECONNRESET)
@@ -82,31 +109,20 @@ Result<FrameReader::Step> FrameReader::ReadSome(int fd) {
     if (!mid_frame()) return Step::kEof;
     return Status::Worker("the peer closed the connection in the middle of a frame");
   }
-  if (header_got_ < kFrameHeaderBytes) {
-    header_got_ += static_cast<size_t>(n);
-    if (header_got_ < kFrameHeaderBytes) return Step::kNeedMore;
-    const uint8_t* h = buffer_.data();
-    uint32_t len = static_cast<uint32_t>(h[0]) | static_cast<uint32_t>(h[1]) << 8 |
-                   static_cast<uint32_t>(h[2]) << 16 | static_cast<uint32_t>(h[3]) << 24;
-    if (len > limit_)
-      return Status::Corrupt("frame announces " + std::to_string(len) + " bytes, over the limit of " +
-                             std::to_string(limit_));
-    if (len < kMinFrameBytes)
-      return Status::Corrupt("frame announces " + std::to_string(len) + " bytes, too short for a message");
-    body_len_ = len;
-    if (buffer_.size() < kFrameHeaderBytes + len) buffer_.resize(kFrameHeaderBytes + len);
-    return Step::kNeedMore;
-  }
-  body_got_ += static_cast<size_t>(n);
-  if (body_got_ < body_len_) return Step::kNeedMore;
-  complete_ = true;
-  return Step::kFrame;
+  got_ += static_cast<size_t>(n);
+  return Parse();
 }
 
 Result<FrameReader::Step> ReadFrame(int fd, FrameReader* reader, int timeout_ms) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
   while (true) {
+    // Blocking without a deadline: read() itself waits, no poll() needed (one system call).
+    if (timeout_ms < 0 || reader->HasBufferedFrame()) {
+      auto step = reader->ReadSome(fd);
+      if (!step.ok() || step.value() != FrameReader::Step::kNeedMore) return step;
+      continue;
+    }
     int wait = -1;
     if (timeout_ms >= 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();

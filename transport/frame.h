@@ -34,9 +34,12 @@ Result<const wire::Message*> DecodeFrame(std::span<const uint8_t> frame,
 // that long is a kWorker error starting with "timeout".
 Status WriteFrame(int fd, std::span<const uint8_t> frame, int timeout_ms = -1);
 
-// Reads frames from one socket into a reused buffer. ReadSome does a single read(), so after
+// Reads frames from one socket into a reused buffer. ReadSome does a single read() of as many
+// bytes as the buffer holds, so a frame that has arrived whole costs one system call, and after
 // poll() reported the socket readable it never blocks: one reader per worker lets the
-// coordinator wait for all workers at once. Not thread-safe.
+// coordinator wait for all workers at once. Bytes that follow a frame (a peer that sent two)
+// are kept for the next ReadSome, which then returns the next frame without reading if it is
+// whole. Not thread-safe.
 class FrameReader {
  public:
   enum class Step { kNeedMore, kFrame, kEof };
@@ -44,16 +47,23 @@ class FrameReader {
   // kEof only at a frame boundary; an end inside a frame is an error.
   Result<Step> ReadSome(int fd);
   // The frame ReadSome last completed (prefix included), valid until the next ReadSome.
-  std::span<const uint8_t> frame() const { return {buffer_.data(), kFrameHeaderBytes + body_len_}; }
-  bool mid_frame() const { return header_got_ > 0; }
+  std::span<const uint8_t> frame() const { return {buffer_.data(), frame_len_}; }
+  bool mid_frame() const { return got_ > (complete_ ? frame_len_ : 0); }
+  // True if the next ReadSome returns a frame already in the buffer, without reading.
+  bool HasBufferedFrame() const;
 
  private:
+  static constexpr size_t kInitialBytes = 4096;
+  // Checks the length prefix once it is in (before any buffer is sized for the body) and sees
+  // whether the frame is whole.
+  Result<Step> Parse();
+
   size_t limit_;
-  size_t header_got_ = 0;
-  // The frame being read, prefix first; grows to the largest frame seen, never shrinks. Its
-  // heap storage is aligned for any FlatBuffers scalar.
-  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kFrameHeaderBytes);
-  size_t body_len_ = 0, body_got_ = 0;
+  // The frame being read, prefix first, and any bytes that followed it; grows to the largest
+  // frame seen, never shrinks. Its heap storage is aligned for any FlatBuffers scalar.
+  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kInitialBytes);
+  size_t got_ = 0;        // bytes of buffer_ filled
+  size_t frame_len_ = 0;  // prefix + body, once the prefix is in; else 0
   bool complete_ = false;
 };
 

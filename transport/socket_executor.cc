@@ -2,7 +2,8 @@
 // each worker concerned (the first starts computing while the next is encoded); (2) Collect:
 // poll all of them until each has replied, checking every frame, turning an Error frame, an
 // EOF, a bad frame or the hang timeout into one failure that names the worker, its regions,
-// the phase and how the process ended; (3) on failure, kill and reap every worker.
+// the phase and how the process ended; (3) on failure, kill and reap every worker. With
+// SocketOptions::coordinator_share, worker 0 is this process: its regions run between (1) and (2).
 #include "transport/socket_executor.h"
 
 #include <fcntl.h>
@@ -15,7 +16,10 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 
+#include "kernel/registry.h"
+#include "kernel/state_codec.h"
 #include "transport/child_process.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
@@ -37,6 +41,7 @@ struct Worker {
   FrameReader reader;
   kernel::WorkerStats stats;
   bool pending = false;  // a reply is awaited
+  bool local = false;    // hosted by the coordinator itself (no process, no socket)
 };
 
 Status MakeSocketPair(UniqueFd* coordinator, UniqueFd* worker) {
@@ -82,11 +87,15 @@ class SocketExecutor final : public kernel::Executor {
   std::string PhaseText() const;
   Status Usable() const;
   void KillAll();
+  Status RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done);
+  Status LocalFailed(RegionId r, const std::string& what);
+  Worker* local() { return !workers_.empty() && workers_[0].local ? &workers_[0] : nullptr; }
 
   SocketOptions options_;
   std::shared_ptr<const kernel::BrainSpec> spec_;
   std::vector<int> placement_;
   std::vector<Worker> workers_;
+  std::vector<std::unique_ptr<Region>> local_regions_;  // by region id; the coordinator's share
   std::vector<pollfd> pollfds_;
   std::vector<Worker*> polled_;
   flatbuffers::FlatBufferBuilder out_{1 << 16};
@@ -128,7 +137,22 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
       return Status::Invalid("spawn: worker binary '" + binary + "' is not executable: " + std::strerror(errno));
   }
   started_ = true;
+  if (options_.coordinator_share) {
+    // Taken before any fork, so no worker process inherits a second copy it would keep.
+    Worker& w = workers_[0];
+    w.local = true;
+    w.stats.pid = static_cast<int>(::getpid());
+    local_regions_.resize(n);
+    for (RegionId r : w.regions) {
+      local_regions_[r] = regions.size() == n ? std::move(regions[r]) : kernel::BuildRegion(*spec_, r);
+      if (!local_regions_[r]) {
+        failed_ = true;
+        return Status::Invalid("cannot build region '" + spec_->regions[r].name + "'");
+      }
+    }
+  }
   for (Worker& w : workers_) {
+    if (w.local) continue;
     Status st = options_.launch == "spawn" ? SpawnWorker(w, binary) : ForkWorker(w, regions);
     if (!st.ok()) {
       KillAll();
@@ -138,6 +162,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
   }
   regions.clear();  // the workers have their own copies now
   for (Worker& w : workers_) {
+    if (w.local) continue;
     if (options_.launch != "spawn") {
       w.pending = true;
       continue;
@@ -318,9 +343,11 @@ Status SocketExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::EpochDo
   done->epoch = begin.epoch;
   done->regions.resize(spec_->regions.size());
   for (Worker& w : workers_) {
+    if (w.local) continue;
     EncodeEpochBegin(begin, w.regions, &out_);
     THALIA_RETURN_IF_ERROR(Send(w));
   }
+  if (local()) THALIA_RETURN_IF_ERROR(RunLocal(begin, done));
   Status st = Collect([&](Worker& w, const wire::Message& m) -> Status {
     const wire::EpochDone* d = m.payload_as_EpochDone();
     if (!d) return Status::Corrupt(std::string("expected EpochDone, got ") + wire::EnumNamePayload(m.payload_type()));
@@ -335,13 +362,47 @@ Status SocketExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::EpochDo
   return st;
 }
 
+// The coordinator's share of an epoch, as the in-process executor runs it; a region that throws
+// ends the run like a failed worker (every worker is stopped), naming the region.
+Status SocketExecutor::RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done) {
+  Worker& w = workers_[0];
+  const auto start = Clock::now();
+  kernel::EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
+  for (RegionId r : w.regions) {
+    kernel::RegionResult& out = done->regions[r];
+    out.spikes.clear();
+    try {
+      local_regions_[r]->Advance(ctx, begin.inbound[r], begin.external[r], &out.spikes);
+      out.digest = local_regions_[r]->Digest(begin.full_digest);
+    } catch (const std::exception& e) {
+      return LocalFailed(r, std::string("threw: ") + e.what());
+    } catch (...) {
+      return LocalFailed(r, "threw (not a std::exception)");
+    }
+    out.counters = local_regions_[r]->counters();
+  }
+  if (begin.t1 > begin.t0) ++w.stats.epochs;
+  w.stats.busy_s += std::chrono::duration<double>(Clock::now() - start).count();
+  return Status::Ok();
+}
+
+Status SocketExecutor::LocalFailed(RegionId r, const std::string& what) {
+  failed_ = true;
+  KillAll();
+  return Status::Worker("region '" + spec_->regions[r].name + "' (hosted by the coordinator, worker 0) " + what +
+                        " during " + PhaseText());
+}
+
 Status SocketExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states) {
   THALIA_RETURN_IF_ERROR(Usable());
   phase_ = "saving region states";
   states->assign(spec_->regions.size(), {});
   out_.Clear();
   FinishMessage(&out_, wire::Payload::SaveStates, wire::CreateSaveStates(out_));
-  for (Worker& w : workers_) THALIA_RETURN_IF_ERROR(Send(w));
+  for (Worker& w : workers_)
+    if (!w.local) THALIA_RETURN_IF_ERROR(Send(w));
+  if (Worker* l = local())
+    for (RegionId r : l->regions) (*states)[r] = kernel::SaveRegionState(*local_regions_[r]);
   THALIA_RETURN_IF_ERROR(
       Collect([&](Worker& w, const wire::Message& m) { return DecodeStates(m, w.regions, states); }));
   phase_ = "the run";
@@ -352,7 +413,12 @@ Status SocketExecutor::LoadStates(const std::vector<std::vector<uint8_t>>& state
   THALIA_RETURN_IF_ERROR(Usable());
   if (states.size() != spec_->regions.size()) return Status::Invalid("state for another number of regions");
   phase_ = "loading region states";
+  Status local_status;
+  if (Worker* l = local())
+    for (RegionId r : l->regions)
+      if (local_status.ok()) local_status = kernel::LoadRegionState(*local_regions_[r], states[r]);
   for (Worker& w : workers_) {
+    if (w.local) continue;
     EncodeLoadStates(states, w.regions, &out_);
     THALIA_RETURN_IF_ERROR(Send(w));
   }
@@ -360,7 +426,7 @@ Status SocketExecutor::LoadStates(const std::vector<std::vector<uint8_t>>& state
     return m.payload_as_Ack() ? Status::Ok() : Status::Corrupt("expected Ack");
   });
   phase_ = "the run";
-  return st;
+  return st.ok() ? local_status : st;
 }
 
 Status SocketExecutor::Digests(bool full, std::vector<uint64_t>* out) {
@@ -369,7 +435,10 @@ Status SocketExecutor::Digests(bool full, std::vector<uint64_t>* out) {
   out->assign(spec_->regions.size(), 0);
   out_.Clear();
   FinishMessage(&out_, wire::Payload::DigestRequest, wire::CreateDigestRequest(out_, full));
-  for (Worker& w : workers_) THALIA_RETURN_IF_ERROR(Send(w));
+  for (Worker& w : workers_)
+    if (!w.local) THALIA_RETURN_IF_ERROR(Send(w));
+  if (Worker* l = local())
+    for (RegionId r : l->regions) (*out)[r] = local_regions_[r]->Digest(full);
   THALIA_RETURN_IF_ERROR(
       Collect([&](Worker& w, const wire::Message& m) { return DecodeDigestList(m, w.regions, out); }));
   phase_ = "the run";
@@ -381,6 +450,12 @@ Status SocketExecutor::PerturbWeightForTest(RegionId region, float delta) {
   if (region >= placement_.size()) return Status::Invalid("no region " + std::to_string(region));
   phase_ = "perturbing a weight";
   Worker& w = workers_[placement_[region]];
+  if (w.local) {
+    phase_ = "the run";
+    if (!local_regions_[region]->PerturbWeightForTest(delta))
+      return Status::Invalid("no weight to perturb in region '" + spec_->regions[region].name + "'");
+    return Status::Ok();
+  }
   out_.Clear();
   FinishMessage(&out_, wire::Payload::Perturb, wire::CreatePerturb(out_, region, delta));
   THALIA_RETURN_IF_ERROR(Send(w));
@@ -441,6 +516,7 @@ Result<SocketOptions> SocketOptionsFor(const kernel::BrainSpec& spec, const kern
   if (!(timeout > 0)) return Status::Invalid("hang timeout must be a positive number of ms");
   o.hang_timeout_ms = timeout > INT_MAX ? INT_MAX : static_cast<int>(timeout);
   o.worker_binary = run.worker_binary;
+  o.coordinator_share = run.coordinator_share;
   return o;
 }
 

@@ -18,6 +18,11 @@ struct SocketOptions {
   std::vector<int> placement;   // region -> worker; empty: by cost
   int hang_timeout_ms = 30000;  // a worker silent this long in one request is declared hung
   std::string worker_binary;    // spawn: the thalia binary; empty: see WorkerBinary()
+  // Worker 0's share of the regions runs in the coordinator's own process, between sending the
+  // other workers their EpochBegin and collecting their replies: one process fewer, so with N
+  // workers on N cores no core waits on a coordinator that only waits. Worker 0 then reports
+  // the coordinator's pid.
+  bool coordinator_share = false;
 };
 
 // The binary spawned workers execute: `explicit_path` if set; else this program if it is

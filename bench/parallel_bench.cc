@@ -1,0 +1,320 @@
+// Parallel performance, side by side: several run modes of one brain are built once, then
+// measured round by round in rotating order (medians over rounds), by wall time and by CPU time
+// of the coordinator and of each worker process, so a shared machine's load shows as a spread
+// rather than as a bias. Every mode must end with the same digest (the run fails otherwise).
+// Usage: parallel_bench THALIA_BINARY CONFIG.json SECTION [ROUNDS]
+//   roundtrip: 5 tiny regions (20 neurons, 10-tick epochs): sequential, 5 workers, 5 with the
+//              coordinator hosting one share (CONFIG unused)
+//   workers:   CONFIG sequentially and with 1, 2, 3 and 5 workers, and 2 with a coordinator share
+//   neurons:   CONFIG with every region size scaled to 10k, 50k, 100k and 200k neurons in all
+//   rate:      two 25k-neuron regions, drive rate varied: cost against the spike rate
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernel/brain.h"
+#include "kernel/registry.h"
+#include "transport/install.h"
+
+namespace thalia {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using SpecPtr = std::shared_ptr<const kernel::BrainSpec>;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "parallel_bench: %s\n", what.c_str());
+  std::exit(2);
+}
+
+SpecPtr FromJson(const std::string& json, const std::string& name) {
+  auto c = kernel::ParseConfigJson(json, name);
+  if (!c.ok()) Die(c.status().message());
+  auto s = kernel::ResolveBrainSpec(std::move(c).value(), name);
+  if (!s.ok()) Die(s.status().message());
+  return s.value();
+}
+
+double CpuSeconds(clockid_t clock) {
+  timespec ts{};
+  if (::clock_gettime(clock, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+std::string LoadAverage() {
+  double l[3] = {0, 0, 0};
+  if (::getloadavg(l, 3) != 3) return "?";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", l[0], l[1], l[2]);
+  return buf;
+}
+
+struct Mode {
+  std::string label;
+  int workers = 0;  // 0: in-process
+  bool share = false;
+};
+
+// Per epoch, in seconds.
+struct Sample {
+  double wall = 0, coordinator_cpu = 0, worker_cpu_max = 0, cpu_total = 0;
+};
+
+// One brain in one mode, with the CPU clocks of its processes.
+class Subject {
+ public:
+  Subject(SpecPtr spec, const Mode& mode, const std::string& binary) : mode_(mode) {
+    kernel::RunOptions o;
+    o.workers = mode.workers;
+    o.launch = "fork";
+    o.worker_binary = binary;
+    o.coordinator_share = mode.share;
+    auto b = kernel::Brain::Create(std::move(spec), o);
+    if (!b.ok()) Die(b.status().message());
+    brain_ = std::move(b).value();
+    for (const kernel::WorkerStats& w : brain_->Stats()) {
+      if (w.pid == static_cast<int>(::getpid())) continue;  // the coordinator's own share
+      clockid_t c;
+      if (::clock_getcpuclockid(w.pid, &c) != 0) Die("no CPU clock for worker pid " + std::to_string(w.pid));
+      worker_clocks_.push_back(c);
+    }
+  }
+  const Mode& mode() const { return mode_; }
+
+  Sample Measure(uint64_t epochs) {
+    std::vector<double> w0;
+    for (clockid_t c : worker_clocks_) w0.push_back(CpuSeconds(c));
+    const double c0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+    const auto t0 = Clock::now();
+    if (Status st = brain_->StepEpochs(epochs); !st.ok()) Die(st.message());
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double e = static_cast<double>(epochs);
+    Sample s;
+    s.wall = wall / e;
+    s.coordinator_cpu = (CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / e;
+    s.cpu_total = s.coordinator_cpu;
+    for (size_t i = 0; i < worker_clocks_.size(); ++i) {
+      double w = (CpuSeconds(worker_clocks_[i]) - w0[i]) / e;
+      s.worker_cpu_max = std::max(s.worker_cpu_max, w);
+      s.cpu_total += w;
+    }
+    return s;
+  }
+  uint64_t Digest() {
+    auto d = brain_->Digest();
+    if (!d.ok()) Die(d.status().message());
+    return d.value();
+  }
+  double SpikesPerNeuronSecond() const {
+    uint64_t spikes = 0, neurons = 0;
+    for (kernel::RegionId r = 0; r < brain_->spec().regions.size(); ++r) {
+      spikes += brain_->counters(r).spikes;
+      neurons += brain_->spec().regions[r].size;
+    }
+    double seconds = kernel::TicksToMs(brain_->tick(), brain_->spec().dt_ms) * 1e-3;
+    return seconds > 0 ? static_cast<double>(spikes) / static_cast<double>(neurons) / seconds : 0;
+  }
+
+ private:
+  Mode mode_;
+  std::unique_ptr<kernel::Brain> brain_;
+  std::vector<clockid_t> worker_clocks_;
+};
+
+struct Result {
+  Mode mode;
+  Sample median;
+};
+
+// Builds every mode, warms up, then `rounds` rounds of `epochs` epochs each in rotating order.
+// Checks that all modes end with one digest. Returns medians (first mode first).
+std::vector<Result> Compare(SpecPtr spec, const std::vector<Mode>& modes, const std::string& binary,
+                            uint64_t epochs, int rounds, double* rate_hz = nullptr) {
+  std::vector<std::unique_ptr<Subject>> subjects;
+  for (const Mode& m : modes) {
+    subjects.push_back(std::make_unique<Subject>(spec, m, binary));
+    subjects.back()->Measure(3);
+  }
+  std::vector<std::vector<Sample>> samples(modes.size());
+  for (int round = 0; round < rounds; ++round)
+    for (size_t i = 0; i < modes.size(); ++i) {
+      size_t k = (i + static_cast<size_t>(round)) % modes.size();
+      samples[k].push_back(subjects[k]->Measure(epochs));
+    }
+  if (rate_hz) *rate_hz = subjects[0]->SpikesPerNeuronSecond();
+  const uint64_t d0 = subjects[0]->Digest();
+  for (auto& s : subjects)
+    if (s->Digest() != d0) Die("mode '" + s->mode().label + "' ends with another digest than '" + modes[0].label + "'");
+  std::vector<Result> out;
+  for (size_t i = 0; i < modes.size(); ++i) {
+    Result r{modes[i], {}};
+    auto pick = [&](double Sample::*f) {
+      std::vector<double> v;
+      for (const Sample& s : samples[i]) v.push_back(s.*f);
+      return Median(v);
+    };
+    r.median = {pick(&Sample::wall), pick(&Sample::coordinator_cpu), pick(&Sample::worker_cpu_max),
+                pick(&Sample::cpu_total)};
+    out.push_back(r);
+  }
+  return out;
+}
+
+// Speedup estimated from CPU time alone (what an idle machine with this many cores would give,
+// wake-ups aside): the coordinator's work is serial with the workers' unless it hosts a share
+// itself, and no epoch takes less than all the CPU time spread over every core.
+double CpuBoundSpeedup(const Sample& seq, const Result& r) {
+  if (r.mode.workers == 0) return 1;
+  double path = r.mode.share ? std::max(r.median.coordinator_cpu, r.median.worker_cpu_max)
+                             : r.median.worker_cpu_max + r.median.coordinator_cpu;
+  const double cores = static_cast<double>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  path = std::max(path, r.median.cpu_total / cores);
+  return path > 0 ? seq.cpu_total / path : 0;
+}
+
+void PrintTable(const std::vector<Result>& results, double unit, const char* unit_name) {
+  const Sample& seq = results[0].median;
+  std::printf("| mode | wall %s/epoch | speedup | efficiency | coordinator CPU | max worker CPU | CPU total / seq | CPU-bound speedup |\n",
+              unit_name);
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (const Result& r : results) {
+    const double speedup = seq.wall / r.median.wall;
+    const int shares = std::max(1, r.mode.workers);
+    std::printf("| %s | %.3f | %.2fx | %.0f%% | %.3f | %.3f | %.2f | %.2fx |\n", r.mode.label.c_str(),
+                r.median.wall * unit, speedup, 100.0 * speedup / shares, r.median.coordinator_cpu * unit,
+                r.median.worker_cpu_max * unit, r.median.cpu_total / seq.cpu_total, CpuBoundSpeedup(seq, r));
+  }
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) Die("cannot read " + path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Every "size": N of the configuration multiplied by `factor`.
+std::string ScaleSizes(const std::string& json, double factor) {
+  static const std::regex size_re("\"size\"\\s*:\\s*([0-9]+)");
+  std::string out;
+  auto it = std::sregex_iterator(json.begin(), json.end(), size_re);
+  size_t last = 0;
+  for (; it != std::sregex_iterator(); ++it) {
+    out += json.substr(last, static_cast<size_t>(it->position()) - last);
+    long n = std::lround(std::stod((*it)[1]) * factor);
+    out += "\"size\": " + std::to_string(std::max(1L, n));
+    last = static_cast<size_t>(it->position() + it->length());
+  }
+  return out + json.substr(last);
+}
+
+// Five regions of 20 neurons in a ring, 1 ms apart: 10-tick epochs and almost no computing.
+std::string TinyRing() {
+  std::string j = R"({"name": "ring", "regions": [)";
+  for (int i = 0; i < 5; ++i)
+    j += std::string(i ? ", " : "") + R"({"name": "r)" + std::to_string(i) +
+         R"(", "type": "generic", "size": 20, "populations": [{"name": "all", "size": 20, "neuron": {"bias": 16}}]})";
+  j += R"(], "pathways": [)";
+  for (int i = 0; i < 5; ++i)
+    j += std::string(i ? ", " : "") + R"({"from": "r)" + std::to_string(i) + R"(", "to": "r)" +
+         std::to_string((i + 1) % 5) + R"(", "indegree": 2, "weight": 0.1, "delay_ms": 1})";
+  return j + "]}";
+}
+
+// Two regions of `n` neurons each, driven by Poisson input at `drive_hz`, exchanging spikes
+// with 2 ms delays (20-tick epochs).
+std::string TwoDriven(int n, double drive_hz) {
+  auto region = [&](const char* name) {
+    return std::string(R"({"name": ")") + name + R"(", "type": "generic", "size": )" + std::to_string(n) +
+           R"(, "populations": [{"name": "e", "size": )" + std::to_string(n) +
+           R"(, "neuron": {"synapse": "Current", "bias": 10}}], "pathways": [{"from": "e", "to": "e", "indegree": 20, "weight": 0.2, "delay_ms": 1.5}], "drives": [{"population": "e", "rate_hz": )" +
+           std::to_string(drive_hz) + R"(, "inputs": 20, "weight": 1.5}]})";
+  };
+  return R"({"name": "rate", "seed": 5, "regions": [)" + region("a") + ", " + region("b") +
+         R"(], "pathways": [{"from": "a", "to": "b", "indegree": 20, "weight": 0.2, "delay_ms": 2}, {"from": "b", "to": "a", "indegree": 20, "weight": 0.2, "delay_ms": 2}]})";
+}
+
+}  // namespace
+}  // namespace thalia
+
+int main(int argc, char** argv) {
+  using namespace thalia;
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: parallel_bench THALIA_BINARY CONFIG.json roundtrip|workers|neurons|rate [ROUNDS]\n");
+    return 2;
+  }
+  const std::string binary = argv[1], config = argv[2], section = argv[3];
+  const int rounds = argc > 4 ? std::max(1, std::atoi(argv[4])) : 5;
+  transport::Install();
+  std::printf("section %s, %d rounds, load average before: %s\n", section.c_str(), rounds, LoadAverage().c_str());
+  if (section == "roundtrip") {
+    auto ring = FromJson(TinyRing(), "ring.json");
+    auto r = Compare(ring, {{"sequential", 0, false}, {"5 workers", 5, false}, {"5, coordinator share", 5, true}},
+                     binary, 1000, rounds);
+    PrintTable(r, 1e6, "us");
+    for (size_t i = 1; i < r.size(); ++i)
+      std::printf("%s: round trip %.1f us/epoch over sequential (wall), %.1f us of CPU in all processes\n",
+                  r[i].mode.label.c_str(), (r[i].median.wall - r[0].median.wall) * 1e6,
+                  (r[i].median.cpu_total - r[0].median.cpu_total) * 1e6);
+  } else if (section == "workers") {
+    auto spec = FromJson(ReadFile(config), config);
+    auto r = Compare(spec,
+                     {{"sequential", 0, false},
+                      {"1 worker", 1, false},
+                      {"2 workers", 2, false},
+                      {"3 workers", 3, false},
+                      {"5 workers", 5, false},
+                      {"2, coordinator share", 2, true}},
+                     binary, 10, rounds);
+    PrintTable(r, 1e3, "ms");
+  } else if (section == "neurons") {
+    const std::string json = ReadFile(config);
+    uint64_t total = 0;
+    for (const auto& reg : FromJson(json, config)->regions) total += reg.size;
+    for (int target : {10000, 50000, 100000, 200000}) {
+      double f = static_cast<double>(target) / static_cast<double>(total);
+      auto spec = FromJson(ScaleSizes(json, f), config);
+      uint64_t n = 0;
+      for (const auto& reg : spec->regions) n += reg.size;
+      const uint64_t epochs = std::max<uint64_t>(4, 1000000 / static_cast<uint64_t>(target));
+      double rate = 0;
+      auto r = Compare(spec, {{"sequential", 0, false}, {"2 workers", 2, false}, {"2, coordinator share", 2, true}},
+                       binary, epochs, rounds, &rate);
+      std::printf("\n%lu neurons (%.1f Hz), %lu epochs per sample; per neuron per tick: %.1f ns sequential\n",
+                  static_cast<unsigned long>(n), rate, static_cast<unsigned long>(epochs),
+                  r[0].median.wall * 1e9 / static_cast<double>(n) / static_cast<double>(spec->epoch_ticks));
+      PrintTable(r, 1e3, "ms");
+    }
+  } else if (section == "rate") {
+    for (double hz : {40.0, 80.0, 160.0, 320.0, 640.0}) {
+      auto spec = FromJson(TwoDriven(25000, hz), "rate.json");
+      double rate = 0;
+      auto r = Compare(spec, {{"sequential", 0, false}, {"2 workers", 2, false}, {"2, coordinator share", 2, true}},
+                       binary, 20, rounds, &rate);
+      std::printf("\ndrive %.0f Hz: network rate %.1f Hz, %.0f spikes per epoch\n", hz, rate,
+                  rate * 50000 * kernel::TicksToMs(spec->epoch_ticks, spec->dt_ms) * 1e-3);
+      PrintTable(r, 1e3, "ms");
+    }
+  } else {
+    Die("unknown section '" + section + "'");
+  }
+  std::printf("load average after: %s\n", LoadAverage().c_str());
+  return 0;
+}
