@@ -43,6 +43,7 @@ int RunCommand(int argc, char** argv) {
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
   args.Option("executor", "inproc|socket", "how regions run (default: inproc for 0 workers)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
+  args.Option("hang-timeout", "DURATION", "a worker silent this long in one request is declared hung and the run fails (default: the config's, 30s)");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
   args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
   args.Flag("quiet", "no progress line");
@@ -99,6 +100,12 @@ int RunCommand(int argc, char** argv) {
     if (opts.placement.size() != spec.value()->regions.size())
       return Fail(Status::Invalid("--placement: expected one worker per region (" +
                                   std::to_string(spec.value()->regions.size()) + ")"));
+  }
+  if (args.Has("hang-timeout")) {
+    auto d = ParseDurationMs(args.Get("hang-timeout"));
+    if (!d.ok()) return Fail(d.status().Context("--hang-timeout"));
+    if (!(d.value() >= 1)) return Fail(Status::Invalid("--hang-timeout: expected at least 1ms"));
+    opts.hang_timeout_ms = d.value();
   }
   if (opts.workers < 0 && !opts.placement.empty())  // --placement alone implies its workers
     opts.workers = *std::max_element(opts.placement.begin(), opts.placement.end()) + 1;

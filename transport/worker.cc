@@ -6,6 +6,9 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cinttypes>
+#include <cstdio>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -30,7 +33,10 @@ uint64_t Nanos(Clock::duration d) {
 void SendError(int fd, int region, const std::string& message, bool fatal) {
   flatbuffers::FlatBufferBuilder b(256);
   EncodeError(region, message, fatal, &b);
-  (void)WriteFrame(fd, Frame(b));  // best effort: the peer may be gone already
+  // The coordinator may be gone (it crashed, or closed mid-frame): then stderr is all that is left.
+  if (Status st = WriteFrame(fd, Frame(b)); !st.ok())
+    std::fprintf(stderr, "thalia worker (pid %d): %s; it cannot be reported to the coordinator (%s)\n",
+                 static_cast<int>(::getpid()), message.c_str(), st.message().c_str());
 }
 
 Status SendReady(int fd, int worker) {
@@ -39,10 +45,26 @@ Status SendReady(int fd, int worker) {
   return WriteFrame(fd, Frame(b));
 }
 
+// The fault THALIA_TEST_WORKER_FAULT asks of this worker (test hook, see worker.h).
+struct TestFault {
+  char action[8] = {};
+  uint64_t epoch = 0;
+  bool armed = false;
+};
+
+TestFault TestFaultFor(int worker) {
+  TestFault f;
+  const char* text = std::getenv("THALIA_TEST_WORKER_FAULT");
+  int w = -1;
+  if (text && std::sscanf(text, "%7[a-z]:%d:%" SCNu64, f.action, &w, &f.epoch) == 3) f.armed = w == worker;
+  return f;
+}
+
 // The state of one serving worker; Handle* methods answer one request each.
 class Server {
  public:
-  Server(int fd, std::vector<std::unique_ptr<kernel::Region>> regions) : fd_(fd), regions_(std::move(regions)) {
+  Server(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions)
+      : fd_(fd), regions_(std::move(regions)), fault_(TestFaultFor(worker)) {
     for (size_t r = 0; r < regions_.size(); ++r)
       if (regions_[r]) hosted_.push_back(static_cast<RegionId>(r));
     done_.regions.resize(regions_.size());
@@ -50,6 +72,7 @@ class Server {
   int Run();
 
  private:
+  void MaybeInjectFault(uint64_t epoch);
   Status HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::time_point received);
   Status HandleSave();
   Status HandleLoad(const wire::LoadStates& m);
@@ -67,7 +90,21 @@ class Server {
   kernel::EpochDone done_;
   std::vector<RegionId> ids_;
   int current_region_ = -1;  // the region being worked on, for error reports
+  TestFault fault_;
 };
+
+void Server::MaybeInjectFault(uint64_t epoch) {
+  if (!fault_.armed || epoch != fault_.epoch) return;
+  const std::string action = fault_.action;
+  if (action == "kill") ::raise(SIGKILL);
+  if (action == "stall")
+    while (true) ::pause();  // until the coordinator's hang timeout kills this process
+  if (action == "cut") {
+    EncodeError(-1, "this frame is cut in half by THALIA_TEST_WORKER_FAULT", true, &out_);
+    (void)WriteFrame(fd_, Frame(out_).first(out_.GetSize() / 2));
+    ::_exit(1);
+  }
+}
 
 int Server::Run() {
   auto idle_since = Clock::now();
@@ -119,6 +156,7 @@ int Server::Run() {
 
 Status Server::HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::time_point received) {
   THALIA_RETURN_IF_ERROR(DecodeEpochBegin(m, regions_.size(), &begin_, &ids_));
+  MaybeInjectFault(begin_.epoch);
   if (ids_ != hosted_) return Status::Corrupt("EpochBegin names regions this worker does not host");
   kernel::EpochContext ctx{begin_.epoch, begin_.t0, begin_.t1, begin_.modulators, begin_.events};
   done_.epoch = begin_.epoch;
@@ -234,7 +272,7 @@ Status BuildFromSetup(int fd, int* worker, std::vector<std::unique_ptr<kernel::R
 
 int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions) {
   if (!SendReady(fd, worker).ok()) return 1;
-  Server server(fd, std::move(regions));
+  Server server(fd, worker, std::move(regions));
   return server.Run();
 }
 
