@@ -159,6 +159,12 @@ int main(int argc, char** argv) {
   transport::FinishMessage(&b, wire::Payload::DigestList, wire::CreateDigestList(b, ids, ds));
   frame("digest_list.bin");
   Write(out / "frame" / "stream.bin", 1, stream);
+  // Regression: a payload type without its value passes the verifier; a worker dereferenced it.
+  b.Clear();
+  wire::MessageBuilder empty(b);
+  empty.add_payload_type(wire::Payload::EpochBegin);
+  b.FinishSizePrefixed(empty.Finish(), wire::MessageIdentifier());
+  Write(out / "frame" / "crash-payload-type-without-value.bin", 0, std::vector<uint8_t>(transport::Frame(b).begin(), transport::Frame(b).end()));
   fs::remove_all(scratch);
   return 0;
 }
