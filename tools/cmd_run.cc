@@ -168,7 +168,9 @@ int RunCommand(int argc, char** argv) {
   }
   if (!st.ok()) {
     (void)brain->Shutdown();
-    return Fail(st);
+    // A stop signal's message names its final checkpoint already.
+    if (g_stop_signal.load() != 0) return Fail(st);
+    return Fail(Status::Error(st.kind(), st.message() + checkpointer->ResumeHint()));
   }
   if (trace) {
     recorder::TraceWriterStats ts = trace->stats();

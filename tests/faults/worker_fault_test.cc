@@ -52,6 +52,9 @@ void ExpectIntactFiles(const ScratchDir& dir, uint64_t epoch) {
     ASSERT_TRUE(c.ok()) << c.status().message();
     EXPECT_LE(c->state.epoch, epoch);
   }
+  EXPECT_TRUE(Contains(ReadText(dir / "run.err"), "continue from its newest checkpoint: thalia run --resume " +
+                                                       list.back().path + "\n"))
+      << ReadText(dir / "run.err");
   auto resumed = RunThalia({"run", "--resume", list.back().path, "--until", "1s", "--quiet"}, dir / "resumed");
   ASSERT_EQ(resumed.status, 0) << resumed.err;
   EXPECT_EQ(DigestLine(resumed.out), StraightDigest("1s")) << "resumed from " << list.back().path;
