@@ -23,6 +23,15 @@ std::string Damaged(const std::string& name, const std::string& what) {
          "); it cannot be trusted: use an earlier checkpoint";
 }
 
+// flatbuffers::Verifier checks that a vector's length word is 4-aligned, not that its elements
+// are aligned for their type: a crafted offset can put 8-byte elements at 4 mod 8, and reading
+// them is undefined behaviour. The writer never does that, so such a file is refused. (The
+// decoded buffer is a fresh heap copy: addresses and offsets agree mod 8.)
+template <typename V>
+bool Aligned(const V* v) {
+  return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->Data()) % 8 == 0;
+}
+
 flatbuffers::Offset<schema::CkRegion> EncodeRegion(flatbuffers::FlatBufferBuilder& b,
                                                    const Checkpoint& c, size_t r) {
   const kernel::BrainState& s = c.state;
@@ -98,6 +107,8 @@ std::vector<uint8_t> BuildFlatBuffer(const Checkpoint& c) {
 Status DecodeRegion(const schema::CkRegion* r, size_t index, const std::string& name, Checkpoint* c) {
   if (!r->name() || !r->state())
     return Status::Corrupt(Damaged(name, "region " + std::to_string(index) + " has no name or state"));
+  if (!Aligned(r->in_flight()) || !Aligned(r->pending_external()))
+    return Status::Corrupt(Damaged(name, "region " + std::to_string(index) + " has a misaligned vector"));
   c->region_names.push_back(r->name()->str());
   c->state.regions.emplace_back(r->state()->begin(), r->state()->end());
   c->digests.push_back(r->digest());
@@ -128,6 +139,8 @@ Result<Checkpoint> DecodeFlatBuffer(std::span<const uint8_t> raw, const std::str
       f->modulator_level()->size() != kernel::kNumModulators ||
       f->modulator_since()->size() != kernel::kNumModulators)
     return Status::Corrupt(Damaged(name, "configuration, regions or modulators missing"));
+  if (!Aligned(f->modulator_since()) || !Aligned(f->pending_events()))
+    return Status::Corrupt(Damaged(name, "a misaligned vector"));
   Checkpoint c;
   c.format_version = f->format_version();
   c.config.assign(f->config()->begin(), f->config()->end());

@@ -18,6 +18,15 @@ using kernel::Spike;
 
 namespace {
 
+// flatbuffers::Verifier checks that a vector's length word is 4-aligned, not that its elements are
+// aligned for their type: a corrupt offset can put 8-byte elements at 4 mod 8, and reading them is
+// undefined behaviour. The writer never does that, so such a record is refused. (Records are
+// decoded from an 8-aligned address, see DecodeRecord, so addresses and offsets agree mod 8.)
+template <typename V>
+bool Aligned(const V* v) {
+  return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->Data()) % 8 == 0;
+}
+
 void PutVarint(uint64_t v, std::vector<uint8_t>* out) {
   while (v >= 0x80) {
     out->push_back(static_cast<uint8_t>(v | 0x80));
@@ -79,6 +88,8 @@ Status DecodeBatch(const fb::Batch* b, const TraceHeaderInfo& h, TraceBatch* out
   out->full_digest = b->full_digest();
   const std::string where = "batch of epoch " + std::to_string(out->epoch);
   if (out->t1 <= out->t0) return Bad(where + ": empty tick range");
+  if (!Aligned(b->mod_since()) || !Aligned(b->events()) || !Aligned(b->digests()))
+    return Bad(where + ": misaligned vector");
   if (!b->mod_level() || !b->mod_since() || b->mod_level()->size() != kernel::kNumModulators ||
       b->mod_since()->size() != kernel::kNumModulators)
     return Bad(where + ": modulator state of the wrong size");
@@ -99,6 +110,7 @@ Status DecodeBatch(const fb::Batch* b, const TraceHeaderInfo& h, TraceBatch* out
     for (const fb::RegionExternal* re : *b->external()) {
       if (re->region() >= n) return Bad(where + ": external input for region " + std::to_string(re->region()));
       if (!re->inputs()) continue;
+      if (!Aligned(re->inputs())) return Bad(where + ": misaligned vector");
       for (const fb::ExtInput* x : *re->inputs()) {
         if (x->neuron() >= h.region_sizes[re->region()] || x->kind() > ExternalInput::kCurrent ||
             x->tick() < out->t0 || x->tick() >= out->t1)
@@ -218,6 +230,14 @@ Status DecodeRecord(std::span<const uint8_t> buffer, const TraceHeaderInfo* head
                     DecodedRecord* out) {
   if (buffer.size() < 4 || buffer.size() > kMaxRecordBytes) return Bad("size out of bounds");
   if (GetU32(buffer.data()) != buffer.size() - 4) return Bad("size prefix differs from the record size");
+  if (reinterpret_cast<uintptr_t>(buffer.data()) % 8 != 0) {
+    // Written records keep 8-byte alignment in their chunk; a record that does not (a record
+    // before it of another size) is decoded from an aligned copy. Decoded values own their data.
+    thread_local std::vector<uint64_t> aligned;
+    aligned.assign(buffer.size() / 8 + 1, 0);
+    std::memcpy(aligned.data(), buffer.data(), buffer.size());
+    return DecodeRecord({reinterpret_cast<const uint8_t*>(aligned.data()), buffer.size()}, header, out);
+  }
   flatbuffers::Verifier::Options opts;
   opts.max_depth = 16;
   opts.max_tables = 1u << 24;
@@ -225,6 +245,8 @@ Status DecodeRecord(std::span<const uint8_t> buffer, const TraceHeaderInfo* head
   // Verified with its size prefix: the builder aligns fields relative to the prefixed buffer.
   if (!fb::VerifySizePrefixedRecordBuffer(v)) return Bad("FlatBuffers verification failed");
   const fb::Record* rec = fb::GetSizePrefixedRecord(buffer.data());
+  // The verifier accepts a union whose type is set and whose value is absent.
+  if (!rec->body()) return Bad("record without a body");
   switch (rec->body_type()) {
     case fb::RecordBody::TraceHeader:
       out->kind = RecordKind::kHeader;

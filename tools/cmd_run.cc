@@ -44,6 +44,7 @@ int RunCommand(int argc, char** argv) {
   args.Option("executor", "inproc|socket|mpi", "how regions run (default: inproc for 0 workers; mpi: under mpirun, see README)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
   args.Flag("coordinator-share", "run worker 0's regions in this process instead of a worker process");
+  args.Option("hang-timeout", "DURATION", "a worker silent this long in one request is declared hung and the run fails (default: the config's, 30s)");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
   args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
   args.Flag("quiet", "no progress line");
@@ -101,6 +102,12 @@ int RunCommand(int argc, char** argv) {
     if (opts.placement.size() != spec.value()->regions.size())
       return Fail(Status::Invalid("--placement: expected one worker per region (" +
                                   std::to_string(spec.value()->regions.size()) + ")"));
+  }
+  if (args.Has("hang-timeout")) {
+    auto d = ParseDurationMs(args.Get("hang-timeout"));
+    if (!d.ok()) return Fail(d.status().Context("--hang-timeout"));
+    if (!(d.value() >= 1)) return Fail(Status::Invalid("--hang-timeout: expected at least 1ms"));
+    opts.hang_timeout_ms = d.value();
   }
   if (opts.workers < 0 && !opts.placement.empty())  // --placement alone implies its workers
     opts.workers = *std::max_element(opts.placement.begin(), opts.placement.end()) + 1;
@@ -163,7 +170,9 @@ int RunCommand(int argc, char** argv) {
   }
   if (!st.ok()) {
     (void)brain->Shutdown();
-    return Fail(st);
+    // A stop signal's message names its final checkpoint already.
+    if (g_stop_signal.load() != 0) return Fail(st);
+    return Fail(Status::Error(st.kind(), st.message() + checkpointer->ResumeHint()));
   }
   if (trace) {
     recorder::TraceWriterStats ts = trace->stats();

@@ -94,4 +94,12 @@ recorder::TraceWriterOptions TraceOptionsFor(const std::optional<ResumePoint>& r
   return o;
 }
 
+std::string RunCheckpointer::ResumeHint() {
+  if (!series_) return "";
+  (void)series_->Wait();  // its error, if any, is the run's already or superseded by it
+  auto list = recorder::ListCheckpoints(series_->dir());
+  if (!list.ok() || list->empty()) return "";
+  return "; continue from its newest checkpoint: thalia run --resume " + list->back().path;
+}
+
 }  // namespace thalia::tools

@@ -44,6 +44,9 @@ class RunCheckpointer {
   // waits until every checkpoint is on disk.
   Status Final(kernel::Brain& brain);
   const std::string& last_path() const { return last_path_; }
+  // After a failed run: waits for the write in flight, then names the newest complete checkpoint
+  // in the folder ("" if none): "; continue from its newest checkpoint: thalia run --resume P".
+  std::string ResumeHint();
   // When the run records: checkpoints note the trace's position and the trace marks each one.
   void set_trace(recorder::TraceWriter* trace) { trace_ = trace; }
 

@@ -28,7 +28,9 @@ Result<const wire::Message*> DecodeFrame(std::span<const uint8_t> frame, size_t 
   if (!wire::VerifySizePrefixedMessageBuffer(verifier))
     return Status::Corrupt("frame of " + std::to_string(body) + " bytes fails FlatBuffers verification");
   const wire::Message* m = wire::GetSizePrefixedMessage(frame.data());
-  if (m->payload_type() == wire::Payload::NONE) return Status::Corrupt("frame holds an empty message");
+  // The verifier accepts a union whose type is set and whose value is absent.
+  if (m->payload_type() == wire::Payload::NONE || !m->payload())
+    return Status::Corrupt("frame holds an empty message");
   return m;
 }
 

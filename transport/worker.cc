@@ -7,6 +7,9 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cinttypes>
+#include <cstdio>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -32,7 +35,10 @@ uint64_t Nanos(Clock::duration d) {
 void SendError(Channel& ch, int region, const std::string& message, bool fatal) {
   flatbuffers::FlatBufferBuilder b(256);
   EncodeError(region, message, fatal, &b);
-  (void)ch.Send(Frame(b));  // best effort: the peer may be gone already
+  // The coordinator may be gone (it crashed, or closed mid-frame): then stderr is all that is left.
+  if (Status st = ch.Send(Frame(b)); !st.ok())
+    std::fprintf(stderr, "thalia worker (pid %d): %s; it cannot be reported to the coordinator (%s)\n",
+                 static_cast<int>(::getpid()), message.c_str(), st.message().c_str());
 }
 
 Status SendReady(Channel& ch, int worker) {
@@ -41,10 +47,26 @@ Status SendReady(Channel& ch, int worker) {
   return ch.Send(Frame(b));
 }
 
+// The fault THALIA_TEST_WORKER_FAULT asks of this worker (test hook, see worker.h).
+struct TestFault {
+  char action[8] = {};
+  uint64_t epoch = 0;
+  bool armed = false;
+};
+
+TestFault TestFaultFor(int worker) {
+  TestFault f;
+  const char* text = std::getenv("THALIA_TEST_WORKER_FAULT");
+  int w = -1;
+  if (text && std::sscanf(text, "%7[a-z]:%d:%" SCNu64, f.action, &w, &f.epoch) == 3) f.armed = w == worker;
+  return f;
+}
+
 // The state of one serving worker; Handle* methods answer one request each.
 class Server {
  public:
-  Server(Channel& ch, std::vector<std::unique_ptr<kernel::Region>> regions) : ch_(ch), regions_(std::move(regions)) {
+  Server(Channel& ch, int worker, std::vector<std::unique_ptr<kernel::Region>> regions)
+      : ch_(ch), regions_(std::move(regions)), fault_(TestFaultFor(worker)) {
     for (size_t r = 0; r < regions_.size(); ++r)
       if (regions_[r]) hosted_.push_back(static_cast<RegionId>(r));
     done_.regions.resize(regions_.size());
@@ -52,6 +74,7 @@ class Server {
   int Run();
 
  private:
+  void MaybeInjectFault(uint64_t epoch);
   Status HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::time_point received);
   Status HandleSave();
   Status HandleLoad(const wire::LoadStates& m);
@@ -68,7 +91,21 @@ class Server {
   kernel::EpochDone done_;
   std::vector<RegionId> ids_;
   int current_region_ = -1;  // the region being worked on, for error reports
+  TestFault fault_;
 };
+
+void Server::MaybeInjectFault(uint64_t epoch) {
+  if (!fault_.armed || epoch != fault_.epoch) return;
+  const std::string action = fault_.action;
+  if (action == "kill") ::raise(SIGKILL);
+  if (action == "stall")
+    while (true) ::pause();  // until the coordinator's hang timeout kills this process
+  if (action == "cut") {
+    EncodeError(-1, "this frame is cut in half by THALIA_TEST_WORKER_FAULT", true, &out_);
+    (void)ch_.Send(Frame(out_).first(out_.GetSize() / 2));
+    ::_exit(1);
+  }
+}
 
 int Server::Run() {
   auto idle_since = Clock::now();
@@ -120,6 +157,7 @@ int Server::Run() {
 
 Status Server::HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::time_point received) {
   THALIA_RETURN_IF_ERROR(DecodeEpochBegin(m, regions_.size(), &begin_, &ids_));
+  MaybeInjectFault(begin_.epoch);
   if (ids_ != hosted_) return Status::Corrupt("EpochBegin names regions this worker does not host");
   kernel::EpochContext ctx{begin_.epoch, begin_.t0, begin_.t1, begin_.modulators, begin_.events};
   done_.epoch = begin_.epoch;
@@ -240,7 +278,7 @@ Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kern
 
 int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions) {
   if (!SendReady(channel, worker).ok()) return 1;
-  Server server(channel, std::move(regions));
+  Server server(channel, worker, std::move(regions));
   return server.Run();
 }
 

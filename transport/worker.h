@@ -20,6 +20,11 @@ inline constexpr const char* kWorkerCommand = "__worker";
 // Sends Ready, then serves requests until Shutdown (returns 0), the coordinator's end closes
 // (returns 0) or a failure (Error sent, returns 1). `regions` is indexed by region id; null
 // where this worker hosts nothing. Blocks in read() between messages (no CPU used).
+//
+// Test hook, for the fault tests (tests/faults/) only: THALIA_TEST_WORKER_FAULT=ACTION:W:E in the
+// environment makes worker W misbehave when it receives the EpochBegin of epoch E. ACTION is
+// `kill` (SIGKILLs itself), `stall` (never answers) or `cut` (sends half a frame, then closes its
+// socket and exits 1). Unset, it costs one getenv per worker.
 int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions);
 // The same loop over any channel (ServeWorker is this over a SocketChannel).
 int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions);

@@ -11,6 +11,8 @@ if [ ! -d "$dir" ]; then
     -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
 fi
 ninja -C "$dir"
+# Undefined behaviour is a crash like any other: stop there and keep the input.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
 for exe in "$dir"/tests/fuzz/fuzz_*; do
   [ -f "$exe" ] && [ -x "$exe" ] || continue
