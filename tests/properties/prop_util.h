@@ -18,6 +18,13 @@
 
 namespace thalia::testing {
 
+// RapidCheck scales inRange with the case's size, so early cases would all be one-region brains
+// run by one worker. These draws take the whole range in every case (shrinking still narrows them).
+template <typename T>
+T Uniform(T lo, T hi) {
+  return *rc::gen::resize(100, rc::gen::inRange<T>(lo, hi));
+}
+
 // How a run executes. workers == 0: in this process.
 struct Mode {
   int workers = 0;
@@ -42,10 +49,10 @@ inline std::string ToString(const Mode& m) {
 inline std::vector<int> GenPlacement(size_t regions, int workers) {
   std::vector<size_t> order(regions);
   std::iota(order.begin(), order.end(), 0);
-  for (size_t i = regions; i > 1; --i) std::swap(order[i - 1], order[*rc::gen::inRange<size_t>(0, i)]);
+  for (size_t i = regions; i > 1; --i) std::swap(order[i - 1], order[Uniform<size_t>(0, i)]);
   std::vector<int> placement(regions);
   for (size_t i = 0; i < regions; ++i)
-    placement[order[i]] = i < static_cast<size_t>(workers) ? static_cast<int>(i) : *rc::gen::inRange(0, workers);
+    placement[order[i]] = i < static_cast<size_t>(workers) ? static_cast<int>(i) : Uniform(0, workers);
   return placement;
 }
 
@@ -53,9 +60,9 @@ inline std::vector<int> GenPlacement(size_t regions, int workers) {
 // the time. `allow_inproc` adds the in-process executor to the choices.
 inline Mode GenMode(size_t regions, bool allow_inproc) {
   Mode m;
-  if (allow_inproc && *rc::gen::inRange(0, 4) == 0) return m;
-  m.workers = *rc::gen::inRange<int>(1, static_cast<int>(regions) + 1);
-  m.launch = *rc::gen::inRange(0, 4) == 0 ? "spawn" : "fork";
+  if (allow_inproc && Uniform(0, 4) == 0) return m;
+  m.workers = Uniform<int>(1, static_cast<int>(regions) + 1);
+  m.launch = Uniform(0, 4) == 0 ? "spawn" : "fork";
   if (*rc::gen::arbitrary<bool>()) m.placement = GenPlacement(regions, m.workers);
   return m;
 }
@@ -79,7 +86,7 @@ inline std::shared_ptr<const kernel::BrainSpec> ResolveGenerated(std::vector<uin
 // A generated brain small enough for many cross-process cases: at most 4 regions of at most 120
 // neurons, 40 ms.
 inline std::shared_ptr<const kernel::BrainSpec> GenSmallBrain() {
-  auto config = GenBrainConfig();
+  auto config = *rc::gen::resize(100, rc::gen::exec([] { return GenBrainConfig(); }));
   RC_LOG() << kernel::ConfigToJson(config) << "\n";
   return ResolveGenerated(std::move(config));
 }
@@ -103,20 +110,20 @@ inline std::ostream& operator<<(std::ostream& os, const ApiInput& in) {
 
 inline ApiInput GenApiInput(const kernel::BrainSpec& spec, kernel::Tick when) {
   ApiInput in;
-  in.kind = static_cast<ApiInput::Kind>(*rc::gen::inRange(0, 3));
+  in.kind = static_cast<ApiInput::Kind>(Uniform(0, 3));
   in.when = when;
-  in.region = *rc::gen::inRange<kernel::RegionId>(0, static_cast<kernel::RegionId>(spec.regions.size()));
-  in.neuron = *rc::gen::inRange<kernel::NeuronId>(0, spec.regions[in.region].size);
+  in.region = Uniform<kernel::RegionId>(0, static_cast<kernel::RegionId>(spec.regions.size()));
+  in.neuron = Uniform<kernel::NeuronId>(0, spec.regions[in.region].size);
   in.amount = *rc::gen::element(-2.0f, 1.0f, 5.0f, 20.0f);
-  in.at = when + *rc::gen::inRange<kernel::Tick>(0, 200);
-  in.modulator = *rc::gen::inRange(0, kernel::kNumModulators);
+  in.at = when + Uniform<kernel::Tick>(0, 200);
+  in.modulator = Uniform(0, kernel::kNumModulators);
   return in;
 }
 
 // Up to 6 inputs at ticks in [0, until), sorted by `when`.
 inline std::vector<ApiInput> GenApiInputs(const kernel::BrainSpec& spec, kernel::Tick until) {
-  std::vector<ApiInput> inputs(*rc::gen::inRange(0, 7));
-  for (ApiInput& in : inputs) in = GenApiInput(spec, *rc::gen::inRange<kernel::Tick>(0, until));
+  std::vector<ApiInput> inputs(Uniform(0, 7));
+  for (ApiInput& in : inputs) in = GenApiInput(spec, Uniform<kernel::Tick>(0, until));
   std::stable_sort(inputs.begin(), inputs.end(), [](const ApiInput& a, const ApiInput& b) { return a.when < b.when; });
   return inputs;
 }

@@ -63,7 +63,7 @@ std::unique_ptr<Brain> Resume(const recorder::Checkpoint& c, const Mode& mode) {
 
 struct RunTicks : Command {
   Tick n;
-  explicit RunTicks(const Model&) : n(*rc::gen::inRange<Tick>(1, 120)) {}
+  explicit RunTicks(const Model&) : n(Uniform<Tick>(1, 120)) {}
   void checkPreconditions(const Model& m) const override { RC_PRE(m.tick + n <= m.spec->DurationTicks()); }
   void apply(Model& m) const override { m.tick += n; }
   void run(const Model& m, Sut& sut) const override {
@@ -187,8 +187,8 @@ struct ReplayRecorded : Command {
   size_t index;
   int region;
   explicit ReplayRecorded(const Model& m)
-      : index(m.traces > 0 ? *rc::gen::inRange<size_t>(0, static_cast<size_t>(m.traces)) : 0),
-        region(*rc::gen::inRange<int>(-1, static_cast<int>(m.spec->regions.size()))) {}
+      : index(m.traces > 0 ? Uniform<size_t>(0, static_cast<size_t>(m.traces)) : 0),
+        region(Uniform<int>(-1, static_cast<int>(m.spec->regions.size()))) {}
   void checkPreconditions(const Model& m) const override { RC_PRE(index < static_cast<size_t>(m.traces)); }
   void run(const Model&, Sut& sut) const override { ReplayAndCheck(sut, index, region); }
   void show(std::ostream& os) const override { os << "Replay(trace " << index << ", region " << region << ")"; }
