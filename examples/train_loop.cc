@@ -11,11 +11,15 @@
 
 #include "kernel/brain.h"
 #include "kernel/digest.h"
+#include "transport/install.h"
+#include "transport/worker.h"
 
 using thalia::kernel::Brain;
 using thalia::kernel::RegionId;
 
 int main(int argc, char** argv) {
+  thalia::transport::MaybeRunWorker(argc, argv);  // a spawned worker never returns from here
+  thalia::transport::Install();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::printf("usage: train_loop CONFIG [--workers N] [--trials N]\n\n"
                 "Presents a stimulus to cortex on every trial, rewards the brain with dopamine when\n"

@@ -41,7 +41,7 @@ int RunCommand(int argc, char** argv) {
   args.Option("seed", "N", "override the configuration's seed");
   args.Option("workers", "N", "worker processes; 0 runs in this process; more than the regions is clamped (default: the config's)");
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
-  args.Option("executor", "inproc|socket", "how regions run (default: inproc for 0 workers)");
+  args.Option("executor", "inproc|socket|mpi", "how regions run (default: inproc for 0 workers; mpi: under mpirun, see README)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
   args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
@@ -130,8 +130,10 @@ int RunCommand(int argc, char** argv) {
   std::signal(SIGTERM, OnStopSignal);
   Progress progress(!args.Has("quiet") && isatty(STDERR_FILENO), *brain, until);
   auto run0 = std::chrono::steady_clock::now();
-  // Run in slices so progress and Ctrl-C are seen between epochs.
-  const kernel::Tick slice = std::max<kernel::Tick>(spec.value()->epoch_ticks, kernel::MsToTicks(20, spec.value()->dt_ms));
+  // Run in slices so progress and Ctrl-C are seen between epochs. A slice is a whole number of
+  // epochs, so slicing never shortens an epoch (results would not change, but the trace would).
+  const kernel::Tick epoch = spec.value()->epoch_ticks;
+  const kernel::Tick slice = epoch * std::max<kernel::Tick>(1, kernel::MsToTicks(20, spec.value()->dt_ms) / epoch);
   Status st;
   checkpointer->StartAt(brain->tick());
   while (brain->tick() < until && st.ok()) {

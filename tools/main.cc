@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tools/commands.h"
+#include "transport/mpi_session.h"
 #include "transport/worker.h"
 
 namespace {
@@ -31,6 +32,7 @@ void Usage(FILE* out) {
 
 int main(int argc, char** argv) {
   thalia::transport::MaybeRunWorker(argc, argv);  // spawned workers run and exit here
+  auto mpi = thalia::transport::MaybeStartMpi(argc, argv);  // so do MPI ranks other than 0
   if (argc < 2) {
     Usage(stderr);
     return 2;
@@ -41,7 +43,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const Command& c : kCommands)
-    if (cmd == c.name) return c.run(argc - 2, argv + 2);
+    if (cmd == c.name) return mpi.Finish(c.run(argc - 2, argv + 2));
   std::fprintf(stderr, "thalia: unknown command '%s'\n\n", cmd.c_str());
   Usage(stderr);
   return 2;

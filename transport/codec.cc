@@ -145,4 +145,40 @@ void EncodeError(int region, const std::string& message, bool fatal, flatbuffers
   FinishMessage(b, wire::Payload::Error, wire::CreateError(*b, region, text, fatal));
 }
 
+void EncodeLoadStates(const std::vector<std::vector<uint8_t>>& states, std::span<const RegionId> regions,
+                      flatbuffers::FlatBufferBuilder* b) {
+  b->Clear();
+  std::vector<flatbuffers::Offset<wire::RegionBlob>> blobs;
+  for (RegionId r : regions) blobs.push_back(wire::CreateRegionBlob(*b, r, b->CreateVector(states[r])));
+  auto vec = b->CreateVector(blobs);
+  FinishMessage(b, wire::Payload::LoadStates, wire::CreateLoadStates(*b, vec));
+}
+
+Status DecodeStates(const wire::Message& m, std::span<const RegionId> expected,
+                    std::vector<std::vector<uint8_t>>* states) {
+  const wire::States* s = m.payload_as_States();
+  if (!s || !s->states() || s->states()->size() != expected.size()) return Status::Corrupt("expected States");
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const wire::RegionBlob* blob = s->states()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    if (blob->region() != expected[i] || !blob->data() || blob->region() >= states->size())
+      return Status::Corrupt("state of another region");
+    (*states)[blob->region()].assign(blob->data()->begin(), blob->data()->end());
+  }
+  return Status::Ok();
+}
+
+Status DecodeDigestList(const wire::Message& m, std::span<const RegionId> expected, std::vector<uint64_t>* out) {
+  const wire::DigestList* d = m.payload_as_DigestList();
+  if (!d || !d->regions() || !d->digests() || !Aligned(d->digests()) || d->regions()->size() != expected.size() ||
+      d->digests()->size() != expected.size())
+    return Status::Corrupt("expected DigestList");
+  for (size_t i = 0; i < expected.size(); ++i) {
+    auto k = static_cast<flatbuffers::uoffset_t>(i);
+    if (d->regions()->Get(k) != expected[i] || expected[i] >= out->size())
+      return Status::Corrupt("digest of another region");
+    (*out)[expected[i]] = d->digests()->Get(k);
+  }
+  return Status::Ok();
+}
+
 }  // namespace thalia::transport

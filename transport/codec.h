@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "kernel/epoch.h"
@@ -41,6 +42,14 @@ void EncodeEpochDone(const kernel::EpochDone& done, std::span<const RegionId> re
 // regions, for epoch `epoch`.
 Status DecodeEpochDone(const wire::EpochDone& m, uint64_t epoch, std::span<const RegionId> expected,
                        kernel::EpochDone* out, EpochTiming* timing);
+
+// Requests and replies about region states and digests. `states` and `out` are indexed by
+// region id and sized by the caller; a reply must name exactly the `expected` regions, in order.
+void EncodeLoadStates(const std::vector<std::vector<uint8_t>>& states, std::span<const RegionId> regions,
+                      flatbuffers::FlatBufferBuilder* b);
+Status DecodeStates(const wire::Message& m, std::span<const RegionId> expected,
+                    std::vector<std::vector<uint8_t>>* states);
+Status DecodeDigestList(const wire::Message& m, std::span<const RegionId> expected, std::vector<uint64_t>* out);
 
 // Small helpers shared by the carriers.
 void EncodeError(int region, const std::string& message, bool fatal, flatbuffers::FlatBufferBuilder* b);

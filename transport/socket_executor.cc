@@ -342,16 +342,8 @@ Status SocketExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states) {
   out_.Clear();
   FinishMessage(&out_, wire::Payload::SaveStates, wire::CreateSaveStates(out_));
   for (Worker& w : workers_) THALIA_RETURN_IF_ERROR(Send(w));
-  THALIA_RETURN_IF_ERROR(Collect([&](Worker& w, const wire::Message& m) -> Status {
-    const wire::States* s = m.payload_as_States();
-    if (!s || !s->states() || s->states()->size() != w.regions.size()) return Status::Corrupt("expected States");
-    for (size_t i = 0; i < w.regions.size(); ++i) {
-      const wire::RegionBlob* b = s->states()->Get(static_cast<flatbuffers::uoffset_t>(i));
-      if (b->region() != w.regions[i] || !b->data()) return Status::Corrupt("state of another region");
-      (*states)[b->region()].assign(b->data()->begin(), b->data()->end());
-    }
-    return Status::Ok();
-  }));
+  THALIA_RETURN_IF_ERROR(
+      Collect([&](Worker& w, const wire::Message& m) { return DecodeStates(m, w.regions, states); }));
   phase_ = "the run";
   return Status::Ok();
 }
@@ -361,11 +353,7 @@ Status SocketExecutor::LoadStates(const std::vector<std::vector<uint8_t>>& state
   if (states.size() != spec_->regions.size()) return Status::Invalid("state for another number of regions");
   phase_ = "loading region states";
   for (Worker& w : workers_) {
-    out_.Clear();
-    std::vector<flatbuffers::Offset<wire::RegionBlob>> blobs;
-    for (RegionId r : w.regions) blobs.push_back(wire::CreateRegionBlob(out_, r, out_.CreateVector(states[r])));
-    auto vec = out_.CreateVector(blobs);
-    FinishMessage(&out_, wire::Payload::LoadStates, wire::CreateLoadStates(out_, vec));
+    EncodeLoadStates(states, w.regions, &out_);
     THALIA_RETURN_IF_ERROR(Send(w));
   }
   Status st = Collect([](Worker&, const wire::Message& m) -> Status {
@@ -382,19 +370,8 @@ Status SocketExecutor::Digests(bool full, std::vector<uint64_t>* out) {
   out_.Clear();
   FinishMessage(&out_, wire::Payload::DigestRequest, wire::CreateDigestRequest(out_, full));
   for (Worker& w : workers_) THALIA_RETURN_IF_ERROR(Send(w));
-  THALIA_RETURN_IF_ERROR(Collect([&](Worker& w, const wire::Message& m) -> Status {
-    const wire::DigestList* d = m.payload_as_DigestList();
-    if (!d || !d->regions() || !d->digests() || reinterpret_cast<uintptr_t>(d->digests()->Data()) % 8 != 0 ||
-        d->regions()->size() != w.regions.size() ||
-        d->digests()->size() != w.regions.size())
-      return Status::Corrupt("expected DigestList");
-    for (size_t i = 0; i < w.regions.size(); ++i) {
-      auto k = static_cast<flatbuffers::uoffset_t>(i);
-      if (d->regions()->Get(k) != w.regions[i]) return Status::Corrupt("digest of another region");
-      (*out)[w.regions[i]] = d->digests()->Get(k);
-    }
-    return Status::Ok();
-  }));
+  THALIA_RETURN_IF_ERROR(
+      Collect([&](Worker& w, const wire::Message& m) { return DecodeDigestList(m, w.regions, out); }));
   phase_ = "the run";
   return Status::Ok();
 }

@@ -1,4 +1,5 @@
-// The worker loop. Per request: read one frame (blocking), verify, act, reply with one frame.
+// The worker loop, over any Channel. Per request: receive one frame, verify, act, reply with one
+// frame.
 // Epoch timing: wait = from sending the last reply to receiving this EpochBegin; busy = from
 // receiving it to having encoded the reply.
 #include "transport/worker.h"
@@ -14,6 +15,7 @@
 
 #include "kernel/registry.h"
 #include "kernel/state_codec.h"
+#include "transport/channel.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
 
@@ -27,22 +29,22 @@ uint64_t Nanos(Clock::duration d) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
 }
 
-void SendError(int fd, int region, const std::string& message, bool fatal) {
+void SendError(Channel& ch, int region, const std::string& message, bool fatal) {
   flatbuffers::FlatBufferBuilder b(256);
   EncodeError(region, message, fatal, &b);
-  (void)WriteFrame(fd, Frame(b));  // best effort: the peer may be gone already
+  (void)ch.Send(Frame(b));  // best effort: the peer may be gone already
 }
 
-Status SendReady(int fd, int worker) {
+Status SendReady(Channel& ch, int worker) {
   flatbuffers::FlatBufferBuilder b(64);
   FinishMessage(&b, wire::Payload::Ready, wire::CreateReady(b, kProtocolVersion, worker, ::getpid()));
-  return WriteFrame(fd, Frame(b));
+  return ch.Send(Frame(b));
 }
 
 // The state of one serving worker; Handle* methods answer one request each.
 class Server {
  public:
-  Server(int fd, std::vector<std::unique_ptr<kernel::Region>> regions) : fd_(fd), regions_(std::move(regions)) {
+  Server(Channel& ch, std::vector<std::unique_ptr<kernel::Region>> regions) : ch_(ch), regions_(std::move(regions)) {
     for (size_t r = 0; r < regions_.size(); ++r)
       if (regions_[r]) hosted_.push_back(static_cast<RegionId>(r));
     done_.regions.resize(regions_.size());
@@ -55,13 +57,12 @@ class Server {
   Status HandleLoad(const wire::LoadStates& m);
   Status HandleDigests(const wire::DigestRequest& m);
   Status HandlePerturb(const wire::Perturb& m);
-  Status Reply() { return WriteFrame(fd_, Frame(out_)); }
+  Status Reply() { return ch_.Send(Frame(out_)); }
   std::string RegionName(int r) const { return r >= 0 ? regions_[r]->spec().name : std::string(); }
 
-  int fd_;
+  Channel& ch_;
   std::vector<std::unique_ptr<kernel::Region>> regions_;
   std::vector<RegionId> hosted_;
-  FrameReader reader_;
   flatbuffers::FlatBufferBuilder out_{1 << 16};
   kernel::EpochBegin begin_;
   kernel::EpochDone done_;
@@ -72,16 +73,16 @@ class Server {
 int Server::Run() {
   auto idle_since = Clock::now();
   while (true) {
-    auto step = ReadFrame(fd_, &reader_, -1);
-    if (!step.ok()) {
-      SendError(fd_, -1, "worker received a bad frame: " + step.status().message(), true);
+    auto frame = ch_.Receive();
+    if (!frame.ok()) {
+      SendError(ch_, -1, "worker received a bad frame: " + frame.status().message(), true);
       return 1;
     }
-    if (step.value() == FrameReader::Step::kEof) return 0;  // the coordinator is gone
+    if (frame.value().empty()) return 0;  // the coordinator is gone
     auto received = Clock::now();
-    auto msg = DecodeFrame(reader_.frame());
+    auto msg = DecodeFrame(frame.value());
     if (!msg.ok()) {
-      SendError(fd_, -1, "worker received a bad frame: " + msg.status().message(), true);
+      SendError(ch_, -1, "worker received a bad frame: " + msg.status().message(), true);
       return 1;
     }
     const wire::Message* m = msg.value();
@@ -102,15 +103,15 @@ int Server::Run() {
       }
     } catch (const std::exception& e) {
       std::string where = current_region_ >= 0 ? "region '" + RegionName(current_region_) + "' threw: " : "exception: ";
-      SendError(fd_, current_region_, where + e.what(), true);
+      SendError(ch_, current_region_, where + e.what(), true);
       return 1;
     } catch (...) {
       std::string where = current_region_ >= 0 ? "region '" + RegionName(current_region_) + "' threw" : "exception";
-      SendError(fd_, current_region_, where + " (not a std::exception)", true);
+      SendError(ch_, current_region_, where + " (not a std::exception)", true);
       return 1;
     }
     if (!st.ok()) {
-      SendError(fd_, current_region_, st.message(), true);
+      SendError(ch_, current_region_, st.message(), true);
       return 1;
     }
     idle_since = Clock::now();
@@ -202,14 +203,19 @@ Status Server::HandlePerturb(const wire::Perturb& m) {
   return Reply();
 }
 
-// Reads the Setup message of a spawned worker and builds its regions.
-Status BuildFromSetup(int fd, int* worker, std::vector<std::unique_ptr<kernel::Region>>* regions) {
-  FrameReader reader;
-  auto step = ReadFrame(fd, &reader, -1);
-  if (!step.ok()) return step.status();
-  if (step.value() == FrameReader::Step::kEof) return Status::Worker("the coordinator closed before Setup");
-  auto msg = DecodeFrame(reader.frame());
+// Reads the Setup message and builds the regions it names. A Shutdown instead (a coordinator
+// that needs no more workers) sets *ended.
+Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kernel::Region>>* regions,
+                      bool* ended) {
+  auto frame = ch.Receive();
+  if (!frame.ok()) return frame.status();
+  if (frame.value().empty()) return Status::Worker("the coordinator closed before Setup");
+  auto msg = DecodeFrame(frame.value());
   if (!msg.ok()) return msg.status();
+  if (msg.value()->payload_type() == wire::Payload::Shutdown) {
+    *ended = true;
+    return Status::Ok();
+  }
   const wire::Setup* setup = msg.value()->payload_as_Setup();
   if (!setup) return Status::Corrupt("expected Setup as the first message");
   if (setup->version() != kProtocolVersion)
@@ -232,26 +238,39 @@ Status BuildFromSetup(int fd, int* worker, std::vector<std::unique_ptr<kernel::R
 
 }  // namespace
 
-int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions) {
-  if (!SendReady(fd, worker).ok()) return 1;
-  Server server(fd, std::move(regions));
+int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions) {
+  if (!SendReady(channel, worker).ok()) return 1;
+  Server server(channel, std::move(regions));
   return server.Run();
 }
 
-int RunSpawnedWorker(int fd) {
+int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions) {
+  SocketChannel channel(fd);
+  return ServeChannel(channel, worker, std::move(regions));
+}
+
+int ServeFromSetup(Channel& channel, bool* ended) {
   int worker = -1;
   std::vector<std::unique_ptr<kernel::Region>> regions;
+  bool end = false;
   try {
-    Status st = BuildFromSetup(fd, &worker, &regions);
+    Status st = BuildFromSetup(channel, &worker, &regions, &end);
     if (!st.ok()) {
-      SendError(fd, -1, "worker start-up: " + st.message(), true);
+      SendError(channel, -1, "worker start-up: " + st.message(), true);
       return 1;
     }
   } catch (const std::exception& e) {
-    SendError(fd, -1, std::string("worker start-up: exception: ") + e.what(), true);
+    SendError(channel, -1, std::string("worker start-up: exception: ") + e.what(), true);
     return 1;
   }
-  return ServeWorker(fd, worker, std::move(regions));
+  if (ended) *ended = end;
+  if (end) return 0;
+  return ServeChannel(channel, worker, std::move(regions));
+}
+
+int RunSpawnedWorker(int fd) {
+  SocketChannel channel(fd);
+  return ServeFromSetup(channel, nullptr);
 }
 
 bool PrepareWorkerChild(int parent) {
@@ -279,5 +298,14 @@ void MaybeRunWorker(int argc, char** argv) {
 }
 
 bool SelfIsWorkerBinary() { return g_self_is_worker_binary; }
+
+Result<std::span<const uint8_t>> SocketChannel::Receive() {
+  auto step = ReadFrame(fd_, &reader_, -1);
+  if (!step.ok()) return step.status();
+  if (step.value() == FrameReader::Step::kEof) return std::span<const uint8_t>();
+  return reader_.frame();
+}
+
+Status SocketChannel::Send(std::span<const uint8_t> frame) { return WriteFrame(fd_, frame); }
 
 }  // namespace thalia::transport

@@ -10,6 +10,7 @@
 
 #include "kernel/region.h"
 #include "kernel/spec.h"
+#include "transport/channel.h"
 
 namespace thalia::transport {
 
@@ -20,6 +21,13 @@ inline constexpr const char* kWorkerCommand = "__worker";
 // (returns 0) or a failure (Error sent, returns 1). `regions` is indexed by region id; null
 // where this worker hosts nothing. Blocks in read() between messages (no CPU used).
 int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions);
+// The same loop over any channel (ServeWorker is this over a SocketChannel).
+int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions);
+
+// Waits for Setup on `channel`, builds the regions it names through the region registry, then
+// serves them (ServeChannel). A Shutdown instead of Setup returns 0 and sets *ended (if given):
+// the coordinator needs this worker no more. A failure sends Error and returns 1.
+int ServeFromSetup(Channel& channel, bool* ended);
 
 // A spawned worker: reads Setup from `fd`, resolves the configuration, builds its regions
 // through the region registry, then ServeWorker. Returns the process exit status.
