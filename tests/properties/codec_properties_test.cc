@@ -12,6 +12,8 @@
 #include "recorder/checkpoint.h"
 #include "recorder/trace_reader.h"
 #include "recorder/trace_writer.h"
+#include "kernel/registry.h"
+#include "kernel/state_codec.h"
 #include "tests/properties/prop_util.h"
 #include "tests/recorder/trace_test_util.h"
 #include "transport/codec.h"
@@ -424,6 +426,52 @@ RC_GTEST_PROP(CodecProperties, CheckpointRoundTripsAndEveryCutOrFlipIsRefused, (
     bad[*rc::gen::inRange<size_t>(0, good.size())] ^= static_cast<uint8_t>(*rc::gen::inRange(1, 256));
     auto d = recorder::DecodeCheckpoint(bad, "flipped");
     RC_ASSERT(!d.ok());
+  }
+}
+
+// ---- region states (inside checkpoints, and LoadStates messages to workers) -----------------
+
+RC_GTEST_PROP(CodecProperties, RegionStateRoundTripsAndDamageIsRefusedOrLoadsSafely, ()) {
+  auto spec = GenSmallBrain();
+  kernel::RunOptions o;
+  o.workers = 0;
+  auto brain = kernel::Brain::Create(spec, o);
+  RC_ASSERT(brain.ok());
+  const Tick split = Uniform<Tick>(0, spec->DurationTicks() / 2 + 1);
+  RunWithInputs(**brain, GenApiInputs(*spec, split + 1), split);
+  auto state = (*brain)->CaptureState();
+  RC_ASSERT(state.ok());
+  auto digests = (*brain)->RegionDigests();
+  RC_ASSERT(digests.ok());
+  const kernel::RegionId r = Uniform<kernel::RegionId>(0, spec->regions.size());
+  const std::vector<uint8_t>& good = state->regions[r];
+  auto fresh = kernel::BuildRegion(*spec, r);
+  RC_ASSERT(kernel::LoadRegionState(*fresh, good).ok());
+  RC_ASSERT(fresh->tick() == split);
+  RC_ASSERT(fresh->Digest(true) == digests.value()[r]);
+  RC_ASSERT(kernel::SaveRegionState(*fresh) == good);
+
+  // A damaged state is refused, or loads into a region that still runs an epoch safely.
+  const kernel::ModulatorState mods;
+  auto run_an_epoch = [&](kernel::Region& region) {
+    kernel::EpochContext ctx{0, region.tick(), region.tick() + spec->epoch_ticks, mods, {}};
+    std::vector<kernel::Spike> out;
+    region.Advance(ctx, {}, {}, &out);
+    for (const kernel::Spike& sp : out) {
+      RC_ASSERT(sp.neuron < spec->regions[r].size);
+      RC_ASSERT(sp.tick >= ctx.t0 && sp.tick < ctx.t1);
+    }
+  };
+  for (int k = 0; k < 16; ++k) {
+    const size_t cut = Uniform<size_t>(0, good.size());
+    auto region = kernel::BuildRegion(*spec, r);
+    RC_ASSERT(!kernel::LoadRegionState(*region, std::span(good.data(), cut)).ok());
+    std::vector<uint8_t> bad = good;
+    const size_t at = Uniform<size_t>(0, good.size());
+    bad[at] ^= static_cast<uint8_t>(Uniform(1, 256));
+    auto damaged = kernel::BuildRegion(*spec, r);
+    RC_LOG() << "flip at " << at << " of " << good.size() << "\n";
+    if (kernel::LoadRegionState(*damaged, bad).ok()) run_an_epoch(*damaged);
   }
 }
 
