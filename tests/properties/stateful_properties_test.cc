@@ -30,8 +30,9 @@ struct Model {
 
 struct Trace {
   std::string path;
-  uint64_t epochs = 0;
-  std::vector<uint64_t> spikes;  // recorded per region
+  uint64_t first_epoch = 0, epochs = 0;
+  std::vector<uint64_t> spikes;            // recorded per region
+  std::vector<uint64_t> checkpoint_epochs;  // the header's checkpoint and the marks
 };
 
 // The system under test: a brain that is checkpointed, resumed elsewhere, recorded and replayed.
@@ -42,6 +43,7 @@ struct Sut {
   std::vector<std::vector<kernel::Spike>> spikes;  // every spike so far, per region
   std::unique_ptr<recorder::TraceWriter> writer;
   uint64_t writer_first_epoch = 0;
+  std::vector<uint64_t> writer_checkpoints;
   std::vector<uint64_t> spikes_at_record_start;
   std::vector<Trace> traces;
   int files = 0;
@@ -100,6 +102,10 @@ struct CheckpointResume : Command {
     if (via_file) {
       const std::string path = sut.NewFile(".thck");
       RC_ASSERT(recorder::WriteCheckpointFile(c.value(), path).ok());
+      if (sut.writer) {  // the recording names it, for a replay --from
+        RC_ASSERT(sut.writer->MarkCheckpoint(c->state.epoch, c->state.tick, path, kernel::CombineDigests(c->digests)).ok());
+        sut.writer_checkpoints.push_back(c->state.epoch);
+      }
       auto back = recorder::ReadCheckpointFile(path);
       RC_ASSERT(back.ok());
       sut.brain = Resume(back.value(), mode);
@@ -134,6 +140,8 @@ struct StartRecord : Command {
     RC_ASSERT(w.ok());
     sut.writer = std::move(w).value();
     sut.writer_first_epoch = sut.brain->epoch();
+    sut.writer_checkpoints.clear();
+    if (m.tick > 0) sut.writer_checkpoints.push_back(sut.brain->epoch());
     sut.brain->AddObserver(sut.writer.get());
     sut.Collect();
     sut.spikes_at_record_start.clear();
@@ -146,7 +154,8 @@ void StopRecording(Sut& sut) {
   sut.brain->RemoveObserver(sut.writer.get());
   RC_ASSERT(sut.writer->Close().ok());
   sut.Collect();
-  Trace t{sut.writer->path(), sut.brain->epoch() - sut.writer_first_epoch, {}};
+  Trace t{sut.writer->path(), sut.writer_first_epoch, sut.brain->epoch() - sut.writer_first_epoch, {},
+          sut.writer_checkpoints};
   for (size_t r = 0; r < sut.spikes.size(); ++r) t.spikes.push_back(sut.spikes[r].size() - sut.spikes_at_record_start[r]);
   sut.traces.push_back(t);
   sut.writer.reset();
@@ -167,6 +176,7 @@ struct StopRecord : Command {
 void ReplayAndCheck(const Sut& sut, size_t index, int region) {
   const Trace& t = sut.traces[index];
   replay::ReplayOptions o;
+  o.strict = true;
   uint64_t expected = 0;
   for (uint64_t n : t.spikes) expected += n;
   if (region >= 0) {
@@ -182,6 +192,46 @@ void ReplayAndCheck(const Sut& sut, size_t index, int region) {
   RC_ASSERT(r->epochs == t.epochs);
   RC_ASSERT(r->spikes == expected);
 }
+
+// Replays a finished trace from the newest checkpoint at or before `from` (an epoch of the trace):
+// a header or mark checkpoint then gives the rest of the trace identically; with none, it is an
+// error that names what was tried.
+void ReplayFromAndCheck(const Sut& sut, size_t index, uint64_t from) {
+  const Trace& t = sut.traces[index];
+  replay::ReplayOptions o;
+  o.from_epoch = from;
+  std::optional<uint64_t> start;
+  for (uint64_t e : t.checkpoint_epochs)
+    if (e <= from && (!start || e > *start)) start = e;
+  auto r = replay::Replay(t.path, o);
+  RC_LOG() << "replay of trace " << index << " from epoch " << from << ": "
+           << (r.ok() ? replay::Describe(r.value()) : r.status().message()) << "\n";
+  RC_CLASSIFY(start.has_value() && *start > t.first_epoch, "replay --from a mark");
+  if (!start) {
+    RC_ASSERT(!r.ok());
+    RC_ASSERT(r.status().kind() == ErrorKind::kInvalidInput);
+    return;
+  }
+  RC_ASSERT(r.ok());
+  RC_ASSERT(!r->divergence.has_value());
+  RC_ASSERT(r->trace_complete);
+  RC_ASSERT(r->first_epoch == *start);
+  RC_ASSERT(r->epochs == t.first_epoch + t.epochs - *start);
+}
+
+struct ReplayFrom : Command {
+  size_t index;
+  uint64_t offset;
+  explicit ReplayFrom(const Model& m)
+      : index(m.traces > 0 ? Uniform<size_t>(0, static_cast<size_t>(m.traces)) : 0),
+        offset(Uniform<uint64_t>(0, 1000)) {}
+  void checkPreconditions(const Model& m) const override { RC_PRE(index < static_cast<size_t>(m.traces)); }
+  void run(const Model&, Sut& sut) const override {
+    const Trace& t = sut.traces[index];
+    ReplayFromAndCheck(sut, index, t.first_epoch + offset % (t.epochs + 1));
+  }
+  void show(std::ostream& os) const override { os << "ReplayFrom(trace " << index << ", offset " << offset << ")"; }
+};
 
 struct ReplayRecorded : Command {
   size_t index;
@@ -199,7 +249,7 @@ RC_GTEST_PROP(StatefulProperties, AnyCommandSequenceEndsAsTheUninterruptedRun, (
   m0.spec = GenSmallBrain();
   const auto commands = *rc::state::gen::commands(m0, [](const Model& m) {
     return rc::state::gen::execOneOfWithArgs<RunTicks, RunTicks, Input, CheckpointResume, StartRecord, StopRecord,
-                                             ReplayRecorded>()(m);
+                                             ReplayRecorded, ReplayFrom>()(m);
   });
   Sut sut;
   sut.mode = GenMode(m0.spec->regions.size(), true);
