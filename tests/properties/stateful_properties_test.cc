@@ -196,15 +196,16 @@ void ReplayAndCheck(const Sut& sut, size_t index, int region) {
 // Replays a finished trace from the newest checkpoint at or before `from` (an epoch of the trace):
 // a header or mark checkpoint then gives the rest of the trace identically; with none, it is an
 // error that names what was tried.
-void ReplayFromAndCheck(const Sut& sut, size_t index, uint64_t from) {
+void ReplayFromAndCheck(const Sut& sut, size_t index, uint64_t from, int region) {
   const Trace& t = sut.traces[index];
   replay::ReplayOptions o;
   o.from_epoch = from;
+  if (region >= 0) o.region = sut.brain->spec().regions[static_cast<size_t>(region)].name;
   std::optional<uint64_t> start;
   for (uint64_t e : t.checkpoint_epochs)
     if (e <= from && (!start || e > *start)) start = e;
   auto r = replay::Replay(t.path, o);
-  RC_LOG() << "replay of trace " << index << " from epoch " << from << ": "
+  RC_LOG() << "replay of trace " << index << " from epoch " << from << (o.region.empty() ? "" : " region " + o.region) << ": "
            << (r.ok() ? replay::Describe(r.value()) : r.status().message()) << "\n";
   RC_CLASSIFY(start.has_value() && *start > t.first_epoch, "replay --from a mark");
   if (!start) {
@@ -222,15 +223,19 @@ void ReplayFromAndCheck(const Sut& sut, size_t index, uint64_t from) {
 struct ReplayFrom : Command {
   size_t index;
   uint64_t offset;
+  int region;
   explicit ReplayFrom(const Model& m)
       : index(m.traces > 0 ? Uniform<size_t>(0, static_cast<size_t>(m.traces)) : 0),
-        offset(Uniform<uint64_t>(0, 1000)) {}
+        offset(Uniform<uint64_t>(0, 1000)),
+        region(Uniform<int>(-1, static_cast<int>(m.spec->regions.size()))) {}
   void checkPreconditions(const Model& m) const override { RC_PRE(index < static_cast<size_t>(m.traces)); }
   void run(const Model&, Sut& sut) const override {
     const Trace& t = sut.traces[index];
-    ReplayFromAndCheck(sut, index, t.first_epoch + offset % (t.epochs + 1));
+    ReplayFromAndCheck(sut, index, t.first_epoch + offset % (t.epochs + 1), region);
   }
-  void show(std::ostream& os) const override { os << "ReplayFrom(trace " << index << ", offset " << offset << ")"; }
+  void show(std::ostream& os) const override {
+    os << "ReplayFrom(trace " << index << ", offset " << offset << ", region " << region << ")";
+  }
 };
 
 struct ReplayRecorded : Command {
