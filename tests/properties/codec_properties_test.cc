@@ -77,6 +77,8 @@ void CheckDecodedBegin(const kernel::EpochBegin& out, const std::vector<RegionId
   RC_ASSERT(out.inbound.size() == n);
   RC_ASSERT(out.external.size() == n);
   for (RegionId r : ids) RC_ASSERT(r < n);
+  for (const auto& v : out.inbound)
+    for (const auto& s : v) RC_ASSERT(s.tick < out.t1);  // a region would schedule it past its delay ring
   for (const auto& e : out.events) RC_ASSERT(e.modulator >= 0 && e.modulator < kernel::kNumModulators);
   for (const auto& v : out.external)
     for (const auto& x : v) RC_ASSERT(x.kind == kernel::ExternalInput::kSpike || x.kind == kernel::ExternalInput::kCurrent);
@@ -86,7 +88,7 @@ RC_GTEST_PROP(CodecProperties, EpochBeginRoundTripsAndDamageIsRefusedOrSafe, ())
   const size_t n = *rc::gen::inRange<size_t>(1, 6);
   kernel::EpochBegin in;
   in.epoch = *rc::gen::arbitrary<uint64_t>();
-  in.t0 = *rc::gen::inRange<Tick>(0, 1u << 30);
+  in.t0 = *rc::gen::inRange<Tick>(1, 1u << 30);
   in.t1 = in.t0 + *rc::gen::inRange<Tick>(0, 100);
   in.modulators = GenModulators(in.t0);
   in.events = GenEvents(in.t0, in.t1 + 1);
@@ -96,7 +98,7 @@ RC_GTEST_PROP(CodecProperties, EpochBeginRoundTripsAndDamageIsRefusedOrSafe, ())
   std::vector<RegionId> chosen;
   for (RegionId r = 0; r < n; ++r) {
     for (int i = *rc::gen::inRange(0, 6); i > 0; --i)
-      in.inbound[r].push_back({*rc::gen::inRange<Tick>(0, in.t0 + 1), *rc::gen::inRange<uint32_t>(0, 5),
+      in.inbound[r].push_back({*rc::gen::inRange<Tick>(0, in.t0), *rc::gen::inRange<uint32_t>(0, 5),
                                *rc::gen::arbitrary<uint32_t>()});
     in.external[r] = GenExternal(in.t0, in.t1 + 1, 1000);
     if (*rc::gen::arbitrary<bool>()) chosen.push_back(r);
@@ -151,6 +153,36 @@ TEST(CodecRegression, AMessageWithATypeButNoPayloadIsRefused) {
     ASSERT_FALSE(m.ok()) << wire::EnumNamePayload(type);
     EXPECT_EQ(m.status().kind(), ErrorKind::kCorrupt);
   }
+}
+
+// Regression (found by the property above: a flipped byte in an inbound spike's tick): the worker
+// handed a spike from far in the future to its region, whose delay-ring check aborted the worker.
+TEST(CodecRegression, AnInboundSpikeFromTheEpochsEndOrLaterIsRefused) {
+  kernel::EpochBegin in;
+  in.t0 = 100;
+  in.t1 = 110;
+  in.inbound = {{{99, 0, 3}}};
+  in.external.resize(1);
+  const std::vector<RegionId> chosen = {0};
+  for (Tick tick : {Tick{110}, Tick{1} << 40}) {
+    in.inbound[0][0].tick = tick;
+    flatbuffers::FlatBufferBuilder b;
+    transport::EncodeEpochBegin(in, chosen, &b);
+    const std::vector<uint8_t> frame = Bytes(b);
+    auto m = transport::DecodeFrame(frame);
+    ASSERT_TRUE(m.ok());
+    kernel::EpochBegin out;
+    std::vector<RegionId> ids;
+    Status st = transport::DecodeEpochBegin(*m.value()->payload_as_EpochBegin(), 1, &out, &ids);
+    EXPECT_EQ(st.kind(), ErrorKind::kCorrupt) << tick;
+  }
+  in.inbound[0][0].tick = 99;  // emitted before the epoch: fine
+  flatbuffers::FlatBufferBuilder b;
+  transport::EncodeEpochBegin(in, chosen, &b);
+  const std::vector<uint8_t> frame = Bytes(b);
+  kernel::EpochBegin out;
+  std::vector<RegionId> ids;
+  EXPECT_TRUE(transport::DecodeEpochBegin(*transport::DecodeFrame(frame).value()->payload_as_EpochBegin(), 1, &out, &ids).ok());
 }
 
 RC_GTEST_PROP(CodecProperties, EpochDoneRoundTripsAndDamageIsRefusedOrSafe, ()) {
