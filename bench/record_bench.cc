@@ -11,6 +11,8 @@
 
 #include "kernel/brain.h"
 #include "recorder/trace_writer.h"
+#include "transport/install.h"
+#include "transport/worker.h"
 
 namespace {
 
@@ -41,6 +43,8 @@ double RunOnce(std::shared_ptr<const thalia::kernel::BrainSpec> spec, thalia::ke
 }  // namespace
 
 int main(int argc, char** argv) {
+  thalia::transport::MaybeRunWorker(argc, argv);
+  thalia::transport::Install();
   if (argc < 2) {
     std::fprintf(stderr, "usage: record_bench CONFIG [until_ms=500] [workers=0] [pairs=3] [trace_dir]\n");
     return 2;
