@@ -121,7 +121,10 @@ Status ForEachBatch(TraceReader& reader, const kernel::BrainSpec& spec, const Re
     auto d = run(b);
     if (!d.ok()) return d.status();
     ++result->epochs;
-    for (const auto& s : b.spikes) result->spikes += s.size();
+    // Only the spikes compared count: those of the one region replayed alone, if one is.
+    const int only = o.region.empty() ? -1 : spec.RegionIndex(o.region);
+    for (size_t r = 0; r < b.spikes.size(); ++r)
+      if (only < 0 || static_cast<size_t>(only) == r) result->spikes += b.spikes[r].size();
     if (d.value()) {
       result->divergence = std::move(d.value());
       return Status::Ok();

@@ -79,9 +79,16 @@ Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::E
     if (r >= num_regions) return Bad("region " + std::to_string(r) + " does not exist");
     if (!Aligned(ri->inbound()) || !Aligned(ri->external())) return Bad("misaligned vector");
     regions->push_back(r);
-    if (ri->inbound())
-      for (const wire::InSpike* s : *ri->inbound())
+    if (ri->inbound()) {
+      for (const wire::InSpike* s : *ri->inbound()) {
+        // Inbound spikes were emitted in earlier epochs. One from the epoch's end or later (a
+        // damaged tick) would be scheduled past the region's delay ring, a broken invariant.
+        if (s->tick() >= out->t1)
+          return Bad("inbound spike from tick " + std::to_string(s->tick()) + ", not before the epoch's end " +
+                     std::to_string(out->t1));
         out->inbound[r].push_back({s->tick(), s->source(), s->neuron()});
+      }
+    }
     if (ri->external()) {
       for (const wire::ExternalInput* x : *ri->external()) {
         if (x->kind() > kernel::ExternalInput::kCurrent) return Bad("unknown external input kind");

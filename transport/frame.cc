@@ -28,9 +28,10 @@ Result<const wire::Message*> DecodeFrame(std::span<const uint8_t> frame, size_t 
   if (!wire::VerifySizePrefixedMessageBuffer(verifier))
     return Status::Corrupt("frame of " + std::to_string(body) + " bytes fails FlatBuffers verification");
   const wire::Message* m = wire::GetSizePrefixedMessage(frame.data());
-  // The verifier accepts a union whose type is set and whose value is absent.
-  if (m->payload_type() == wire::Payload::NONE || !m->payload())
-    return Status::Corrupt("frame holds an empty message");
+  if (m->payload_type() == wire::Payload::NONE) return Status::Corrupt("frame holds an empty message");
+  // The Verifier accepts a union whose type is set but whose table is absent; every reader
+  // dereferences payload_as_<Type>() once the type matched, so such a frame is refused here.
+  if (m->payload() == nullptr) return Status::Corrupt("frame names a payload type but holds no payload");
   return m;
 }
 
