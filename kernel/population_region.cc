@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <tuple>
 
@@ -39,39 +40,80 @@ void CountPoisson(uint32_t n, const uint32_t* __restrict words, const std::vecto
   }
 }
 
+// The hot per-neuron loops are compiled for several instruction sets, picked at load time; each
+// lane does the same IEEE single-precision operations whatever the vector width (no FMA: the
+// project compiles with -ffp-contract=off), so every clone gives the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define THALIA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define THALIA_VECTOR_CLONES
+#endif
+
 // The membrane steps, one per synapse kind, as free functions over restrict pointers so that
-// they vectorise; every neuron sees the same float operations in the same order.
-void StepDelta(uint32_t n, float v_rest, float pm, float omp, float bias, float* __restrict v,
-               const float* __restrict iext, const float* __restrict w, const float* __restrict ie,
-               const float* __restrict ii) {
-  for (uint32_t i = 0; i < n; ++i)
+// they vectorise; every neuron sees the same float operations in the same order. Each step also
+// clears the tick's inputs it has consumed (ie, ii), which saves a separate pass over them.
+THALIA_VECTOR_CLONES void StepDelta(uint32_t n, float v_rest, float pm, float omp, float bias, float* __restrict v,
+               const float* __restrict iext, const float* __restrict w, float* __restrict ie,
+               float* __restrict ii) {
+  for (uint32_t i = 0; i < n; ++i) {
     v[i] = v_rest + (v[i] - v_rest) * pm + (bias + iext[i] - w[i]) * omp + ie[i] - ii[i];
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
+  }
 }
 
-void StepCurrent(uint32_t n, float v_rest, float pm, float omp, float pem, float pim, float pe,
+THALIA_VECTOR_CLONES void StepCurrent(uint32_t n, float v_rest, float pm, float omp, float pem, float pim, float pe,
                  float pi, float bias, float* __restrict v, float* __restrict se,
                  float* __restrict si, const float* __restrict iext, const float* __restrict w,
-                 const float* __restrict ie, const float* __restrict ii) {
+                 float* __restrict ie, float* __restrict ii) {
   for (uint32_t i = 0; i < n; ++i) {
     const float e = se[i] + ie[i], h = si[i] + ii[i];
     v[i] = v_rest + (v[i] - v_rest) * pm + (bias + iext[i] - w[i]) * omp + e * pem - h * pim;
     se[i] = e * pe;
     si[i] = h * pi;
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
   }
 }
 
 // Conductance: exact decay of g, Euler step of V with g held over the step.
-void StepConductance(uint32_t n, float v_rest, float dto, float e_exc, float e_inh, float pe,
+THALIA_VECTOR_CLONES void StepConductance(uint32_t n, float v_rest, float dto, float e_exc, float e_inh, float pe,
                      float pi, float bias, float* __restrict v, float* __restrict se,
                      float* __restrict si, const float* __restrict iext,
-                     const float* __restrict w, const float* __restrict ie,
-                     const float* __restrict ii) {
+                     const float* __restrict w, float* __restrict ie, float* __restrict ii) {
   for (uint32_t i = 0; i < n; ++i) {
     const float e = se[i] + ie[i], h = si[i] + ii[i], vi = v[i];
     v[i] = vi + dto * (-(vi - v_rest) - e * (vi - e_exc) - h * (vi - e_inh) + bias + iext[i] - w[i]);
     se[i] = e * pe;
     si[i] = h * pi;
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
   }
+}
+
+// Refractoriness, threshold and reset of neurons [0, n), branch-free so that it vectorises: a
+// refractory neuron counts down clamped at v_reset; any other neuron at or above threshold fires
+// (v_reset, a new refractory period, the adaptation jump) and gets fired[i] = 1. Returns whether
+// any neuron fired. The choices are bit masks over the floats' bits (g++ does not if-convert float
+// selects), so every stored value is exactly the one the branching form would store.
+THALIA_VECTOR_CLONES bool Threshold(uint32_t n, float v_reset, float v_thresh, float adapt_b, int32_t ref_ticks,
+               float* __restrict v, int32_t* __restrict refr, float* __restrict w,
+               int32_t* __restrict fired) {
+  const int32_t reset_bits = std::bit_cast<int32_t>(v_reset);
+  int32_t any = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const int32_t r = refr[i];
+    const float vi = v[i], wi = w[i], jumped = wi + adapt_b;
+    const int32_t refractory = -static_cast<int32_t>(r > 0);       // all ones or zero
+    const int32_t fires = -static_cast<int32_t>(vi >= v_thresh) & ~refractory;
+    const int32_t reset = refractory | fires;
+    v[i] = std::bit_cast<float>((reset & reset_bits) | (~reset & std::bit_cast<int32_t>(vi)));
+    refr[i] = (refractory & (r - 1)) | (fires & ref_ticks) | (~reset & r);
+    w[i] = std::bit_cast<float>((fires & std::bit_cast<int32_t>(jumped)) | (~fires & std::bit_cast<int32_t>(wi)));
+    fired[i] = fires & 1;
+    any |= fires;
+  }
+  return any != 0;
 }
 
 }  // namespace
@@ -417,8 +459,6 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
     }
     // (6) decay.
     DecayTraces();
-    in_e_.setZero();
-    in_i_.setZero();
     counters_.neuron_updates += spec_.size;
     tick_ = t + 1;
   }
@@ -459,8 +499,8 @@ void PopulationRegion::UpdatePopulation(const PopulationSpec& pop, const PopCons
   float* __restrict w = w_.data() + pop.offset;
   const float* __restrict iext = iext_.data() + pop.offset;
   int32_t* __restrict refr = refr_.data() + pop.offset;
-  const float* __restrict ie = in_e_.data() + pop.offset;
-  const float* __restrict ii = in_i_.data() + pop.offset;
+  float* __restrict ie = in_e_.data() + pop.offset;
+  float* __restrict ii = in_i_.data() + pop.offset;
   const uint32_t n = pop.size;
   const float v_rest = ns.v_rest, pm = c.pm, omp = c.one_minus_pm, pem = c.pem, pim = c.pim,
               pe = c.pe, pi = c.pi, dto = c.dt_over_tau, e_exc = ns.e_exc, e_inh = ns.e_inh;
@@ -477,16 +517,17 @@ void PopulationRegion::UpdatePopulation(const PopulationSpec& pop, const PopCons
   }
   const float v_reset = ns.v_reset, v_thresh = ns.v_thresh, adapt_b = ns.adapt_b, pw = c.pw;
   const size_t before = tick_spikes_.size();
-  for (uint32_t i = 0; i < n; ++i) {
-    if (refr[i] > 0) {
-      --refr[i];
-      v[i] = v_reset;
-    } else if (v[i] >= v_thresh) {
-      v[i] = v_reset;
-      refr[i] = c.ref_ticks;
-      w[i] += adapt_b;
-      out->push_back({t, pop.offset + i});
-      tick_spikes_.push_back(pop.offset + i);
+  // Blocks of kBlock neurons: the vectorised threshold pass, then a scalar look for the (few)
+  // neurons that fired, in index order, only in blocks where one did.
+  constexpr uint32_t kBlock = 64;
+  int32_t fired[kBlock];
+  for (uint32_t b = 0; b < n; b += kBlock) {
+    const uint32_t m = std::min(kBlock, n - b);
+    if (!Threshold(m, v_reset, v_thresh, adapt_b, c.ref_ticks, v + b, refr + b, w + b, fired)) continue;
+    for (uint32_t i = 0; i < m; ++i) {
+      if (!fired[i]) continue;
+      out->push_back({t, pop.offset + b + i});
+      tick_spikes_.push_back(pop.offset + b + i);
     }
   }
   if (adapt_b != 0)  // otherwise w stays exactly 0 and the decay is a no-op
