@@ -8,6 +8,10 @@
 //   workers:   CONFIG sequentially and with 1, 2, 3 and 5 workers, and 2 with a coordinator share
 //   neurons:   CONFIG with every region size scaled to 10k, 50k, 100k and 200k neurons in all
 //   rate:      two 25k-neuron regions, drive rate varied: cost against the spike rate
+//   ceiling:   what the machine itself allows: CONFIG run sequentially in one process alone, then
+//              in two independent processes at once (no messages at all); 2 x alone / together
+//              bounds the speedup any 2-process execution of this workload can reach here
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,13 +271,80 @@ std::string TwoDriven(int n, double drive_hz) {
          R"(], "pathways": [{"from": "a", "to": "b", "indegree": 20, "weight": 0.2, "delay_ms": 2}, {"from": "b", "to": "a", "indegree": 20, "weight": 0.2, "delay_ms": 2}]})";
 }
 
+// One sequential run of `epochs` epochs in a forked copy of `brain` (warmed up first so that
+// copy-on-write faults are not timed), started when `go` becomes readable; writes its wall and
+// CPU seconds to `result`.
+pid_t ForkTimedRun(kernel::Brain* brain, uint64_t epochs, int ready, int go, int result) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  if (!brain->StepEpochs(3).ok()) ::_exit(1);
+  char c = 0;
+  if (::write(ready, &c, 1) != 1 || ::read(go, &c, 1) != 1) ::_exit(1);
+  const double c0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+  const auto t0 = Clock::now();
+  if (!brain->StepEpochs(epochs).ok()) ::_exit(1);
+  double out[2] = {std::chrono::duration<double>(Clock::now() - t0).count(),
+                   CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - c0};
+  ::_exit(::write(result, out, sizeof out) == static_cast<ssize_t>(sizeof out) ? 0 : 1);
+}
+
+// Runs `copies` forked copies at once; returns the slowest copy's wall and its CPU seconds.
+std::pair<double, double> RunCopies(kernel::Brain* brain, int copies, uint64_t epochs) {
+  int ready[2], go[2], result[2];
+  if (::pipe(ready) != 0 || ::pipe(go) != 0 || ::pipe(result) != 0) Die("pipe failed");
+  std::vector<pid_t> pids;
+  for (int i = 0; i < copies; ++i) pids.push_back(ForkTimedRun(brain, epochs, ready[1], go[0], result[1]));
+  char c = 0;
+  for (int i = 0; i < copies; ++i)
+    if (::read(ready[0], &c, 1) != 1) Die("a copy failed to start");
+  for (int i = 0; i < copies; ++i)
+    if (::write(go[1], &c, 1) != 1) Die("cannot start the copies");
+  std::pair<double, double> worst{0, 0};
+  for (int i = 0; i < copies; ++i) {
+    double r[2];
+    if (::read(result[0], r, sizeof r) != static_cast<ssize_t>(sizeof r)) Die("a copy failed");
+    if (r[0] > worst.first) worst = {r[0], r[1]};
+  }
+  for (pid_t p : pids) {
+    int status = 0;
+    ::waitpid(p, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die("a copy failed");
+  }
+  for (int fd : {ready[0], ready[1], go[0], go[1], result[0], result[1]}) ::close(fd);
+  return worst;
+}
+
+void Ceiling(SpecPtr spec, int rounds) {
+  kernel::RunOptions o;
+  o.workers = 0;
+  auto b = kernel::Brain::Create(std::move(spec), o);
+  if (!b.ok()) Die(b.status().message());
+  const uint64_t epochs = 20;
+  std::vector<double> alone, together, alone_cpu, together_cpu;
+  for (int r = 0; r < rounds; ++r) {
+    // Alternate which goes first so that drifting load falls on both.
+    for (int k = 0; k < 2; ++k) {
+      const bool one = (k + r) % 2 == 0;
+      auto [wall, cpu] = RunCopies(b.value().get(), one ? 1 : 2, epochs);
+      (one ? alone : together).push_back(wall / static_cast<double>(epochs));
+      (one ? alone_cpu : together_cpu).push_back(cpu / static_cast<double>(epochs));
+    }
+  }
+  const double a = Median(alone), t = Median(together);
+  std::printf("| run | wall ms/epoch | CPU ms/epoch |\n|---|---|---|\n");
+  std::printf("| one copy alone | %.2f | %.2f |\n", a * 1e3, Median(alone_cpu) * 1e3);
+  std::printf("| two copies at once (slower one) | %.2f | %.2f |\n", t * 1e3, Median(together_cpu) * 1e3);
+  std::printf("machine ceiling for 2 processes: 2 x %.2f / %.2f = %.2fx (each copy %.0f%% slower together)\n",
+              a * 1e3, t * 1e3, 2 * a / t, 100 * (t / a - 1));
+}
+
 }  // namespace
 }  // namespace thalia
 
 int main(int argc, char** argv) {
   using namespace thalia;
   if (argc < 4) {
-    std::fprintf(stderr, "usage: parallel_bench THALIA_BINARY CONFIG.json roundtrip|workers|neurons|rate [ROUNDS]\n");
+    std::fprintf(stderr, "usage: parallel_bench THALIA_BINARY CONFIG.json roundtrip|workers|neurons|rate|ceiling [ROUNDS]\n");
     return 2;
   }
   const std::string binary = argv[1], config = argv[2], section = argv[3];
@@ -328,6 +399,8 @@ int main(int argc, char** argv) {
                   rate * 50000 * kernel::TicksToMs(spec->epoch_ticks, spec->dt_ms) * 1e-3);
       PrintTable(r, 1e3, "ms");
     }
+  } else if (section == "ceiling") {
+    Ceiling(FromJson(ReadFile(config), config), rounds);
   } else {
     Die("unknown section '" + section + "'");
   }
