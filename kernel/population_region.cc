@@ -13,6 +13,7 @@
 
 #include "kernel/detmath.h"
 #include "kernel/random.h"
+#include "kernel/simd.h"
 
 namespace thalia::kernel {
 namespace {
@@ -24,7 +25,7 @@ float Propagator(double dt, double tau) { return static_cast<float>(DetExp(-dt /
 // thr[j] = 2^32 becomes 0xffffffff, which no word exceeds. The first two comparisons run
 // branch-free (vectorised) over the population; only words above thr[1] - 1 (rare at the usual
 // rates) walk the rest of the table.
-void CountPoisson(uint32_t n, const uint32_t* __restrict words, const std::vector<uint64_t>& thr,
+THALIA_VECTOR_CLONES void CountPoisson(uint32_t n, const uint32_t* __restrict words, const std::vector<uint64_t>& thr,
                   uint32_t* __restrict k) {
   const uint32_t a0 = static_cast<uint32_t>(thr[0] - 1);
   const uint32_t a1 = thr.size() > 2 ? static_cast<uint32_t>(thr[1] - 1) : 0xffffffffu;
@@ -40,14 +41,12 @@ void CountPoisson(uint32_t n, const uint32_t* __restrict words, const std::vecto
   }
 }
 
-// The hot per-neuron loops are compiled for several instruction sets, picked at load time; each
-// lane does the same IEEE single-precision operations whatever the vector width (no FMA: the
-// project compiles with -ffp-contract=off), so every clone gives the same bits.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
-#define THALIA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define THALIA_VECTOR_CLONES
-#endif
+
+// in[i] += counts[i] * weight.
+THALIA_VECTOR_CLONES void AddCounts(uint32_t n, const uint32_t* __restrict counts, float weight,
+                                    float* __restrict in) {
+  for (uint32_t i = 0; i < n; ++i) in[i] += static_cast<float>(counts[i]) * weight;
+}
 
 // The membrane steps, one per synapse kind, as free functions over restrict pointers so that
 // they vectorise; every neuron sees the same float operations in the same order. Each step also
@@ -481,9 +480,7 @@ void PopulationRegion::ApplyDrives(Tick t) {
     CountPoisson(pop.size, drive_words_.data(), thr, drive_counts_.data());
     // k = 0 adds +0.0f, which leaves every input unchanged (inputs are never -0: they start at +0
     // and only non-negative weights are added), so the add needs no branch.
-    const uint32_t* __restrict counts = drive_counts_.data();
-    const float weight = d.weight;
-    for (uint32_t i = 0; i < pop.size; ++i) in[i] += static_cast<float>(counts[i]) * weight;
+    AddCounts(pop.size, drive_counts_.data(), d.weight, in);
   }
 }
 

@@ -6,7 +6,9 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace thalia::kernel {
 
@@ -41,47 +43,13 @@ class RandomStream {
   uint64_t key() const { return key_; }
 
   // Draw(a, b0 + j, p, index) for j in [0, n), the four words of each written to out[4j..4j+3].
-  // The same bits as n calls to Draw; written lane-parallel so the compiler vectorises it.
-  void DrawMany(uint64_t a, uint32_t b0, uint32_t n, Purpose p, uint32_t index, uint32_t* out) const {
-    constexpr uint32_t kLanes = 8;
-    const uint32_t c0 = static_cast<uint32_t>(a), c1 = static_cast<uint32_t>(a >> 32);
-    const uint32_t c3 = (static_cast<uint32_t>(p) << 24) ^ index;
-    uint32_t j = 0;
-    for (; j + kLanes <= n; j += kLanes) {
-      uint32_t x0[kLanes], x1[kLanes], x2[kLanes], x3[kLanes];
-      for (uint32_t l = 0; l < kLanes; ++l) {
-        x0[l] = c0;
-        x1[l] = c1;
-        x2[l] = b0 + j + l;
-        x3[l] = c3;
-      }
-      uint32_t k0 = static_cast<uint32_t>(key_), k1 = static_cast<uint32_t>(key_ >> 32);
-      for (int round = 0; round < 10; ++round) {
-        for (uint32_t l = 0; l < kLanes; ++l) {
-          uint64_t p0 = uint64_t{0xD2511F53} * x0[l];
-          uint64_t p1 = uint64_t{0xCD9E8D57} * x2[l];
-          uint32_t y0 = static_cast<uint32_t>(p1 >> 32) ^ x1[l] ^ k0;
-          uint32_t y2 = static_cast<uint32_t>(p0 >> 32) ^ x3[l] ^ k1;
-          x1[l] = static_cast<uint32_t>(p1);
-          x3[l] = static_cast<uint32_t>(p0);
-          x0[l] = y0;
-          x2[l] = y2;
-        }
-        k0 += 0x9E3779B9;
-        k1 += 0xBB67AE85;
-      }
-      for (uint32_t l = 0; l < kLanes; ++l) {
-        out[4 * (j + l) + 0] = x0[l];
-        out[4 * (j + l) + 1] = x1[l];
-        out[4 * (j + l) + 2] = x2[l];
-        out[4 * (j + l) + 3] = x3[l];
-      }
-    }
-    for (; j < n; ++j) {
-      auto w = Draw(a, b0 + j, p, index);
-      for (int q = 0; q < 4; ++q) out[4 * j + q] = w[q];
-    }
-  }
+  // The same bits as n calls to Draw, computed lane-parallel (kernel/random.cc).
+  void DrawMany(uint64_t a, uint32_t b0, uint32_t n, Purpose p, uint32_t index, uint32_t* out) const;
+  // For tests: the names of the DrawMany implementations this CPU can run (the first is the one
+  // DrawMany uses), and DrawMany through implementation `which` of that list.
+  static std::vector<std::string> DrawManyImplementations();
+  void DrawManyWith(size_t which, uint64_t a, uint32_t b0, uint32_t n, Purpose p, uint32_t index,
+                    uint32_t* out) const;
 
   // Uniform in [0, 1) with 32 bits of resolution: exact, no rounding up to 1.
   static double Uniform(uint32_t word) { return word * (1.0 / 4294967296.0); }

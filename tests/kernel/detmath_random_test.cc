@@ -126,17 +126,27 @@ TEST(RandomStream, BelowIsUniformOverSmallRanges) {
   }
 }
 
+// Every vector implementation this CPU can run (AVX-512, AVX2, portable) against the scalar Draw.
 TEST(RandomStream, DrawManyGivesTheBitsOfDraw) {
   RandomStream rng(0x1234, RandomStream::HashName("pfc"));
-  for (uint32_t n : {0u, 1u, 7u, 8u, 9u, 31u, 2500u}) {
-    for (uint32_t b0 : {0u, 5u, 0xfffffff0u}) {
-      std::vector<uint32_t> out(size_t{n} * 4 + 1, 0xabcdef01u);
-      rng.DrawMany(0x123456789aull, b0, n, Purpose::kDrive, 3, out.data());
-      for (uint32_t j = 0; j < n; ++j) {
-        auto w = rng.Draw(0x123456789aull, b0 + j, Purpose::kDrive, 3);
-        for (int q = 0; q < 4; ++q) ASSERT_EQ(out[4 * j + q], w[q]) << n << " " << b0 << " " << j;
+  const std::vector<std::string> impls = RandomStream::DrawManyImplementations();
+  ASSERT_FALSE(impls.empty());
+  EXPECT_EQ(impls.back(), "portable");
+  for (size_t which = 0; which < impls.size(); ++which) {
+    SCOPED_TRACE(impls[which]);
+    for (uint32_t n : {0u, 1u, 7u, 8u, 9u, 15u, 16u, 17u, 31u, 33u, 2500u}) {
+      for (uint32_t b0 : {0u, 5u, 0xfffffff0u}) {
+        std::vector<uint32_t> out(size_t{n} * 4 + 1, 0xabcdef01u);
+        if (which == 0)
+          rng.DrawMany(0x123456789aull, b0, n, Purpose::kDrive, 3, out.data());
+        else
+          rng.DrawManyWith(which, 0x123456789aull, b0, n, Purpose::kDrive, 3, out.data());
+        for (uint32_t j = 0; j < n; ++j) {
+          auto w = rng.Draw(0x123456789aull, b0 + j, Purpose::kDrive, 3);
+          for (int q = 0; q < 4; ++q) ASSERT_EQ(out[4 * j + q], w[q]) << n << " " << b0 << " " << j;
+        }
+        EXPECT_EQ(out[size_t{n} * 4], 0xabcdef01u) << "wrote past the end";
       }
-      EXPECT_EQ(out[size_t{n} * 4], 0xabcdef01u) << "wrote past the end";
     }
   }
 }
