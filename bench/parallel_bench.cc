@@ -11,6 +11,7 @@
 //   ceiling:   what the machine itself allows: CONFIG run sequentially in one process alone, then
 //              in two independent processes at once (no messages at all); 2 x alone / together
 //              bounds the speedup any 2-process execution of this workload can reach here
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,6 +315,33 @@ std::pair<double, double> RunCopies(kernel::Brain* brain, int copies, uint64_t e
   return worst;
 }
 
+// The floor under any per-epoch exchange here: one byte to a process blocked in read() on an
+// AF_UNIX socket and one byte back, no work in between (median over `n`, microseconds).
+double PingPongMicros(int n) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) Die("socketpair failed");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(sv[0]);
+    char c;
+    while (::read(sv[1], &c, 1) == 1)
+      if (::write(sv[1], &c, 1) != 1) break;
+    ::_exit(0);
+  }
+  ::close(sv[1]);
+  std::vector<double> t;
+  char c = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    if (::write(sv[0], &c, 1) != 1 || ::read(sv[0], &c, 1) != 1) Die("ping-pong failed");
+    t.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  ::close(sv[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return Median(t);
+}
+
 void Ceiling(SpecPtr spec, int rounds) {
   kernel::RunOptions o;
   o.workers = 0;
@@ -360,6 +388,8 @@ int main(int argc, char** argv) {
       std::printf("%s: round trip %.1f us/epoch over sequential (wall), %.1f us of CPU in all processes\n",
                   r[i].mode.label.c_str(), (r[i].median.wall - r[0].median.wall) * 1e6,
                   (r[i].median.cpu_total - r[0].median.cpu_total) * 1e6);
+    std::printf("floor: one byte to a blocked process and back over a socketpair: %.1f us (median of 2000)\n",
+                PingPongMicros(2000));
   } else if (section == "workers") {
     auto spec = FromJson(ReadFile(config), config);
     auto r = Compare(spec,
