@@ -23,21 +23,30 @@ float Propagator(double dt, double tau) { return static_cast<float>(DetExp(-dt /
 // Poisson counts from random words: k = the first index with word < thr[k], at most thr.size() - 1
 // (thr is non-decreasing and >= 1). In 32 bits: word >= thr[j] <=> word > thr[j] - 1, and
 // thr[j] = 2^32 becomes 0xffffffff, which no word exceeds. The first two comparisons run
-// branch-free (vectorised) over the population; only words above thr[1] - 1 (rare at the usual
-// rates) walk the rest of the table.
-THALIA_VECTOR_CLONES void CountPoisson(uint32_t n, const uint32_t* __restrict words, const std::vector<uint64_t>& thr,
-                  uint32_t* __restrict k) {
+// branch-free (vectorised) over blocks of the population; only in a block with a word above
+// thr[1] - 1 (rare at the usual rates) do those words walk the rest of the table.
+THALIA_VECTOR_CLONES void CountPoisson(uint32_t n, const uint32_t* __restrict words,
+                                       const std::vector<uint64_t>& thr, uint32_t* __restrict k) {
   const uint32_t a0 = static_cast<uint32_t>(thr[0] - 1);
   const uint32_t a1 = thr.size() > 2 ? static_cast<uint32_t>(thr[1] - 1) : 0xffffffffu;
-  for (uint32_t i = 0; i < n; ++i)
-    k[i] = static_cast<uint32_t>(words[i] > a0) + static_cast<uint32_t>(words[i] > a1);
-  if (thr.size() <= 3) return;
-  for (uint32_t i = 0; i < n; ++i) {
-    if (k[i] < 2) continue;
-    const uint64_t x = words[i];
-    uint32_t c = 2;
-    while (c + 1 < thr.size() && x >= thr[c]) ++c;
-    k[i] = c;
+  const bool longer = thr.size() > 3;
+  constexpr uint32_t kBlock = 64;
+  for (uint32_t b = 0; b < n; b += kBlock) {
+    const uint32_t e = std::min(n, b + kBlock);
+    uint32_t high = 0;
+    for (uint32_t i = b; i < e; ++i) {
+      const uint32_t above = static_cast<uint32_t>(words[i] > a1);
+      k[i] = static_cast<uint32_t>(words[i] > a0) + above;
+      high |= above;
+    }
+    if (!longer || high == 0) continue;
+    for (uint32_t i = b; i < e; ++i) {
+      if (k[i] < 2) continue;
+      const uint64_t x = words[i];
+      uint32_t c = 2;
+      while (c + 1 < thr.size() && x >= thr[c]) ++c;
+      k[i] = c;
+    }
   }
 }
 

@@ -171,12 +171,14 @@ void RandomStream::DrawManyWith(size_t which, uint64_t a, uint32_t b0, uint32_t 
   static const std::vector<Implementation> impls = Available();
   const uint32_t c0 = static_cast<uint32_t>(a), c1 = static_cast<uint32_t>(a >> 32);
   const uint32_t c3 = (static_cast<uint32_t>(p) << 24) ^ index;
+  const LanesFn fn = impls[std::min(which, impls.size() - 1)].fn;
   const uint32_t whole = n - n % kLanes;
-  impls[std::min(which, impls.size() - 1)].fn(key_, c0, c1, b0, c3, whole, out);
-  for (uint32_t j = whole; j < n; ++j) {
-    auto w = Draw(a, b0 + j, p, index);
-    for (int q = 0; q < 4; ++q) out[4 * j + q] = w[q];
-  }
+  fn(key_, c0, c1, b0, c3, whole, out);
+  if (whole == n) return;
+  // The tail: one more batch of lanes into scratch, of which the first n - whole are wanted.
+  uint32_t tail[4 * kLanes];
+  fn(key_, c0, c1, b0 + whole, c3, kLanes, tail);
+  std::copy(tail, tail + 4 * (n - whole), out + 4 * size_t{whole});
 }
 
 }  // namespace thalia::kernel
