@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -101,8 +102,12 @@ Status TraceWriter::Push(Item item) {
   if (!error_.ok()) return error_;
   if (stopping_) return Status::Internal("trace " + path_ + ": writer already stopped");
   queued_bytes_ += item.record.size();
+  // Batches wake the writer only once a chunk's worth is waiting: it also wakes by itself every
+  // WakeInterval(), so the epoch loop pays no wake-up per epoch and a crash still loses at most
+  // the chunk age plus that interval.
+  const bool wake = !item.batch || queued_bytes_ >= options_.chunk_raw_bytes;
   queue_.push_back(std::move(item));
-  work_cv_.notify_one();
+  if (wake) work_cv_.notify_one();
   return Status::Ok();
 }
 
@@ -114,11 +119,11 @@ void TraceWriter::ThreadMain() {
     bool stop = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      auto ready = [&] { return !queue_.empty() || stopping_; };
-      if (chunk_raw_.empty())
-        work_cv_.wait(lock, ready);
-      else
-        work_cv_.wait_until(lock, chunk_started + std::chrono::milliseconds(options_.chunk_max_age_ms), ready);
+      auto ready = [&] {
+        return queued_bytes_ >= options_.chunk_raw_bytes || stopping_ ||
+               (!queue_.empty() && !queue_.back().batch);
+      };
+      work_cv_.wait_for(lock, WakeInterval(), ready);
       batch.swap(queue_);
       queued_bytes_ = 0;
       stop = stopping_;
@@ -153,6 +158,10 @@ void TraceWriter::ThreadMain() {
     }
     if (stop) return;
   }
+}
+
+std::chrono::milliseconds TraceWriter::WakeInterval() const {
+  return std::chrono::milliseconds(std::clamp(options_.chunk_max_age_ms / 2, 1, 250));
 }
 
 Status TraceWriter::FlushChunk() {

@@ -4,6 +4,7 @@
 // file writes run on the writer's own thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -77,6 +78,8 @@ class TraceWriter final : public kernel::EpochObserver {
   void ThreadMain();
   // Writer thread (and Open, before the thread starts): compresses and writes the chunk.
   Status FlushChunk();
+  // How often the writer thread looks at the queue without being woken.
+  std::chrono::milliseconds WakeInterval() const;
   Status WriteIndexAndFooter();
   Status StopThread();
 
