@@ -317,6 +317,14 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
   }
   syns = {};
   for (Group& g : built) {
+    // A static group whose weights are all the same float keeps that one float.
+    if (!path.plastic && !g.weight.empty() &&
+        std::all_of(g.weight.begin(), g.weight.end(),
+                    [&](float w) { return std::bit_cast<uint32_t>(w) == std::bit_cast<uint32_t>(g.weight[0]); })) {
+      g.uniform = true;
+      g.w0 = g.weight[0];
+      g.weight = {};
+    }
     if (path.plastic) BuildPostIndex(&g, src.size, tgt);
     path.groups.push_back(static_cast<uint32_t>(groups_.size()));
     groups_by_source_[ps.from_region].push_back(static_cast<uint32_t>(groups_.size()));
@@ -410,9 +418,11 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
         const Group& pg = groups_[Arrival::Group(slot[ai + 4])];
         const uint32_t pb = pg.row[Arrival::Neuron(slot[ai + 4]) - paths_[pg.path].src_offset];
         __builtin_prefetch(pg.target.data() + pb);
-        __builtin_prefetch(pg.weight.data() + pb);
         __builtin_prefetch(pg.target.data() + pb + 16);
-        __builtin_prefetch(pg.weight.data() + pb + 16);
+        if (!pg.uniform) {
+          __builtin_prefetch(pg.weight.data() + pb);
+          __builtin_prefetch(pg.weight.data() + pb + 16);
+        }
       }
       const uint64_t a = slot[ai];
       Group& g = groups_[Arrival::Group(a)];
@@ -422,7 +432,15 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
       float* in = p.src_excitatory ? in_e_.data() : in_i_.data();
       const float gt = gate[g.path];
       counters_.synaptic_events += e - b;
-      if (!p.plastic || factor[g.path] == 0.0f) {
+      if (g.uniform) {  // the same products as below with weight[k] == w0
+        const float w0 = g.w0;
+        if (gt == 1.0f) {
+          for (uint32_t k = b; k < e; ++k) in[g.target[k]] += w0;
+        } else {
+          const float wg = w0 * gt;
+          for (uint32_t k = b; k < e; ++k) in[g.target[k]] += wg;
+        }
+      } else if (!p.plastic || factor[g.path] == 0.0f) {
         if (gt == 1.0f) {
           for (uint32_t k = b; k < e; ++k) in[g.target[k]] += g.weight[k];
         } else {
@@ -601,9 +619,16 @@ size_t PopulationRegion::SynapseBytes() const {
   return n;
 }
 
+void PopulationRegion::Materialize(Group* g) {
+  if (!g->uniform) return;
+  g->weight.assign(g->target.size(), g->w0);
+  g->uniform = false;
+}
+
 bool PopulationRegion::PerturbWeightForTest(float delta) {
   for (Group& g : groups_) {
-    if (!g.weight.empty()) {
+    if (!g.target.empty()) {
+      Materialize(&g);
       g.weight[0] += delta;
       return true;
     }
@@ -641,7 +666,20 @@ void PopulationRegion::VisitState(StateVisitor& v) {
     if (paths_[i].plastic) v.F32("path" + std::to_string(i) + ".post_trace", paths_[i].post_trace, false);
   for (size_t i = 0; i < groups_.size(); ++i) {
     Group& g = groups_[i];
-    v.F32("group" + std::to_string(i) + ".weight", g.weight, true);
+    const std::string weight_name = "group" + std::to_string(i) + ".weight";
+    if (!g.uniform) {
+      v.F32(weight_name, g.weight, true);
+    } else if (v.wants_heavy()) {
+      // Visited as the per-synapse array it stands for, so saved states and digests do not
+      // depend on the storage; a loaded array that is not uniform any more is kept as such.
+      std::vector<float> w(g.target.size(), g.w0);
+      v.F32(weight_name, w, true);
+      if (v.loading() &&
+          std::any_of(w.begin(), w.end(), [&](float x) { return std::bit_cast<uint32_t>(x) != std::bit_cast<uint32_t>(g.w0); })) {
+        g.weight = std::move(w);
+        g.uniform = false;
+      }
+    }
     if (paths_[g.path].plastic) v.F32("group" + std::to_string(i) + ".pre_trace", g.pre_trace, false);
   }
   if (v.loading()) {

@@ -41,7 +41,11 @@ class PopulationRegion final : public Region {
     uint32_t delay = 1;  // ticks
     std::vector<uint32_t> row;     // source-local neuron -> first synapse; size src_size + 1
     std::vector<uint32_t> target;  // region-local target neuron
+    // Per synapse; empty when every synapse of the group has the same, fixed weight `w0` (a
+    // static pathway without weight jitter): 4 bytes per synapse instead of 8.
     std::vector<float> weight;
+    bool uniform = false;
+    float w0 = 0;
     // Plastic groups only: synapses by target (target-local). Compact: (source << 16 | offset
     // in the source's row); otherwise (source, synapse index) pairs. See BuildPostIndex.
     std::vector<uint32_t> post_row, post_packed, post_src, post_syn;
@@ -90,6 +94,8 @@ class PopulationRegion final : public Region {
   float PlasticityFactor(const Path& p, const EpochContext& ctx, const ModulatorState& m,
                          Tick t) const;
   std::vector<uint64_t> PackArrivals() const;
+  // Gives a uniform group its per-synapse weights (before they are changed or loaded unequal).
+  static void Materialize(Group* g);
 
   RegionSpec spec_;
   uint64_t seed_;

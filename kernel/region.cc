@@ -9,6 +9,7 @@ namespace {
 class DigestVisitor final : public StateVisitor {
  public:
   explicit DigestVisitor(bool full) : full_(full) {}
+  bool wants_heavy() const override { return full_; }
   void F32(std::string_view name, std::span<float> data, bool heavy) override {
     if (heavy && !full_) return;
     h_.Str(name);

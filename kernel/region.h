@@ -47,6 +47,9 @@ class StateVisitor {
  public:
   virtual ~StateVisitor() = default;
   virtual bool loading() const { return false; }
+  // Whether F32 arrays marked heavy are used at all (the per-epoch digest skips them), so a region
+  // may skip building one it does not store as such.
+  virtual bool wants_heavy() const { return true; }
   // `heavy` marks arrays the per-epoch digest skips (synaptic weights); the full digest has all.
   virtual void F32(std::string_view name, std::span<float> data, bool heavy) = 0;
   virtual void I32(std::string_view name, std::span<int32_t> data) = 0;
