@@ -7,11 +7,14 @@ and the parameters of examples/brunel.json; it shares no code with the kernel. N
 (Debian: apt-get install python3-brian cython3). Run with --help for the options.
 
 Semantics (--semantics):
-  thalia  as the kernel and NEST's iaf_psc_delta: during the refractory period V stays at V_r and
-          every input (recurrent and external) is discarded; threshold V >= theta.
-  brian   Brian2's default: '(unless refractory)' stops the integration only, so inputs that
-          arrive during the refractory period still add to V; threshold V > theta (as in the
-          Brunel example shipped with Brian2).
+  thalia      as the kernel and NEST's iaf_psc_delta: during the refractory period V stays at V_r
+              and every input (recurrent and external) is discarded; threshold V >= theta.
+  brian       Brian2's defaults, as in the Brunel example shipped with Brian2: threshold V > theta,
+              V flagged '(unless refractory)'. In Brian2 that flag makes every write to V
+              conditional on not_refractory - on_pre and PoissonInput included - so inputs are
+              discarded during the refractory period as in 'thalia'; only the threshold differs.
+  accumulate  inputs that arrive during the refractory period add to V (V is held, not decayed,
+              and not clamped), threshold V > theta: the other common reading of "refractory".
 Time grid: Brian2 applies an on_pre at the end of a step (after thresholds), so a spike delivered
 with delay D first meets the threshold one step later than in the kernel, where arrivals enter
 the membrane step of their tick; likewise refractory=2 ms holds V for 19 steps after the spike
@@ -60,23 +63,25 @@ def build(args):
     rng = np.random.default_rng(args.seed)
     mV, ms, Hz = b2.mV, b2.ms, b2.Hz
     ns = dict(tau=TAU * ms, theta=THETA * mV, V_r=V_R * mV, J=J * mV, G=G)
-    thalia = args.semantics == "thalia"
-    P = b2.NeuronGroup(N_E + N_I, "dv/dt = -v/tau : volt (unless refractory)",
-                       threshold="v >= theta" if thalia else "v > theta", reset="v = V_r",
-                       refractory=args.refractory_ms * ms, method="exact", namespace=ns)
+    if args.semantics == "accumulate":  # no conditional write: only the decay stops
+        eqs = "dv/dt = -int(not_refractory)*v/tau : volt"
+    else:
+        eqs = "dv/dt = -v/tau : volt (unless refractory)"
+    P = b2.NeuronGroup(N_E + N_I, eqs,
+                       threshold="v >= theta" if args.semantics == "thalia" else "v > theta",
+                       reset="v = V_r", refractory=args.refractory_ms * ms, method="exact",
+                       namespace=ns)
     P.v = "theta * rand()"  # uniform in [0, theta), as v_init 0 + v_init_jitter 20 in the config
-    gate = "*int(not_refractory_post)" if thalia else ""
     P_E, P_I = P[:N_E], P[N_E:]
-    S_E = b2.Synapses(P_E, P, on_pre="v_post += J" + gate, delay=args.delay_ms * ms, namespace=ns)
-    S_I = b2.Synapses(P_I, P, on_pre="v_post += -G*J" + gate, delay=args.delay_ms * ms, namespace=ns)
+    S_E = b2.Synapses(P_E, P, on_pre="v_post += J", delay=args.delay_ms * ms, namespace=ns)
+    S_I = b2.Synapses(P_I, P, on_pre="v_post += -G*J", delay=args.delay_ms * ms, namespace=ns)
     ie_e, je_e = fixed_indegree(rng, N_E, N_E, C_E, 0)          # E -> E
     ie_i, je_i = fixed_indegree(rng, N_E, N_I, C_E, None)       # E -> I
     S_E.connect(i=np.concatenate([ie_e, ie_i]), j=np.concatenate([je_e, je_i + N_E]))
     ii_e, ji_e = fixed_indegree(rng, N_I, N_E, C_I, None)       # I -> E
     ii_i, ji_i = fixed_indegree(rng, N_I, N_I, C_I, 0)          # I -> I
     S_I.connect(i=np.concatenate([ii_e, ii_i]), j=np.concatenate([ji_e, ji_i + N_E]))
-    drive = b2.PoissonInput(P, "v", N=C_EXT, rate=NU_EXT * Hz,
-                            weight="J*int(not_refractory)" if thalia else "J")
+    drive = b2.PoissonInput(P, "v", N=C_EXT, rate=NU_EXT * Hz, weight="J")
     mon = b2.SpikeMonitor(P)
     return b2.Network(P, S_E, S_I, drive, mon), mon, ns
 
@@ -110,7 +115,7 @@ def statistics(mon, warmup_ms, until_ms):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--semantics", choices=["thalia", "brian"], default="thalia")
+    ap.add_argument("--semantics", choices=["thalia", "brian", "accumulate"], default="thalia")
     ap.add_argument("--target", choices=["cython", "numpy"], default="cython",
                     help="Brian2 code generation target (default cython)")
     ap.add_argument("--warmup-ms", type=float, default=100.0)
