@@ -29,7 +29,7 @@ import numpy as np
 
 try:
     import brian2 as b2
-    from brian2.devices.device import get_device
+    import brian_run  # bench/reference/brian_run.py
 except ImportError:
     sys.exit("brunel_brian2.py: this interpreter cannot import brian2; install Debian's "
              "python3-brian (and cython3 for the cython target) and run it with that python3, "
@@ -116,35 +116,29 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--semantics", choices=["thalia", "brian", "accumulate"], default="thalia")
-    ap.add_argument("--target", choices=["cython", "numpy"], default="cython",
+    ap.add_argument("--target", choices=brian_run.TARGETS, default="cython",
                     help="Brian2 code generation target (default cython)")
+    ap.add_argument("--workdir", help="standalone target: project folder to keep (default: a new "
+                    "temporary folder, so everything is compiled again)")
     ap.add_argument("--warmup-ms", type=float, default=100.0)
     ap.add_argument("--until-ms", type=float, default=600.0)
     ap.add_argument("--delay-ms", type=float, default=1.5)
     ap.add_argument("--refractory-ms", type=float, default=2.0)
     args = ap.parse_args()
-    b2.prefs.codegen.target = args.target
+    brian_run.setup(args.target, args.workdir)
     b2.defaultclock.dt = DT * b2.ms
     t0 = time.perf_counter()
     net, mon, ns = build(args)
     t_build = time.perf_counter() - t0
-    # A zero-length run generates and compiles every code object; the timed run then measures the
-    # simulation itself (Brian2's own loop time is reported as well).
-    t0 = time.perf_counter()
-    net.run(0 * b2.ms, namespace=ns)
-    t_codegen = time.perf_counter() - t0
-    t0, c0 = time.perf_counter(), time.process_time()
-    net.run(args.until_ms * b2.ms, namespace=ns)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    loop = get_device()._last_run_time
+    t = brian_run.timed_run(net, ns, args.until_ms * b2.ms, args.target)
     rate_all = mon.num_spikes / (N_E + N_I) / (args.until_ms / 1000.0)
     rate, cv, cv_n, fano = statistics(mon, args.warmup_ms, args.until_ms)
     print(f"brian2-brunel semantics {args.semantics} seed {args.seed} target {args.target} "
           f"delay {args.delay_ms} ms refractory {args.refractory_ms} ms: "
           f"rate {rate:.2f} Hz, mean ISI CV {cv:.3f} ({cv_n} neurons), population Fano (1 ms) "
           f"{fano:.1f}  [window {args.warmup_ms:g}-{args.until_ms:g} ms]")
-    print(f"brian2-brunel sim {args.until_ms / 1000:.2f} s  build {t_build:.2f} s  codegen {t_codegen:.2f} s  "
-          f"wall {wall:.3f} s  loop {loop:.3f} s  cpu {cpu:.3f} s  rate {rate_all:.2f} Hz  "
+    print(f"brian2-brunel sim {args.until_ms / 1000:.2f} s  build {t_build:.2f} s  "
+          f"codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  loop {t['loop']:.3f} s  cpu {t['cpu']:.3f} s  rate {rate_all:.2f} Hz  "
           f"spikes {mon.num_spikes}")
 
 

@@ -23,7 +23,7 @@ import time
 
 try:
     import brian2 as b2
-    from brian2.devices.device import get_device
+    import brian_run  # bench/reference/brian_run.py
 except ImportError:
     sys.exit("coba_brian2.py: this interpreter cannot import brian2; install Debian's "
              "python3-brian (and cython3 for the cython target) and run it with that python3, "
@@ -58,34 +58,30 @@ def build(args):
     S_E.connect(condition="i != j", p=P_CONNECT)          # no E->E autapse
     S_I.connect(condition=f"j != i + {N_E}", p=P_CONNECT)  # no I->I autapse
     mon = b2.SpikeMonitor(P, record=False)                 # counts only
-    return b2.Network(P, S_E, S_I, mon), mon, ns, len(S_E) + len(S_I)
+    return b2.Network(P, S_E, S_I, mon), mon, ns, (S_E, S_I)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--target", choices=["cython", "numpy"], default="cython",
+    ap.add_argument("--target", choices=brian_run.TARGETS, default="cython",
                     help="Brian2 code generation target (default cython)")
+    ap.add_argument("--workdir", help="standalone target: project folder to keep (default: a new "
+                    "temporary folder, so everything is compiled again)")
     ap.add_argument("--until-ms", type=float, default=10000.0)
     ap.add_argument("--refractory-ms", type=float, default=5.1,
                     help="5.1 holds V for 50 steps after the spike step, as the kernel's 5 ms")
     args = ap.parse_args()
-    b2.prefs.codegen.target = args.target
+    brian_run.setup(args.target, args.workdir)
     b2.defaultclock.dt = DT * b2.ms
     t0 = time.perf_counter()
-    net, mon, ns, synapses = build(args)
+    net, mon, ns, syn = build(args)
     t_build = time.perf_counter() - t0
-    # A zero-length run generates and compiles every code object; the timed run is the simulation.
-    t0 = time.perf_counter()
-    net.run(0 * b2.ms, namespace=ns)
-    t_codegen = time.perf_counter() - t0
-    t0, c0 = time.perf_counter(), time.process_time()
-    net.run(args.until_ms * b2.ms, namespace=ns)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    loop = get_device()._last_run_time
+    t = brian_run.timed_run(net, ns, args.until_ms * b2.ms, args.target)
+    synapses = len(syn[0]) + len(syn[1])  # known after the run in standalone mode
     rate = mon.num_spikes / (N_E + N_I) / (args.until_ms / 1000.0)
     print(f"brian2-coba synapses {synapses} sim {args.until_ms / 1000:.2f} s  build {t_build:.2f} s  "
-          f"codegen {t_codegen:.2f} s  wall {wall:.3f} s  loop {loop:.3f} s  cpu {cpu:.3f} s  "
+          f"codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  loop {t['loop']:.3f} s  cpu {t['cpu']:.3f} s  "
           f"rate {rate:.2f} Hz  spikes {mon.num_spikes}  target {args.target}")
 
 
