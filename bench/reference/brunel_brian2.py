@@ -86,12 +86,11 @@ def build(args):
     return b2.Network(P, S_E, S_I, drive, mon), mon, ns
 
 
-def statistics(mon, warmup_ms, until_ms):
+def statistics(i, tick, warmup_ms, until_ms):
     """Rate, mean ISI CV over neurons with >= 4 spikes (sample std, n-1, as
-    tests/kernel/brunel_test.cc) and Fano factor of 1 ms population counts, over [warmup, until)."""
+    tests/kernel/brunel_test.cc) and Fano factor of 1 ms population counts, over [warmup, until),
+    from spikes given as neuron indices i and step numbers tick."""
     n = N_E + N_I
-    i = np.asarray(mon.i[:], dtype=np.int64)
-    tick = np.rint(np.asarray(mon.t[:] / b2.ms) / DT).astype(np.int64)
     w0, w1 = int(round(warmup_ms / DT)), int(round(until_ms / DT))
     keep = (tick >= w0) & (tick < w1)
     i, tick = i[keep], tick[keep]
@@ -124,7 +123,17 @@ def main():
     ap.add_argument("--until-ms", type=float, default=600.0)
     ap.add_argument("--delay-ms", type=float, default=1.5)
     ap.add_argument("--refractory-ms", type=float, default=2.0)
+    ap.add_argument("--spikes-csv", metavar="FILE",
+                    help="only analyse the spikes in FILE (thalia trace spikes output: "
+                    "tick,time_ms,region,neuron) with the same statistics, and exit")
     args = ap.parse_args()
+    if args.spikes_csv:
+        tick, i = np.loadtxt(args.spikes_csv, delimiter=",", skiprows=1, usecols=(0, 3),
+                             dtype=np.int64, unpack=True)
+        rate, cv, cv_n, fano = statistics(i, tick, args.warmup_ms, args.until_ms)
+        print(f"{args.spikes_csv}: rate {rate:.2f} Hz, mean ISI CV {cv:.3f} ({cv_n} neurons), "
+              f"population Fano (1 ms) {fano:.1f}  [window {args.warmup_ms:g}-{args.until_ms:g} ms]")
+        return
     brian_run.setup(args.target, args.workdir)
     b2.defaultclock.dt = DT * b2.ms
     t0 = time.perf_counter()
@@ -132,7 +141,9 @@ def main():
     t_build = time.perf_counter() - t0
     t = brian_run.timed_run(net, ns, args.until_ms * b2.ms, args.target)
     rate_all = mon.num_spikes / (N_E + N_I) / (args.until_ms / 1000.0)
-    rate, cv, cv_n, fano = statistics(mon, args.warmup_ms, args.until_ms)
+    tick = np.rint(np.asarray(mon.t[:] / b2.ms) / DT).astype(np.int64)
+    rate, cv, cv_n, fano = statistics(np.asarray(mon.i[:], dtype=np.int64), tick, args.warmup_ms,
+                                      args.until_ms)
     print(f"brian2-brunel semantics {args.semantics} seed {args.seed} target {args.target} "
           f"delay {args.delay_ms} ms refractory {args.refractory_ms} ms: "
           f"rate {rate:.2f} Hz, mean ISI CV {cv:.3f} ({cv_n} neurons), population Fano (1 ms) "
