@@ -12,8 +12,7 @@ Runs, alternating, DIR/bench/kernel_bench (default DIR: build) and the Brian2 mo
 bench/reference, once per Brian2 target (cython and numpy: Brian2's runtime mode; standalone: its
 C++ standalone mode, one thread), on the same networks:
   COBA    examples/coba.json for 10 s     vs bench/reference/coba_brian2.py
-  Brunel  examples/brunel.json for 1 s    vs bench/reference/brunel_brian2.py (kernel's step timing:
-                                             --delay-ms 1.4 --refractory-ms 2.1, see its --help)
+  Brunel  examples/brunel.json for 1 s    vs bench/reference/brunel_brian2.py --kernel-steps
 ROUNDS times each (default 3; a round takes about a minute on a 2-core machine, plus one
 compilation of each standalone project), in an order rotating by round, then prints medians and
 the time ratio Thalia/Brian2 (below 1: Thalia is faster).
@@ -69,7 +68,7 @@ run() {  # SIMULATOR NETWORK
     return
   fi
   if [ "$net" = coba ]; then args=(--until-ms 10000)
-  else args=(--until-ms 1000 --warmup-ms 0 --delay-ms 1.4 --refractory-ms 2.1); fi
+  else args=(--until-ms 1000 --warmup-ms 0 --kernel-steps); fi
   [ "$sim" = standalone ] && args+=(--workdir "$work/$net")
   # Brian2 prints numpy/pythran deprecation warnings on stderr; keep the result lines only.
   "$python" "$root/bench/reference/${net}_brian2.py" --target "$sim" "${args[@]}" 2>/dev/null |

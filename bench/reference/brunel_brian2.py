@@ -15,13 +15,17 @@ Semantics (--semantics):
               discarded during the refractory period as in 'thalia'; only the threshold differs.
   accumulate  inputs that arrive during the refractory period add to V (V is held, not decayed,
               and not clamped), threshold V > theta: the other common reading of "refractory".
-Time grid: Brian2 applies an on_pre at the end of a step (after thresholds), so a spike delivered
-with delay D first meets the threshold one step later than in the kernel, where arrivals enter
-the membrane step of their tick; likewise refractory=2 ms holds V for 19 steps after the spike
-step where the kernel holds it for 20. --delay-ms 1.4 --refractory-ms 2.1 mirror the kernel's
-steps exactly.
+Time grid: Brian2 applies an on_pre (and a PoissonInput) at the end of a step, after the
+thresholds, so V after Brian2's step k equals the kernel's V after its tick k+1, and Brian2's
+threshold in step k+1 sees that V once more decayed (by exp(-dt/tau)). Spikes stay on the same
+steps, inputs discarded during the refractory period are the same (refractory=2 ms holds V for the
+19 steps after the spike step and discards arrivals of the spike step and those 19: the kernel's
+20 clamped ticks), but a delay D reaches the threshold one step later than the kernel's D.
+--kernel-steps removes both differences (delay D - dt, threshold theta exp(dt/tau)); then, given
+the same random numbers, Brian2 would compute the kernel's trajectories (in double precision).
 """
 import argparse
+import math
 import sys
 import time
 
@@ -62,7 +66,10 @@ def build(args):
     b2.seed(args.seed)
     rng = np.random.default_rng(args.seed)
     mV, ms, Hz = b2.mV, b2.ms, b2.Hz
-    ns = dict(tau=TAU * ms, theta=THETA * mV, V_r=V_R * mV, J=J * mV, G=G)
+    delay, theta = args.delay_ms, THETA
+    if args.kernel_steps:
+        delay, theta = args.delay_ms - DT, THETA * math.exp(DT / TAU)
+    ns = dict(tau=TAU * ms, theta=theta * mV, V_r=V_R * mV, J=J * mV, G=G)
     if args.semantics == "accumulate":  # no conditional write: only the decay stops
         eqs = "dv/dt = -int(not_refractory)*v/tau : volt"
     else:
@@ -71,10 +78,10 @@ def build(args):
                        threshold="v >= theta" if args.semantics == "thalia" else "v > theta",
                        reset="v = V_r", refractory=args.refractory_ms * ms, method="exact",
                        namespace=ns)
-    P.v = "theta * rand()"  # uniform in [0, theta), as v_init 0 + v_init_jitter 20 in the config
+    P.v = f"{THETA}*mV * rand()"  # uniform in [0, theta), as v_init 0 + v_init_jitter 20 in the config
     P_E, P_I = P[:N_E], P[N_E:]
-    S_E = b2.Synapses(P_E, P, on_pre="v_post += J", delay=args.delay_ms * ms, namespace=ns)
-    S_I = b2.Synapses(P_I, P, on_pre="v_post += -G*J", delay=args.delay_ms * ms, namespace=ns)
+    S_E = b2.Synapses(P_E, P, on_pre="v_post += J", delay=delay * ms, namespace=ns)
+    S_I = b2.Synapses(P_I, P, on_pre="v_post += -G*J", delay=delay * ms, namespace=ns)
     ie_e, je_e = fixed_indegree(rng, N_E, N_E, C_E, 0)          # E -> E
     ie_i, je_i = fixed_indegree(rng, N_E, N_I, C_E, None)       # E -> I
     S_E.connect(i=np.concatenate([ie_e, ie_i]), j=np.concatenate([je_e, je_i + N_E]))
@@ -123,6 +130,8 @@ def main():
     ap.add_argument("--until-ms", type=float, default=600.0)
     ap.add_argument("--delay-ms", type=float, default=1.5)
     ap.add_argument("--refractory-ms", type=float, default=2.0)
+    ap.add_argument("--kernel-steps", action="store_true",
+                    help="step as the kernel does (see 'Time grid' above)")
     ap.add_argument("--spikes-csv", metavar="FILE",
                     help="only analyse the spikes in FILE (thalia trace spikes output: "
                     "tick,time_ms,region,neuron) with the same statistics, and exit")
@@ -145,7 +154,7 @@ def main():
     rate, cv, cv_n, fano = statistics(np.asarray(mon.i[:], dtype=np.int64), tick, args.warmup_ms,
                                       args.until_ms)
     print(f"brian2-brunel semantics {args.semantics} seed {args.seed} target {args.target} "
-          f"delay {args.delay_ms} ms refractory {args.refractory_ms} ms: "
+          f"delay {args.delay_ms} ms refractory {args.refractory_ms} ms{' kernel-steps' if args.kernel_steps else ''}: "
           f"rate {rate:.2f} Hz, mean ISI CV {cv:.3f} ({cv_n} neurons), population Fano (1 ms) "
           f"{fano:.1f}  [window {args.warmup_ms:g}-{args.until_ms:g} ms]")
     print(f"brian2-brunel sim {args.until_ms / 1000:.2f} s  build {t_build:.2f} s  "
