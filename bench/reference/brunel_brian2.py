@@ -21,8 +21,9 @@ threshold in step k+1 sees that V once more decayed (by exp(-dt/tau)). Spikes st
 steps, inputs discarded during the refractory period are the same (refractory=2 ms holds V for the
 19 steps after the spike step and discards arrivals of the spike step and those 19: the kernel's
 20 clamped ticks), but a delay D reaches the threshold one step later than the kernel's D.
---kernel-steps removes both differences (delay D - dt, threshold theta exp(dt/tau)); then, given
-the same random numbers, Brian2 would compute the kernel's trajectories (in double precision).
+--kernel-steps removes both differences (delay D - dt, threshold theta exp(dt/tau)); by the order
+of operations (not tested bit for bit: the random numbers differ), Brian2 then computes the
+kernel's trajectories, in double precision.
 """
 import argparse
 import math
@@ -78,7 +79,7 @@ def build(args):
                        threshold="v >= theta" if args.semantics == "thalia" else "v > theta",
                        reset="v = V_r", refractory=args.refractory_ms * ms, method="exact",
                        namespace=ns)
-    P.v = f"{THETA}*mV * rand()"  # uniform in [0, theta), as v_init 0 + v_init_jitter 20 in the config
+    P.v = f"{THETA}*mV * rand()"  # U[0, theta): v_init 0 + v_init_jitter 20 in the config
     P_E, P_I = P[:N_E], P[N_E:]
     S_E = b2.Synapses(P_E, P, on_pre="v_post += J", delay=delay * ms, namespace=ns)
     S_I = b2.Synapses(P_I, P, on_pre="v_post += -G*J", delay=delay * ms, namespace=ns)
@@ -153,13 +154,14 @@ def main():
     tick = np.rint(np.asarray(mon.t[:] / b2.ms) / DT).astype(np.int64)
     rate, cv, cv_n, fano = statistics(np.asarray(mon.i[:], dtype=np.int64), tick, args.warmup_ms,
                                       args.until_ms)
+    steps = " kernel-steps" if args.kernel_steps else ""
     print(f"brian2-brunel semantics {args.semantics} seed {args.seed} target {args.target} "
-          f"delay {args.delay_ms} ms refractory {args.refractory_ms} ms{' kernel-steps' if args.kernel_steps else ''}: "
+          f"delay {args.delay_ms} ms refractory {args.refractory_ms} ms{steps}: "
           f"rate {rate:.2f} Hz, mean ISI CV {cv:.3f} ({cv_n} neurons), population Fano (1 ms) "
           f"{fano:.1f}  [window {args.warmup_ms:g}-{args.until_ms:g} ms]")
     print(f"brian2-brunel sim {args.until_ms / 1000:.2f} s  build {t_build:.2f} s  "
-          f"codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  loop {t['loop']:.3f} s  cpu {t['cpu']:.3f} s  rate {rate_all:.2f} Hz  "
-          f"spikes {mon.num_spikes}")
+          f"codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  loop {t['loop']:.3f} s  "
+          f"cpu {t['cpu']:.3f} s  rate {rate_all:.2f} Hz  spikes {mon.num_spikes}")
 
 
 if __name__ == "__main__":

@@ -81,8 +81,8 @@ def main():
     synapses = len(syn[0]) + len(syn[1])  # known after the run in standalone mode
     rate = mon.num_spikes / (N_E + N_I) / (args.until_ms / 1000.0)
     print(f"brian2-coba synapses {synapses} sim {args.until_ms / 1000:.2f} s  build {t_build:.2f} s  "
-          f"codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  loop {t['loop']:.3f} s  cpu {t['cpu']:.3f} s  "
-          f"rate {rate:.2f} Hz  spikes {mon.num_spikes}  target {args.target}")
+          f"codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  loop {t['loop']:.3f} s  "
+          f"cpu {t['cpu']:.3f} s  rate {rate:.2f} Hz  spikes {mon.num_spikes}  target {args.target}")
 
 
 if __name__ == "__main__":
