@@ -111,6 +111,10 @@ TEST(Brunel2000, NeuronUnderTheoreticalInputMatchesRateAndCv) {
 //   NEST iaf_psc_delta-style update) gives 37.2-37.6 Hz, CV 0.42-0.43, Fano 119-131 (seeds 1, 2).
 //   Epoch length, the 15-tick delay, refractoriness (20 clamped ticks), drive words (correlations
 //   < 5e-4) and source-set overlaps (90.5 for E targets, = C^2/N) were all checked.
+// - Brian2 2.5.1 agrees (bench/reference/brunel_brian2.py, the same model written for Brian2, the
+//   same statistics; bench/RESULTS.md, "Brian2 agrees with the kernel"): 37.7/38.6 Hz, CV
+//   0.415/0.415, Fano 111/140 (seeds 1, 2); stepped exactly as the kernel, CV 0.412/0.410. Letting
+//   inputs add to V during refractoriness gives CV 0.49-0.50: still far from 0.68.
 // - Not the time grid: dt 0.05 / 0.025 ms give CV 0.43 / 0.43, Fano 139 / 144.
 // - The oscillation is finite-size noise near the fast-oscillation boundary: with C fixed and N
 //   x0.25..x4 the Fano factor stays 100-140, i.e. the relative fluctuation falls as N^-1/2, and the
