@@ -114,3 +114,39 @@ TEST(Digest, PerturbedWeightChangesOnlyTheFullDigest) {
 
 }  // namespace
 }  // namespace thalia::kernel
+
+namespace thalia::kernel {
+namespace {
+
+// A static pathway without weight jitter stores one weight for all its synapses, but is visited
+// as the per-synapse array it stands for; a loaded state with unequal weights is kept exactly.
+TEST(UniformWeights, StoredOnceVisitedPerSynapseAndLoadedUnequalKeptExactly) {
+  auto spec = testing::SpecFromJson(R"({"regions": [
+    {"name": "r", "type": "generic", "populations": [{"name": "e", "size": 50, "neuron": {"bias": 18}}],
+     "pathways": [{"from": "e", "to": "e", "indegree": 8, "weight": 0.25, "delay_ms": 1}],
+     "drives": [{"population": "e", "rate_hz": 500, "inputs": 20, "weight": 2}]}]})");
+  ASSERT_TRUE(spec);
+  testing::RegionDriver a(spec, 0), b(spec, 0);
+  EXPECT_EQ(a.region().SynapseCount(), 400u);
+  EXPECT_EQ(a.region().SynapseBytes(), 400u * 4 + 51u * 4) << "targets and row offsets only";
+  const std::vector<float> w = testing::FloatArrays(a.region()).arrays.at("group0.weight");
+  ASSERT_EQ(w.size(), 400u);
+  for (float x : w) ASSERT_EQ(x, 0.25f);
+
+  ASSERT_TRUE(a.region().PerturbWeightForTest(0.5f));  // now per synapse
+  EXPECT_EQ(a.region().SynapseBytes(), 400u * 8 + 51u * 4);
+  EXPECT_EQ(testing::FloatArrays(a.region()).arrays.at("group0.weight")[0], 0.75f);
+  EXPECT_NE(a.region().Digest(true), b.region().Digest(true));
+  ASSERT_TRUE(LoadRegionState(b.region(), SaveRegionState(a.region())).ok());
+  b.region().FinishLoad();
+  EXPECT_EQ(a.region().Digest(true), b.region().Digest(true));
+  EXPECT_EQ(testing::FloatArrays(b.region()).arrays.at("group0.weight")[0], 0.75f);
+  // Both now run on the perturbed weight, spike for spike.
+  auto sa = a.Run(300), sb = b.Run(300);
+  EXPECT_FALSE(sa.empty());
+  EXPECT_EQ(sa.size(), sb.size());
+  EXPECT_EQ(a.region().Digest(true), b.region().Digest(true));
+}
+
+}  // namespace
+}  // namespace thalia::kernel
