@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark in bench/ and writes the measured figures into bench/RESULTS.md, between
-# the "generated" markers (the hand-written analysis around them is kept). Takes 5-8 minutes on
+# the "generated" markers (the hand-written analysis around them is kept). Takes 10-15 minutes on
 # the 2-core reference machine; run it on an otherwise idle machine (it prints the load average).
 set -euo pipefail
 
@@ -9,7 +9,8 @@ usage() {
 usage: bench/run.sh [--build DIR] [--reps N] [--rounds N] [--no-write]
 
 Runs, in one invocation: kernel_bench on COBA, Brunel, brain, large and tiny (median of N runs
-each), parallel_bench (worker counts, the machine's 2-process ceiling, the round trip),
+each), parallel_bench (worker counts, the machine's 2-process ceiling, scaling with neurons and
+with spike rate, the round trip),
 record_bench (recording overhead on brain.json with 2 workers) and checkpoint_bench, then writes
 the results between the generated markers of bench/RESULTS.md.
 
@@ -107,6 +108,10 @@ run_section "Worker counts on large.json (medians of $rounds rounds)" \
   "$build/bench/parallel_bench" "$build/tools/thalia" "$root/examples/large.json" workers "$rounds"
 run_section "The machine's ceiling for 2 processes on large.json" \
   "$build/bench/parallel_bench" "$build/tools/thalia" "$root/examples/large.json" ceiling "$rounds"
+run_section "Scaling with neurons: large.json scaled to 10k, 50k, 100k, 200k (medians of 3 rounds)" \
+  "$build/bench/parallel_bench" "$build/tools/thalia" "$root/examples/large.json" neurons 3
+run_section "Scaling with spike rate: two 25k-neuron regions, drive varied (medians of 3 rounds)" \
+  "$build/bench/parallel_bench" "$build/tools/thalia" "$root/examples/large.json" rate 3
 run_section "Round trip: 5 tiny regions, 10-tick epochs" \
   "$build/bench/parallel_bench" "$build/tools/thalia" "$root/examples/tiny.json" roundtrip "$rounds"
 run_section "Recording overhead: brain.json, 2 workers, 500 ms" \
