@@ -10,7 +10,7 @@ usage: bench/run.sh [--build DIR] [--reps N] [--rounds N] [--no-write]
 
 Runs, in one invocation: kernel_bench on COBA, Brunel, brain, large and tiny (median of N runs
 each), parallel_bench (worker counts, the machine's 2-process ceiling, scaling with neurons and
-with spike rate, the round trip),
+with spike rate, the round trip), transport_bench (worker start-up),
 record_bench (recording overhead on brain.json with 2 workers) and checkpoint_bench, then writes
 the results between the generated markers of bench/RESULTS.md.
 
@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$build" in /*) ;; *) build="$PWD/$build" ;; esac
-for b in kernel_bench parallel_bench record_bench checkpoint_bench; do
+for b in kernel_bench parallel_bench transport_bench record_bench checkpoint_bench; do
   [ -x "$build/bench/$b" ] || { echo "bench/run.sh: $build/bench/$b missing: build first (ninja -C $build)" >&2; exit 2; }
 done
 [ -x "$build/tools/thalia" ] || { echo "bench/run.sh: $build/tools/thalia missing: build first" >&2; exit 2; }
@@ -114,6 +114,8 @@ run_section "Scaling with spike rate: two 25k-neuron regions, drive varied (medi
   "$build/bench/parallel_bench" "$build/tools/thalia" "$root/examples/large.json" rate 3
 run_section "Round trip: 5 tiny regions, 10-tick epochs" \
   "$build/bench/parallel_bench" "$build/tools/thalia" "$root/examples/tiny.json" roundtrip "$rounds"
+run_section "Worker start-up (5 workers, forked and spawned) and a first-100-epochs speedup on large.json" \
+  "$build/bench/transport_bench" "$build/tools/thalia" "$root/examples/large.json"
 run_section "Recording overhead: brain.json, 2 workers, 500 ms" \
   "$build/bench/record_bench" "$root/examples/brain.json" 500 2 "$rounds"
 run_section "Checkpoint: tiny.json, with the pause it adds to a run" \
