@@ -8,47 +8,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/bench_util.h"
 #include "kernel/brain.h"
-#include "kernel/registry.h"
 #include "transport/install.h"
 #include "transport/mpi_session.h"
 
 namespace thalia {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::shared_ptr<const kernel::BrainSpec> FromJson(const std::string& json) {
-  auto c = kernel::ParseConfigJson(json, "mpi_bench.json");
-  auto s = c.ok() ? kernel::ResolveBrainSpec(std::move(c).value(), "mpi_bench.json") : c.status();
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s\n", s.status().message().c_str());
-    std::exit(2);
-  }
-  return s.value();
-}
-
-// Four regions of 20 neurons in a ring with 1 ms delays: epochs of 10 ticks, almost no compute.
-std::string TinyRing() {
-  std::string j = R"({"name": "ring4", "regions": [)";
-  for (int i = 0; i < 4; ++i)
-    j += std::string(i ? "," : "") + R"({"name": "r)" + std::to_string(i) +
-         R"(", "type": "generic", "size": 20, "populations": [{"name": "all", "size": 20, "neuron": {"bias": 16}}]})";
-  j += R"(], "pathways": [)";
-  for (int i = 0; i < 4; ++i)
-    j += std::string(i ? "," : "") + R"({"from": "r)" + std::to_string(i) + R"(", "to": "r)" +
-         std::to_string((i + 1) % 4) + R"(", "indegree": 2, "weight": 0.1, "delay_ms": 1})";
-  return j + "]}";
-}
-
-// Two regions of 40000 neurons, 5 ms apart: epochs of 50 ticks with real work in each region.
-std::string TwoLarge() {
-  return R"({"name": "two-large", "regions": [
-    {"name": "cortex", "type": "cortex", "size": 40000},
-    {"name": "cerebellum", "type": "cerebellum", "size": 40000}],
-  "pathways": [{"from": "cortex", "to": "cerebellum", "indegree": 10, "weight": 0.03, "delay_ms": 5},
-               {"from": "cerebellum", "to": "cortex.L23", "indegree": 10, "weight": 0.02, "delay_ms": 5}]})";
-}
 
 struct Mode {
   const char* name;
@@ -73,10 +39,8 @@ double PerEpoch(std::shared_ptr<const kernel::BrainSpec> spec, const kernel::Run
     std::fprintf(stderr, "%s\n", b.ok() ? "run failed" : b.status().message().c_str());
     std::exit(1);
   }
-  auto t0 = Clock::now();
-  if (!(*b)->StepEpochs(epochs).ok()) std::exit(1);
-  double s = std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(epochs);
-  *digest = (*b)->Digest().value();
+  double s = bench::TimeEpochs(**b, epochs, digest);
+  if (s < 0) std::exit(1);
   return s;
 }
 
@@ -111,7 +75,9 @@ int main(int argc, char** argv) {
   transport::Install();
   const uint64_t tiny_epochs = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2000;
   const uint64_t large_epochs = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 10;
-  bool same = Compare("round trip, 4 tiny regions", FromJson(TinyRing()), tiny_epochs, 1e6, "us");
-  same = Compare("2 x 40000-neuron regions", FromJson(TwoLarge()), large_epochs, 1e3, "ms") && same;
+  bool same = Compare("round trip, 4 tiny regions", bench::FromJson(bench::TinyRing(4, "ring4"), "mpi_bench.json"),
+                      tiny_epochs, 1e6, "us");
+  auto large = bench::FromJson(bench::TwoLargeRegions(), "mpi_bench.json");
+  same = Compare("2 x 40000-neuron regions", large, large_epochs, 1e3, "ms") && same;
   return session.Finish(same ? 0 : 1);
 }

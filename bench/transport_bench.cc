@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernel/brain.h"
-#include "kernel/registry.h"
 #include "transport/install.h"
 
 namespace thalia {
@@ -18,41 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::shared_ptr<const kernel::BrainSpec> FromJson(const std::string& json) {
-  auto c = kernel::ParseConfigJson(json, "bench.json");
-  if (!c.ok()) {
-    std::fprintf(stderr, "%s\n", c.status().message().c_str());
-    std::exit(2);
-  }
-  auto s = kernel::ResolveBrainSpec(std::move(c).value(), "bench.json");
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s\n", s.status().message().c_str());
-    std::exit(2);
-  }
-  return s.value();
-}
-
-// Five regions of 20 neurons in a ring with 1 ms delays: epochs of 10 ticks, almost no compute.
-std::string TinyRing() {
-  std::string j = R"({"name": "ring", "regions": [)";
-  for (int i = 0; i < 5; ++i)
-    j += std::string(i ? "," : "") + R"({"name": "r)" + std::to_string(i) +
-         R"(", "type": "generic", "size": 20, "populations": [{"name": "all", "size": 20, "neuron": {"bias": 16}}]})";
-  j += R"(], "pathways": [)";
-  for (int i = 0; i < 5; ++i)
-    j += std::string(i ? "," : "") + R"({"from": "r)" + std::to_string(i) + R"(", "to": "r)" +
-         std::to_string((i + 1) % 5) + R"(", "indegree": 2, "weight": 0.1, "delay_ms": 1})";
-  return j + "]}";
-}
-
-std::string TwoLargeRegions() {
-  return R"({"name": "two-large", "regions": [
-    {"name": "cortex", "type": "cortex", "size": 40000},
-    {"name": "cerebellum", "type": "cerebellum", "size": 40000}],
-  "pathways": [{"from": "cortex", "to": "cerebellum", "indegree": 10, "weight": 0.03, "delay_ms": 5},
-               {"from": "cerebellum", "to": "cortex.L23", "indegree": 10, "weight": 0.02, "delay_ms": 5}]})";
-}
 
 kernel::RunOptions Options(int workers, const std::string& launch, const std::string& binary) {
   kernel::RunOptions o;
@@ -67,11 +32,7 @@ double PerEpoch(std::shared_ptr<const kernel::BrainSpec> spec, const kernel::Run
                 uint64_t* digest) {
   auto b = kernel::Brain::Create(spec, o);
   if (!b.ok() || !(*b)->StepEpochs(20).ok()) return -1;
-  auto t0 = Clock::now();
-  if (!(*b)->StepEpochs(epochs).ok()) return -1;
-  double s = Seconds(Clock::now() - t0) / static_cast<double>(epochs);
-  *digest = (*b)->Digest().value();
-  return s;
+  return bench::TimeEpochs(**b, epochs, digest);
 }
 
 // Median time of Brain::Create with the regions already built (fork) or not (spawn), minus the
@@ -101,7 +62,7 @@ int main(int argc, char** argv) {
   const std::string binary = argv[1];
   transport::Install();
 
-  auto ring = FromJson(TinyRing());
+  auto ring = bench::FromJson(bench::TinyRing(5, "ring"), "bench.json");
   uint64_t d_seq = 0, d_par = 0;
   const uint64_t epochs = 3000;
   double seq = PerEpoch(ring, Options(0, "", binary), epochs, &d_seq);
@@ -112,7 +73,8 @@ int main(int argc, char** argv) {
   std::printf("  5 forked workers  %8.2f us/epoch   (round trip cost %.2f us/epoch)   digests %s\n", par * 1e6,
               (par - seq) * 1e6, d_seq == d_par ? "equal" : "DIFFER");
 
-  auto tiny = FromJson(TwoLargeRegions());  // reused below; start-up uses the ring's 5 regions
+  // Reused below; start-up uses the ring's 5 regions.
+  auto tiny = bench::FromJson(bench::TwoLargeRegions(), "bench.json");
   double inproc = StartUp(ring, Options(0, "", binary), 7);
   double fork = StartUp(ring, Options(5, "fork", binary), 7);
   double spawn = StartUp(ring, Options(5, "spawn", binary), 7);

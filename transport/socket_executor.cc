@@ -1,9 +1,10 @@
-// The coordinator side. Every request follows the same steps: (1) encode and send one frame to
-// each worker concerned (the first starts computing while the next is encoded); (2) Collect:
-// poll all of them until each has replied, checking every frame, turning an Error frame, an
-// EOF, a bad frame or the hang timeout into one failure that names the worker, its regions,
-// the phase and how the process ended; (3) on failure, kill and reap every worker. With
-// SocketOptions::coordinator_share, worker 0 is this process: its regions run between (1) and (2).
+// The coordinator side. Every request follows the steps of transport/worker_pool.h: (1) encode
+// and send one frame to each worker concerned (the first starts computing while the next is
+// encoded); (2) Collect: poll all of them until each has replied, checking every frame, turning
+// an Error frame, an EOF, a bad frame or the hang timeout into one failure that names the
+// worker, its regions, the phase and how the process ended; (3) on failure, kill and reap every
+// worker. With SocketOptions::coordinator_share, worker 0 is this process: its regions run
+// between (1) and (2).
 #include "transport/socket_executor.h"
 
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include "transport/placement.h"
 #include "transport/unique_fd.h"
 #include "transport/worker.h"
+#include "transport/worker_pool.h"
 
 namespace thalia::transport {
 namespace {
@@ -33,15 +35,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using kernel::Region;
 
-struct Worker {
-  int index = 0;
-  std::vector<RegionId> regions;  // ascending
+struct Worker : PoolWorker {
   UniqueFd fd;
   ChildProcess child;
   FrameReader reader;
-  kernel::WorkerStats stats;
-  bool pending = false;  // a reply is awaited
-  bool local = false;    // hosted by the coordinator itself (no process, no socket)
 };
 
 Status MakeSocketPair(UniqueFd* coordinator, UniqueFd* worker) {
@@ -59,9 +56,10 @@ Status MakeSocketPair(UniqueFd* coordinator, UniqueFd* worker) {
   return Status::Ok();
 }
 
-class SocketExecutor final : public kernel::Executor {
+class SocketExecutor final : public WorkerPoolExecutor {
  public:
-  explicit SocketExecutor(SocketOptions o) : options_(std::move(o)) {}
+  explicit SocketExecutor(SocketOptions o)
+      : WorkerPoolExecutor("the socket executor", "the workers"), options_(std::move(o)) {}
   ~SocketExecutor() override { (void)Shutdown(); }
   std::string name() const override {
     return "socket/" + options_.launch + ", " + std::to_string(options_.workers) + " workers";
@@ -69,40 +67,37 @@ class SocketExecutor final : public kernel::Executor {
   bool WantsBuiltRegions() const override { return options_.launch == "fork"; }
   Status Start(std::shared_ptr<const kernel::BrainSpec> spec,
                std::vector<std::unique_ptr<Region>> regions) override;
-  Status RunEpoch(const kernel::EpochBegin& begin, kernel::EpochDone* done) override;
-  Status SaveStates(std::vector<std::vector<uint8_t>>* states) override;
-  Status LoadStates(const std::vector<std::vector<uint8_t>>& states) override;
-  Status Digests(bool full, std::vector<uint64_t>* out) override;
-  Status PerturbWeightForTest(RegionId region, float delta) override;
-  std::vector<kernel::WorkerStats> Stats() const override;
   Status Shutdown() override;
 
  private:
+  static Worker& Of(PoolWorker& w) { return static_cast<Worker&>(w); }
+  size_t WorkerCount() const override { return workers_.size(); }
+  PoolWorker& WorkerAt(size_t i) override { return workers_[i]; }
+  const PoolWorker& WorkerAt(size_t i) const override { return workers_[i]; }
+  flatbuffers::FlatBufferBuilder& OutFor(PoolWorker&) override { return out_; }
+  Status Send(PoolWorker& w) override;
+  Status CollectReplies(const OnReply& on_reply) override { return Collect(on_reply); }
+  Status WorkerFailed(PoolWorker& w, const std::string& what, bool exiting) override;
+  Status RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done) override;
+  void SaveLocal(std::vector<std::vector<uint8_t>>* states) override;
+  Status LoadLocal(const std::vector<std::vector<uint8_t>>& states) override;
+  void DigestLocal(bool full, std::vector<uint64_t>* out) override;
+  Status PerturbLocal(RegionId region, float delta) override;
+
   Status ForkWorker(Worker& w, std::vector<std::unique_ptr<Region>>& regions);
   Status SpawnWorker(Worker& w, const std::string& binary);
-  Status Send(Worker& w);  // sends out_
   template <typename F>
-  Status Collect(F&& on_reply);
-  Status WorkerFailed(Worker& w, const std::string& what, bool exiting);
-  std::string PhaseText() const;
-  Status Usable() const;
+  Status Collect(const F& on_reply);
   void KillAll();
-  Status RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done);
   Status LocalFailed(RegionId r, const std::string& what);
   Worker* local() { return !workers_.empty() && workers_[0].local ? &workers_[0] : nullptr; }
 
   SocketOptions options_;
-  std::shared_ptr<const kernel::BrainSpec> spec_;
-  std::vector<int> placement_;
   std::vector<Worker> workers_;
   std::vector<std::unique_ptr<Region>> local_regions_;  // by region id; the coordinator's share
   std::vector<pollfd> pollfds_;
   std::vector<Worker*> polled_;
-  flatbuffers::FlatBufferBuilder out_{1 << 16};
-  const char* phase_ = "start-up";  // what the workers are doing, when not an epoch
-  bool in_epoch_ = false;
-  uint64_t epoch_ = 0;
-  bool started_ = false, failed_ = false, shut_down_ = false;
+  flatbuffers::FlatBufferBuilder out_{1 << 16};  // every request is encoded here, then sent
 };
 
 Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
@@ -118,15 +113,9 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
   auto place = PlaceRegions(*spec_, costs, options_.workers, options_.placement);
   if (!place.ok()) return place.status();
   placement_ = std::move(place).value();
-  int count = 0;
-  for (int w : placement_) count = std::max(count, w + 1);
+  const int count = PlacedWorkers();
   workers_.resize(count);
-  for (int i = 0; i < count; ++i) {
-    workers_[i].index = workers_[i].stats.worker = i;
-    for (size_t r = 0; r < n; ++r)
-      if (placement_[r] == i) workers_[i].regions.push_back(static_cast<RegionId>(r));
-    workers_[i].stats.regions = workers_[i].regions;
-  }
+  for (int i = 0; i < count; ++i) AssignRegions(i, &workers_[i]);
   std::string binary;
   if (options_.launch == "spawn") {
     binary = WorkerBinary(options_.worker_binary);
@@ -173,7 +162,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
     FinishMessage(&out_, wire::Payload::Setup, wire::CreateSetup(out_, kProtocolVersion, w.index, ids, config));
     THALIA_RETURN_IF_ERROR(Send(w));
   }
-  Status st = Collect([](Worker& w, const wire::Message& m) -> Status {
+  Status st = Collect([](const Worker& w, const wire::Message& m) -> Status {
     const wire::Ready* r = m.payload_as_Ready();
     if (!r) return Status::Corrupt("expected Ready");
     if (r->version() != kProtocolVersion || r->worker() != w.index || r->pid() != w.child.pid())
@@ -243,8 +232,8 @@ Status SocketExecutor::SpawnWorker(Worker& w, const std::string& binary) {
   return Status::Ok();
 }
 
-Status SocketExecutor::Send(Worker& w) {
-  Status st = WriteFrame(w.fd.get(), Frame(out_), options_.hang_timeout_ms);
+Status SocketExecutor::Send(PoolWorker& w) {
+  Status st = WriteFrame(Of(w).fd.get(), Frame(out_), options_.hang_timeout_ms);
   if (st.ok()) {
     w.pending = true;
     return st;
@@ -254,7 +243,7 @@ Status SocketExecutor::Send(Worker& w) {
 }
 
 template <typename F>
-Status SocketExecutor::Collect(F&& on_reply) {
+Status SocketExecutor::Collect(const F& on_reply) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.hang_timeout_ms);
   Status soft;  // a request a worker refused without failing; reported once all have answered
   while (true) {
@@ -268,8 +257,7 @@ Status SocketExecutor::Collect(F&& on_reply) {
     if (pollfds_.empty()) return soft;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0)
-      return WorkerFailed(*polled_[0], "hung: no reply within " + std::to_string(options_.hang_timeout_ms) + " ms",
-                          false);
+      return WorkerFailed(*polled_[0], NoReplyWithin(options_.hang_timeout_ms), false);
     int r = ::poll(pollfds_.data(), pollfds_.size(), static_cast<int>(std::min<long long>(left, INT_MAX)));
     if (r < 0 && errno != EINTR) return Status::Worker(std::string("poll failed: ") + std::strerror(errno));
     for (size_t i = 0; r > 0 && i < pollfds_.size(); ++i) {
@@ -282,27 +270,13 @@ Status SocketExecutor::Collect(F&& on_reply) {
       }
       if (step.value() == FrameReader::Step::kEof) return WorkerFailed(w, "died", true);
       if (step.value() == FrameReader::Step::kNeedMore) continue;
-      auto msg = DecodeFrame(w.reader.frame());
-      if (!msg.ok()) return WorkerFailed(w, "sent a bad frame (" + msg.status().message() + ")", false);
-      if (const wire::Error* e = msg.value()->payload_as_Error()) {
-        std::string text = e->message() ? e->message()->str() : "no message";
-        if (e->fatal()) return WorkerFailed(w, "failed: " + text, true);
-        if (soft.ok()) soft = Status::Invalid(text);
-        w.pending = false;
-        continue;
-      }
-      Status st = on_reply(w, *msg.value());
-      if (!st.ok()) return WorkerFailed(w, "sent a wrong reply (" + st.message() + ")", false);
-      w.pending = false;
+      THALIA_RETURN_IF_ERROR(TakeReply(w, w.reader.frame(), on_reply, &soft));
     }
   }
 }
 
-std::string SocketExecutor::PhaseText() const {
-  return in_epoch_ ? "epoch " + std::to_string(epoch_) : std::string(phase_);
-}
-
-Status SocketExecutor::WorkerFailed(Worker& w, const std::string& what, bool exiting) {
+Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& what, bool exiting) {
+  Worker& w = Of(pool_worker);
   // A worker that reported an error or closed its socket is ending by itself: give it a moment
   // so its exit status can be reported, then kill it regardless.
   if (exiting) {
@@ -310,11 +284,8 @@ Status SocketExecutor::WorkerFailed(Worker& w, const std::string& what, bool exi
   } else {
     w.child.KillAndReap();
   }
-  std::string names;
-  for (RegionId r : w.regions) names += (names.empty() ? "" : ", ") + spec_->regions[r].name;
-  std::string msg = "worker " + std::to_string(w.index) + " (pid " + std::to_string(w.stats.pid) +
-                    (w.regions.size() == 1 ? ", region " : ", regions ") + names + ") " + what + " during " +
-                    PhaseText() + "; the worker " + w.child.Describe();
+  std::string msg = "worker " + std::to_string(w.index) + " (pid " + std::to_string(w.stats.pid) + RegionList(w) +
+                    ") " + what + " during " + PhaseText() + "; the worker " + w.child.Describe();
   if (options_.launch == "spawn" && !in_epoch_ && w.child.Describe() == "exited with status 127")
     msg += " (could the worker binary not be executed?)";
   failed_ = true;
@@ -330,41 +301,10 @@ void SocketExecutor::KillAll() {
   }
 }
 
-Status SocketExecutor::Usable() const {
-  if (!started_) return Status::Internal("the socket executor was not started");
-  if (failed_ || shut_down_) return Status::Worker("the workers have stopped after an earlier failure or shutdown");
-  return Status::Ok();
-}
-
-Status SocketExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::EpochDone* done) {
-  THALIA_RETURN_IF_ERROR(Usable());
-  in_epoch_ = true;
-  epoch_ = begin.epoch;
-  done->epoch = begin.epoch;
-  done->regions.resize(spec_->regions.size());
-  for (Worker& w : workers_) {
-    if (w.local) continue;
-    EncodeEpochBegin(begin, w.regions, &out_);
-    THALIA_RETURN_IF_ERROR(Send(w));
-  }
-  if (local()) THALIA_RETURN_IF_ERROR(RunLocal(begin, done));
-  Status st = Collect([&](Worker& w, const wire::Message& m) -> Status {
-    const wire::EpochDone* d = m.payload_as_EpochDone();
-    if (!d) return Status::Corrupt(std::string("expected EpochDone, got ") + wire::EnumNamePayload(m.payload_type()));
-    EpochTiming t;
-    THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, begin.epoch, w.regions, done, &t));
-    if (begin.t1 > begin.t0) ++w.stats.epochs;  // not the kernel's zero-length flushes
-    w.stats.busy_s += static_cast<double>(t.busy_ns) * 1e-9;
-    w.stats.wait_s += static_cast<double>(t.wait_ns) * 1e-9;
-    return Status::Ok();
-  });
-  in_epoch_ = false;
-  return st;
-}
-
 // The coordinator's share of an epoch, as the in-process executor runs it; a region that throws
 // ends the run like a failed worker (every worker is stopped), naming the region.
 Status SocketExecutor::RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done) {
+  if (!local()) return Status::Ok();
   Worker& w = workers_[0];
   const auto start = Clock::now();
   kernel::EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
@@ -393,83 +333,28 @@ Status SocketExecutor::LocalFailed(RegionId r, const std::string& what) {
                         " during " + PhaseText());
 }
 
-Status SocketExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states) {
-  THALIA_RETURN_IF_ERROR(Usable());
-  phase_ = "saving region states";
-  states->assign(spec_->regions.size(), {});
-  out_.Clear();
-  FinishMessage(&out_, wire::Payload::SaveStates, wire::CreateSaveStates(out_));
-  for (Worker& w : workers_)
-    if (!w.local) THALIA_RETURN_IF_ERROR(Send(w));
+void SocketExecutor::SaveLocal(std::vector<std::vector<uint8_t>>* states) {
   if (Worker* l = local())
     for (RegionId r : l->regions) (*states)[r] = kernel::SaveRegionState(*local_regions_[r]);
-  THALIA_RETURN_IF_ERROR(
-      Collect([&](Worker& w, const wire::Message& m) { return DecodeStates(m, w.regions, states); }));
-  phase_ = "the run";
-  return Status::Ok();
 }
 
-Status SocketExecutor::LoadStates(const std::vector<std::vector<uint8_t>>& states) {
-  THALIA_RETURN_IF_ERROR(Usable());
-  if (states.size() != spec_->regions.size()) return Status::Invalid("state for another number of regions");
-  phase_ = "loading region states";
+Status SocketExecutor::LoadLocal(const std::vector<std::vector<uint8_t>>& states) {
   Status local_status;
   if (Worker* l = local())
     for (RegionId r : l->regions)
       if (local_status.ok()) local_status = kernel::LoadRegionState(*local_regions_[r], states[r]);
-  for (Worker& w : workers_) {
-    if (w.local) continue;
-    EncodeLoadStates(states, w.regions, &out_);
-    THALIA_RETURN_IF_ERROR(Send(w));
-  }
-  Status st = Collect([](Worker&, const wire::Message& m) -> Status {
-    return m.payload_as_Ack() ? Status::Ok() : Status::Corrupt("expected Ack");
-  });
-  phase_ = "the run";
-  return st.ok() ? local_status : st;
+  return local_status;
 }
 
-Status SocketExecutor::Digests(bool full, std::vector<uint64_t>* out) {
-  THALIA_RETURN_IF_ERROR(Usable());
-  phase_ = "computing digests";
-  out->assign(spec_->regions.size(), 0);
-  out_.Clear();
-  FinishMessage(&out_, wire::Payload::DigestRequest, wire::CreateDigestRequest(out_, full));
-  for (Worker& w : workers_)
-    if (!w.local) THALIA_RETURN_IF_ERROR(Send(w));
+void SocketExecutor::DigestLocal(bool full, std::vector<uint64_t>* out) {
   if (Worker* l = local())
     for (RegionId r : l->regions) (*out)[r] = local_regions_[r]->Digest(full);
-  THALIA_RETURN_IF_ERROR(
-      Collect([&](Worker& w, const wire::Message& m) { return DecodeDigestList(m, w.regions, out); }));
-  phase_ = "the run";
+}
+
+Status SocketExecutor::PerturbLocal(RegionId region, float delta) {
+  if (!local_regions_[region]->PerturbWeightForTest(delta))
+    return Status::Invalid("no weight to perturb in region '" + spec_->regions[region].name + "'");
   return Status::Ok();
-}
-
-Status SocketExecutor::PerturbWeightForTest(RegionId region, float delta) {
-  THALIA_RETURN_IF_ERROR(Usable());
-  if (region >= placement_.size()) return Status::Invalid("no region " + std::to_string(region));
-  phase_ = "perturbing a weight";
-  Worker& w = workers_[placement_[region]];
-  if (w.local) {
-    phase_ = "the run";
-    if (!local_regions_[region]->PerturbWeightForTest(delta))
-      return Status::Invalid("no weight to perturb in region '" + spec_->regions[region].name + "'");
-    return Status::Ok();
-  }
-  out_.Clear();
-  FinishMessage(&out_, wire::Payload::Perturb, wire::CreatePerturb(out_, region, delta));
-  THALIA_RETURN_IF_ERROR(Send(w));
-  Status st = Collect([](Worker&, const wire::Message& m) -> Status {
-    return m.payload_as_Ack() ? Status::Ok() : Status::Corrupt("expected Ack");
-  });
-  phase_ = "the run";
-  return st;
-}
-
-std::vector<kernel::WorkerStats> SocketExecutor::Stats() const {
-  std::vector<kernel::WorkerStats> s;
-  for (const Worker& w : workers_) s.push_back(w.stats);
-  return s;
 }
 
 Status SocketExecutor::Shutdown() {

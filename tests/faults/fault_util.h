@@ -70,32 +70,7 @@ inline std::vector<pid_t> ReapStrays(double timeout_s) {
 // fails with EFBIG, as a write to a full disk fails with ENOSPC.
 inline ThaliaResult RunThaliaLimited(const std::vector<std::string>& args, const std::string& out_prefix,
                                      const std::vector<std::string>& env, rlim_t fsize_limit) {
-  const std::string out = out_prefix + ".out", err = out_prefix + ".err";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    for (const std::string& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-    if (fsize_limit > 0) {
-      ::signal(SIGXFSZ, SIG_IGN);  // an ignored disposition survives exec
-      rlimit lim{fsize_limit, fsize_limit};
-      if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(126);
-    }
-    std::vector<char*> argv;
-    std::string bin = ThaliaBinary();
-    argv.push_back(bin.data());
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  int ws = 0;
-  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  int status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-  return {status, ReadText(out), ReadText(err)};
+  return RunThalia(args, out_prefix, env, fsize_limit);
 }
 
 // What a trace file holds when read to its end strictly: epochs, whether it closed cleanly, and

@@ -12,42 +12,13 @@ namespace {
 
 using testing::RunFor;
 
-constexpr kernel::Tick kTicks = 1500;
-
 kernel::RunOptions Shared(int workers, const std::string& launch, std::vector<int> placement = {}) {
   kernel::RunOptions o = testing::Parallel(workers, launch, std::move(placement));
   o.coordinator_share = true;
   return o;
 }
 
-class CoordinatorShare : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    spec_ = testing::LoadExample("tiny.json");
-    kernel::RunOptions seq;
-    sequential_ = new testing::RunResult(RunFor(spec_, seq, kTicks));
-  }
-  static void TearDownTestSuite() {
-    delete sequential_;
-    sequential_ = nullptr;
-  }
-  void ExpectSameAsSequential(const kernel::RunOptions& o) {
-    testing::RunResult r = RunFor(spec_, o, kTicks);
-    ASSERT_EQ(r.error, "");
-    ASSERT_EQ(sequential_->error, "");
-    for (size_t i = 0; i < spec_->regions.size(); ++i) {
-      ASSERT_FALSE(sequential_->spikes[i].empty()) << spec_->regions[i].name;
-      ASSERT_EQ(r.spikes[i], sequential_->spikes[i]) << "region " << spec_->regions[i].name;
-    }
-    ASSERT_EQ(r.last_epoch_digests, sequential_->last_epoch_digests);
-    ASSERT_EQ(r.digests, sequential_->digests);
-    EXPECT_TRUE(testing::NoChildLeft());
-  }
-  static std::shared_ptr<const kernel::BrainSpec> spec_;
-  static testing::RunResult* sequential_;
-};
-std::shared_ptr<const kernel::BrainSpec> CoordinatorShare::spec_;
-testing::RunResult* CoordinatorShare::sequential_ = nullptr;
+class CoordinatorShare : public testing::TinySequentialReference {};
 
 TEST_F(CoordinatorShare, OneShareIsTheCoordinatorAloneAndMatchesSequential) {
   ExpectSameAsSequential(Shared(1, "fork"));

@@ -5,22 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/transport/transport_test_util.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
-#include "transport/unique_fd.h"
 
 namespace thalia::transport {
 namespace {
 
-struct Pair {
-  UniqueFd a, b;
-  Pair() {
-    int sv[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    a.reset(sv[0]);
-    b.reset(sv[1]);
-  }
-};
+using testing::SocketPair;
 
 std::vector<uint8_t> EpochFrame(uint64_t epoch, size_t spikes) {
   kernel::EpochBegin e;
@@ -45,7 +37,7 @@ uint64_t EpochOf(const FrameReader& r) {
 
 TEST(FrameRead, AFrameThatArrivedWholeTakesOneRead) {
   for (size_t spikes : {0, 10, 5000}) {  // 5000 spikes: larger than the reader's first buffer
-    Pair p;
+    SocketPair p;
     auto f = EpochFrame(7, spikes);
     ASSERT_TRUE(WriteFrame(p.a.get(), f).ok());
     FrameReader r;
@@ -68,7 +60,7 @@ TEST(FrameRead, AFrameThatArrivedWholeTakesOneRead) {
 }
 
 TEST(FrameRead, TwoFramesBackToBackComeOutAsTwoFrames) {
-  Pair p;
+  SocketPair p;
   auto f1 = EpochFrame(1, 3), f2 = EpochFrame(2, 4);
   std::vector<uint8_t> both = f1;
   both.insert(both.end(), f2.begin(), f2.end());
@@ -91,7 +83,7 @@ TEST(FrameRead, TwoFramesBackToBackComeOutAsTwoFrames) {
 }
 
 TEST(FrameRead, AFrameAndAHalfThenTheRest) {
-  Pair p;
+  SocketPair p;
   auto f1 = EpochFrame(1, 3), f2 = EpochFrame(2, 40);
   std::vector<uint8_t> first = f1;
   first.insert(first.end(), f2.begin(), f2.begin() + 7);  // the next prefix and 3 body bytes
@@ -108,7 +100,7 @@ TEST(FrameRead, AFrameAndAHalfThenTheRest) {
 }
 
 TEST(FrameRead, AFrameTricklingInByteByByteIsPutTogether) {
-  Pair p;
+  SocketPair p;
   auto f = EpochFrame(5, 20);
   FrameReader r;
   for (size_t i = 0; i < f.size(); ++i) {
@@ -121,7 +113,7 @@ TEST(FrameRead, AFrameTricklingInByteByByteIsPutTogether) {
 }
 
 TEST(FrameRead, BlockingReadWithoutDeadlineWaitsForTheFrame) {
-  Pair p;
+  SocketPair p;
   auto f = EpochFrame(9, 2);
   ASSERT_TRUE(WriteFrame(p.a.get(), f).ok());
   FrameReader r;

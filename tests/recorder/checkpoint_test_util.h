@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,13 +65,18 @@ inline std::string ReadText(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The exit status of a reaped child (a waitpid status), or 128 + signal number.
+inline int ExitStatus(int ws) { return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws); }
+
 // A `thalia` child process with stdout and stderr sent to files; killed and reaped if still
 // running when destroyed.
 class ThaliaProcess {
  public:
-  // `env`: extra NAME=VALUE entries.
+  // `env`: extra NAME=VALUE entries. `fsize_limit` > 0: RLIMIT_FSIZE set to it with SIGXFSZ
+  // ignored, so a write past the limit fails with EFBIG, as a write to a full disk fails with
+  // ENOSPC.
   ThaliaProcess(const std::vector<std::string>& args, const std::string& out_prefix,
-                const std::vector<std::string>& env = {})
+                const std::vector<std::string>& env = {}, rlim_t fsize_limit = 0)
       : out_(out_prefix + ".out"), err_(out_prefix + ".err") {
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -79,6 +85,11 @@ class ThaliaProcess {
       ::dup2(o, 1);
       ::dup2(e, 2);
       for (const std::string& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+      if (fsize_limit > 0) {
+        ::signal(SIGXFSZ, SIG_IGN);  // an ignored disposition survives exec
+        rlimit lim{fsize_limit, fsize_limit};
+        if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(126);
+      }
       std::vector<char*> argv;
       std::string bin = ThaliaBinary();
       argv.push_back(bin.data());
@@ -105,14 +116,14 @@ class ThaliaProcess {
     int ws = 0;
     while (::waitpid(pid_, &ws, 0) < 0 && errno == EINTR) {
     }
-    status_ = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    status_ = ExitStatus(ws);
     return status_;
   }
   bool Exited() {
     if (status_ >= 0) return true;
     int ws = 0;
     if (::waitpid(pid_, &ws, WNOHANG) != pid_) return false;
-    status_ = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    status_ = ExitStatus(ws);
     return true;
   }
   // Polls stderr until it contains `text` (true) or the process ends or `timeout_s` passes.
@@ -138,9 +149,10 @@ struct ThaliaResult {
   int status;
   std::string out, err;
 };
+// Runs `thalia args...` to its end (see ThaliaProcess).
 inline ThaliaResult RunThalia(const std::vector<std::string>& args, const std::string& out_prefix,
-                              const std::vector<std::string>& env = {}) {
-  ThaliaProcess p(args, out_prefix, env);
+                              const std::vector<std::string>& env = {}, rlim_t fsize_limit = 0) {
+  ThaliaProcess p(args, out_prefix, env, fsize_limit);
   int st = p.Wait();
   return {st, p.out(), p.err()};
 }

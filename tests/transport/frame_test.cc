@@ -7,22 +7,14 @@
 
 #include <thread>
 
+#include "tests/transport/transport_test_util.h"
 #include "transport/codec.h"
-#include "transport/unique_fd.h"
 #include "transport/worker.h"
 
 namespace thalia::transport {
 namespace {
 
-struct Pair {
-  UniqueFd a, b;
-  Pair() {
-    int sv[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    a.reset(sv[0]);
-    b.reset(sv[1]);
-  }
-};
+using testing::SocketPair;
 
 std::vector<uint8_t> ValidFrame() {
   kernel::EpochBegin e;
@@ -49,7 +41,7 @@ std::vector<uint8_t> Header(uint32_t len) {
 }
 
 TEST(Frame, ValidFrameRoundTripsThroughASocket) {
-  Pair p;
+  SocketPair p;
   std::vector<uint8_t> f = ValidFrame();
   ASSERT_TRUE(WriteFrame(p.a.get(), f).ok());
   FrameReader r;
@@ -62,7 +54,7 @@ TEST(Frame, ValidFrameRoundTripsThroughASocket) {
 }
 
 TEST(Frame, OversizedLengthIsRejectedBeforeTheBodyIsRead) {
-  Pair p;
+  SocketPair p;
   WriteRaw(p.a.get(), Header(0xfffffff0u));
   FrameReader r(1 << 20);
   auto step = ReadFrame(p.b.get(), &r, 1000);
@@ -118,7 +110,7 @@ TEST(Frame, EveryTruncationAndBitFlipIsRejectedOrDecodesSafely) {
 
 TEST(Frame, EndInsideAFrameIsAnErrorAndAtABoundaryIsEof) {
   {
-    Pair p;
+    SocketPair p;
     std::vector<uint8_t> f = ValidFrame();
     f.resize(f.size() / 2);
     WriteRaw(p.a.get(), f);
@@ -129,7 +121,7 @@ TEST(Frame, EndInsideAFrameIsAnErrorAndAtABoundaryIsEof) {
     EXPECT_NE(step.status().message().find("middle of a frame"), std::string::npos);
   }
   {
-    Pair p;
+    SocketPair p;
     p.a.reset();
     FrameReader r;
     auto step = ReadFrame(p.b.get(), &r, 1000);
@@ -139,7 +131,7 @@ TEST(Frame, EndInsideAFrameIsAnErrorAndAtABoundaryIsEof) {
 }
 
 TEST(Frame, ReadTimesOutOnASilentPeer) {
-  Pair p;
+  SocketPair p;
   FrameReader r;
   auto step = ReadFrame(p.b.get(), &r, 50);
   ASSERT_FALSE(step.ok());
@@ -148,7 +140,7 @@ TEST(Frame, ReadTimesOutOnASilentPeer) {
 
 // A live worker loop fed garbage answers with a fatal Error frame and stops; never crashes.
 void ExpectWorkerRejects(const std::vector<uint8_t>& bytes, const std::string& expected) {
-  Pair p;
+  SocketPair p;
   int code = -1;
   std::thread worker([&] { code = ServeWorker(p.b.get(), 0, {}); });
   FrameReader r;

@@ -1,16 +1,21 @@
 // Helpers of the transport tests: run options for a parallel run, whole-run results to compare
-// exactly, and a check that no child process is left.
+// exactly, a fixture holding the sequential run of the tiny example to compare against, a check
+// that no child process is left, and a connected pair of Unix sockets.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "kernel/brain.h"
 #include "tests/test_util.h"
 #include "transport/install.h"
+#include "transport/unique_fd.h"
 
 namespace thalia::testing {
 
@@ -60,5 +65,50 @@ inline bool NoChildLeft() {
   int status;
   return ::waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD;
 }
+
+// A test suite over the tiny example, run once sequentially (in SetUpTestSuite) for
+// ExpectSameAsSequential to compare other runs with, exactly.
+class TinySequentialReference : public ::testing::Test {
+ protected:
+  static constexpr kernel::Tick kTicks = 1500;  // 150 ms: many epochs, fast on a shared machine
+
+  static void SetUpTestSuite() {
+    spec_ = LoadExample("tiny.json");
+    kernel::RunOptions seq;
+    seq.keep_spikes = true;
+    sequential_ = new RunResult(RunFor(spec_, seq, kTicks));
+  }
+  static void TearDownTestSuite() {
+    delete sequential_;
+    sequential_ = nullptr;
+  }
+  // Runs with `o` until kTicks: every region's spikes, the last epoch's digests and the full
+  // digests equal the sequential run's; no child process is left.
+  void ExpectSameAsSequential(const kernel::RunOptions& o) {
+    RunResult r = RunFor(spec_, o, kTicks);
+    ASSERT_EQ(r.error, "");
+    ASSERT_EQ(sequential_->error, "");
+    for (size_t i = 0; i < spec_->regions.size(); ++i) {
+      ASSERT_FALSE(sequential_->spikes[i].empty()) << spec_->regions[i].name;
+      ASSERT_EQ(r.spikes[i], sequential_->spikes[i]) << "region " << spec_->regions[i].name;
+    }
+    ASSERT_EQ(r.last_epoch_digests, sequential_->last_epoch_digests);
+    ASSERT_EQ(r.digests, sequential_->digests);
+    EXPECT_TRUE(NoChildLeft());
+  }
+  static inline std::shared_ptr<const kernel::BrainSpec> spec_;
+  static inline RunResult* sequential_ = nullptr;
+};
+
+// Two connected Unix stream sockets, closed when it goes.
+struct SocketPair {
+  transport::UniqueFd a, b;
+  SocketPair() {
+    int sv[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    a.reset(sv[0]);
+    b.reset(sv[1]);
+  }
+};
 
 }  // namespace thalia::testing
