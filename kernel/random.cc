@@ -58,8 +58,10 @@ void PhiloxPortable(uint64_t key, uint32_t c0, uint32_t c1, uint32_t b0, uint32_
 #define THALIA_PHILOX_X86 1
 
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized in the set1 intrinsics (GCC bug 105593).
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 __attribute__((target("avx512f"))) void PhiloxAvx512(uint64_t key, uint32_t c0, uint32_t c1, uint32_t b0,
                                                      uint32_t c3, uint32_t n, uint32_t* __restrict out) {
   const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
@@ -97,7 +99,9 @@ __attribute__((target("avx512f"))) void PhiloxAvx512(uint64_t key, uint32_t c0, 
   }
 }
 
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 __attribute__((target("avx2"))) void PhiloxAvx2(uint64_t key, uint32_t c0, uint32_t c1, uint32_t b0,
                                                 uint32_t c3, uint32_t n, uint32_t* __restrict out) {
