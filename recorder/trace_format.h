@@ -5,6 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <span>
+#include <vector>
+
+#include "recorder/crc32c.h"
 
 namespace thalia::recorder {
 
@@ -99,6 +103,36 @@ inline bool DecodeChunkHeader(const uint8_t in[kChunkHeaderSize], ChunkHeader* h
   h->epoch_count = GetU32(in + 24);
   h->record_count = GetU32(in + 28);
   return true;
+}
+
+// One index entry: where a chunk starts and which epochs it holds.
+struct IndexEntry {
+  uint64_t offset = 0, first_epoch = 0, epoch_count = 0;
+};
+
+// The index of `index` (written at `index_offset`, right after the last chunk) followed by the
+// footer: the bytes that end a closed trace.
+inline std::vector<uint8_t> EncodeIndexAndFooter(std::span<const IndexEntry> index, uint64_t index_offset) {
+  std::vector<uint8_t> buf(8 + index.size() * kIndexEntrySize + 4);
+  PutU32(buf.data(), kIndexMagic);
+  PutU32(buf.data() + 4, static_cast<uint32_t>(index.size()));
+  uint64_t epochs = 0;
+  for (size_t i = 0; i < index.size(); ++i) {
+    uint8_t* e = buf.data() + 8 + i * kIndexEntrySize;
+    PutU64(e, index[i].offset);
+    PutU64(e + 8, index[i].first_epoch);
+    PutU64(e + 16, index[i].epoch_count);
+    epochs += index[i].epoch_count;
+  }
+  PutU32(buf.data() + buf.size() - 4, Crc32c(buf.data(), buf.size() - 4));
+  uint8_t footer[kFooterSize];
+  PutU64(footer, index_offset);
+  PutU64(footer + 8, index.size());
+  PutU64(footer + 16, epochs);
+  PutU32(footer + 24, Crc32c(footer, 24));
+  PutU32(footer + 28, kFooterMagic);
+  buf.insert(buf.end(), footer, footer + kFooterSize);
+  return buf;
 }
 
 }  // namespace thalia::recorder

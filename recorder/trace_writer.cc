@@ -212,25 +212,7 @@ Status TraceWriter::StopThread() {
 }
 
 Status TraceWriter::WriteIndexAndFooter() {
-  std::vector<uint8_t> buf(8 + index_.size() * kIndexEntrySize + 4);
-  PutU32(buf.data(), kIndexMagic);
-  PutU32(buf.data() + 4, static_cast<uint32_t>(index_.size()));
-  uint64_t epochs = 0;
-  for (size_t i = 0; i < index_.size(); ++i) {
-    uint8_t* e = buf.data() + 8 + i * kIndexEntrySize;
-    PutU64(e, index_[i].offset);
-    PutU64(e + 8, index_[i].first_epoch);
-    PutU64(e + 16, index_[i].epoch_count);
-    epochs += index_[i].epoch_count;
-  }
-  PutU32(buf.data() + buf.size() - 4, Crc32c(buf.data(), buf.size() - 4));
-  uint8_t footer[kFooterSize];
-  PutU64(footer, file_offset_);
-  PutU64(footer + 8, index_.size());
-  PutU64(footer + 16, epochs);
-  PutU32(footer + 24, Crc32c(footer, 24));
-  PutU32(footer + 28, kFooterMagic);
-  buf.insert(buf.end(), footer, footer + kFooterSize);
+  const std::vector<uint8_t> buf = EncodeIndexAndFooter(index_, file_offset_);
   THALIA_RETURN_IF_ERROR(WriteAll(fd_.get(), buf.data(), buf.size(), incomplete_path()));
   file_offset_ += buf.size();
   std::lock_guard<std::mutex> lock(mu_);

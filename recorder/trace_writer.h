@@ -69,9 +69,6 @@ class TraceWriter final : public kernel::EpochObserver {
     bool batch = false;
     uint64_t epoch = 0;
   };
-  struct IndexEntry {
-    uint64_t offset, first_epoch, epoch_count;
-  };
 
   TraceWriter(std::string path, TraceWriterOptions options);
   Status Push(Item item);

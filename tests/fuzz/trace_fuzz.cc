@@ -31,9 +31,8 @@ std::vector<uint8_t> BuildFile(const uint8_t* data, size_t size, bool footer) {
   std::vector<uint8_t> file(kFileHeaderSize, 0);
   std::memcpy(file.data(), kFileMagic, sizeof(kFileMagic));
   PutU32(file.data() + 8, kTraceFormatVersion);
-  struct Entry { uint64_t offset, first_epoch, epochs; };
-  std::vector<Entry> index;
-  uint64_t epoch = 0, total_epochs = 0;
+  std::vector<IndexEntry> index;
+  uint64_t epoch = 0;
   size_t p = 0;
   while (p + 8 <= size) {
     size_t len = thalia::fuzz::LoadU32(data + p);
@@ -58,27 +57,10 @@ std::vector<uint8_t> BuildFile(const uint8_t* data, size_t size, bool footer) {
     file.insert(file.end(), hb, hb + kChunkHeaderSize);
     file.insert(file.end(), z.begin(), z.begin() + static_cast<std::ptrdiff_t>(n));
     epoch += epochs;
-    total_epochs += epochs;
   }
   if (!footer) return file;
-  const uint64_t index_offset = file.size();
-  std::vector<uint8_t> buf(8 + index.size() * kIndexEntrySize + 4);
-  PutU32(buf.data(), kIndexMagic);
-  PutU32(buf.data() + 4, static_cast<uint32_t>(index.size()));
-  for (size_t i = 0; i < index.size(); ++i) {
-    PutU64(buf.data() + 8 + i * kIndexEntrySize, index[i].offset);
-    PutU64(buf.data() + 16 + i * kIndexEntrySize, index[i].first_epoch);
-    PutU64(buf.data() + 24 + i * kIndexEntrySize, index[i].epochs);
-  }
-  PutU32(buf.data() + buf.size() - 4, Crc32c(buf.data(), buf.size() - 4));
-  uint8_t f[kFooterSize];
-  PutU64(f, index_offset);
-  PutU64(f + 8, index.size());
-  PutU64(f + 16, total_epochs);
-  PutU32(f + 24, Crc32c(f, 24));
-  PutU32(f + 28, kFooterMagic);
-  file.insert(file.end(), buf.begin(), buf.end());
-  file.insert(file.end(), f, f + kFooterSize);
+  const std::vector<uint8_t> tail = EncodeIndexAndFooter(index, file.size());
+  file.insert(file.end(), tail.begin(), tail.end());
   return file;
 }
 
