@@ -9,6 +9,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <span>
 #include <tuple>
 
 #include "kernel/detmath.h"
@@ -19,6 +20,12 @@ namespace thalia::kernel {
 namespace {
 
 float Propagator(double dt, double tau) { return static_cast<float>(DetExp(-dt / tau)); }
+
+// Whether every element has exactly the bits of `x` (so -0 differs from +0, and NaNs compare).
+bool AllBitsEqual(std::span<const float> a, float x) {
+  const uint32_t bits = std::bit_cast<uint32_t>(x);
+  return std::all_of(a.begin(), a.end(), [&](float y) { return std::bit_cast<uint32_t>(y) == bits; });
+}
 
 // Poisson counts from random words: k = the first index with word < thr[k], at most thr.size() - 1
 // (thr is non-decreasing and >= 1). In 32 bits: word >= thr[j] <=> word > thr[j] - 1, and
@@ -49,7 +56,6 @@ THALIA_VECTOR_CLONES void CountPoisson(uint32_t n, const uint32_t* __restrict wo
     }
   }
 }
-
 
 // in[i] += counts[i] * weight.
 THALIA_VECTOR_CLONES void AddCounts(uint32_t n, const uint32_t* __restrict counts, float weight,
@@ -318,9 +324,7 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
   syns = {};
   for (Group& g : built) {
     // A static group whose weights are all the same float keeps that one float.
-    if (!path.plastic && !g.weight.empty() &&
-        std::all_of(g.weight.begin(), g.weight.end(),
-                    [&](float w) { return std::bit_cast<uint32_t>(w) == std::bit_cast<uint32_t>(g.weight[0]); })) {
+    if (!path.plastic && !g.weight.empty() && AllBitsEqual(g.weight, g.weight[0])) {
       g.uniform = true;
       g.w0 = g.weight[0];
       g.weight = {};
@@ -674,8 +678,7 @@ void PopulationRegion::VisitState(StateVisitor& v) {
       // depend on the storage; a loaded array that is not uniform any more is kept as such.
       std::vector<float> w(g.target.size(), g.w0);
       v.F32(weight_name, w, true);
-      if (v.loading() &&
-          std::any_of(w.begin(), w.end(), [&](float x) { return std::bit_cast<uint32_t>(x) != std::bit_cast<uint32_t>(g.w0); })) {
+      if (v.loading() && !AllBitsEqual(w, g.w0)) {
         g.weight = std::move(w);
         g.uniform = false;
       }
