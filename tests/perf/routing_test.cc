@@ -95,30 +95,27 @@ Case RandomCase(uint32_t seed, bool with_waiting) {
   return c;
 }
 
-RC_GTEST_PROP(Routing, MergedListsEqualTheSortedReference, (uint32_t seed)) {
-  Case c = RandomCase(seed, false);
+// The router's lists for a case against the independent reference.
+void RoutesLikeTheReference(const Case& c) {
   SpikeRouter router(c.spec);
   auto got = c.waiting;
   router.Route(c.spikes, &got);
   RC_ASSERT(got == Reference(c.spec, c.spikes, c.waiting));
 }
 
+RC_GTEST_PROP(Routing, MergedListsEqualTheSortedReference, (uint32_t seed)) {
+  RoutesLikeTheReference(RandomCase(seed, false));
+}
+
 RC_GTEST_PROP(Routing, SpikesAlreadyWaitingMergeOnTheWholeKey, (uint32_t seed)) {
-  Case c = RandomCase(seed, true);
-  SpikeRouter router(c.spec);
-  auto got = c.waiting;
-  router.Route(c.spikes, &got);
-  RC_ASSERT(got == Reference(c.spec, c.spikes, c.waiting));
+  RoutesLikeTheReference(RandomCase(seed, true));
 }
 
 RC_GTEST_PROP(Routing, ASourceOutOfOrderStillGivesTheCanonicalOrder, (uint32_t seed)) {
   Case c = RandomCase(seed, false);
   std::mt19937 rng(seed);
   for (auto& s : c.spikes) std::shuffle(s.begin(), s.end(), rng);
-  SpikeRouter router(c.spec);
-  auto got = c.waiting;
-  router.Route(c.spikes, &got);
-  RC_ASSERT(got == Reference(c.spec, c.spikes, c.waiting));
+  RoutesLikeTheReference(c);
 }
 
 TEST(Routing, SameTickSpikesOfTwoSourcesComeInSourceOrder) {

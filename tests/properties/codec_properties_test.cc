@@ -71,6 +71,26 @@ std::vector<uint8_t> Bytes(const flatbuffers::FlatBufferBuilder& b) {
   return {f.begin(), f.end()};  // heap storage: 8-aligned, as frames are read
 }
 
+// Every proper prefix of `frame` is refused.
+void EveryCutIsRefused(const std::vector<uint8_t>& frame) {
+  for (size_t cut = 0; cut < frame.size(); ++cut)
+    RC_ASSERT(!transport::DecodeFrame(std::span(frame.data(), cut)).ok());
+}
+
+// Each byte of `frame` flipped in turn (one generated mask): a frame that still passes the
+// verifier as a `type` message goes to `decode`, which must come back without crashing.
+template <typename Decode>
+void EveryFlipDecodesSafely(const std::vector<uint8_t>& frame, wire::Payload type, Decode decode) {
+  const auto mask = *rc::gen::inRange<int>(1, 256);
+  for (size_t i = 0; i < frame.size(); ++i) {
+    std::vector<uint8_t> bad = frame;
+    bad[i] ^= static_cast<uint8_t>(mask);
+    auto bm = transport::DecodeFrame(bad);
+    if (!bm.ok() || bm.value()->payload_type() != type) continue;
+    decode(*bm.value());
+  }
+}
+
 // The checks DecodeEpochBegin promises for whatever it accepts.
 void CheckDecodedBegin(const kernel::EpochBegin& out, const std::vector<RegionId>& ids, size_t n) {
   RC_ASSERT(out.t1 >= out.t0);
@@ -123,19 +143,13 @@ RC_GTEST_PROP(CodecProperties, EpochBeginRoundTripsAndDamageIsRefusedOrSafe, ())
     RC_ASSERT(out.external[r] == (sent ? in.external[r] : std::vector<kernel::ExternalInput>{}));
   }
 
-  for (size_t cut = 0; cut < frame.size(); ++cut)
-    RC_ASSERT(!transport::DecodeFrame(std::span(frame.data(), cut)).ok());
-  const auto mask = *rc::gen::inRange<int>(1, 256);
-  for (size_t i = 0; i < frame.size(); ++i) {
-    std::vector<uint8_t> bad = frame;
-    bad[i] ^= static_cast<uint8_t>(mask);
-    auto bm = transport::DecodeFrame(bad);
-    if (!bm.ok() || bm.value()->payload_type() != wire::Payload::EpochBegin) continue;
+  EveryCutIsRefused(frame);
+  EveryFlipDecodesSafely(frame, wire::Payload::EpochBegin, [&](const wire::Message& bad) {
     kernel::EpochBegin got;
     std::vector<RegionId> got_ids;
-    if (transport::DecodeEpochBegin(*bm.value()->payload_as_EpochBegin(), n, &got, &got_ids).ok())
+    if (transport::DecodeEpochBegin(*bad.payload_as_EpochBegin(), n, &got, &got_ids).ok())
       CheckDecodedBegin(got, got_ids, n);
-  }
+  });
 }
 
 // Regression (found by the property above: a flipped byte cleared the payload's vtable entry):
@@ -219,19 +233,13 @@ RC_GTEST_PROP(CodecProperties, EpochDoneRoundTripsAndDamageIsRefusedOrSafe, ()) 
   // Results for another epoch are refused.
   RC_ASSERT(!transport::DecodeEpochDone(*m.value()->payload_as_EpochDone(), in.epoch + 1, chosen, &out, &t).ok());
 
-  for (size_t cut = 0; cut < frame.size(); ++cut)
-    RC_ASSERT(!transport::DecodeFrame(std::span(frame.data(), cut)).ok());
-  const auto mask = *rc::gen::inRange<int>(1, 256);
-  for (size_t i = 0; i < frame.size(); ++i) {
-    std::vector<uint8_t> bad = frame;
-    bad[i] ^= static_cast<uint8_t>(mask);
-    auto bm = transport::DecodeFrame(bad);
-    if (!bm.ok() || bm.value()->payload_type() != wire::Payload::EpochDone) continue;
+  EveryCutIsRefused(frame);
+  EveryFlipDecodesSafely(frame, wire::Payload::EpochDone, [&](const wire::Message& bad) {
     kernel::EpochDone got;
     got.regions.resize(n);
-    (void)transport::DecodeEpochDone(*bm.value()->payload_as_EpochDone(), in.epoch, chosen, &got, &t);
+    (void)transport::DecodeEpochDone(*bad.payload_as_EpochDone(), in.epoch, chosen, &got, &t);
     RC_ASSERT(got.regions.size() == n);
-  }
+  });
 }
 
 RC_GTEST_PROP(CodecProperties, ErrorMessageRoundTripsAndEveryCutIsRefused, ()) {
@@ -249,8 +257,7 @@ RC_GTEST_PROP(CodecProperties, ErrorMessageRoundTripsAndEveryCutIsRefused, ()) {
   RC_ASSERT(e->fatal() == fatal);
   RC_ASSERT(e->message() != nullptr);
   RC_ASSERT(e->message()->str() == text);
-  for (size_t cut = 0; cut < frame.size(); ++cut)
-    RC_ASSERT(!transport::DecodeFrame(std::span(frame.data(), cut)).ok());
+  EveryCutIsRefused(frame);
 }
 
 // ---- trace files ----------------------------------------------------------------------------
