@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernel/brain.h"
 #include "kernel/registry.h"
 #include "schemas/config_generated.h"
@@ -45,13 +45,7 @@ using SpecPtr = std::shared_ptr<const kernel::BrainSpec>;
   std::exit(2);
 }
 
-SpecPtr FromJson(const std::string& json, const std::string& name) {
-  auto c = kernel::ParseConfigJson(json, name);
-  if (!c.ok()) Die(c.status().message());
-  auto s = kernel::ResolveBrainSpec(std::move(c).value(), name);
-  if (!s.ok()) Die(s.status().message());
-  return s.value();
-}
+using bench::FromJson;
 
 double CpuSeconds(clockid_t clock) {
   timespec ts{};
@@ -232,49 +226,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// Every "size": N of the configuration multiplied by `factor` (a plain scan: <regex> trips
-// GCC 12's -Wmaybe-uninitialized under the sanitizers).
-std::string ScaleSizes(const std::string& json, double factor) {
-  static const std::string key = "\"size\"";
-  std::string out;
-  size_t last = 0;
-  for (size_t at = json.find(key); at != std::string::npos; at = json.find(key, last)) {
-    size_t p = at + key.size();
-    while (p < json.size() && std::isspace(static_cast<unsigned char>(json[p]))) ++p;
-    if (p >= json.size() || json[p] != ':') {
-      out += json.substr(last, p - last);
-      last = p;
-      continue;
-    }
-    ++p;
-    while (p < json.size() && std::isspace(static_cast<unsigned char>(json[p]))) ++p;
-    size_t digits = p;
-    while (digits < json.size() && std::isdigit(static_cast<unsigned char>(json[digits]))) ++digits;
-    if (digits == p) {
-      out += json.substr(last, p - last);
-      last = p;
-      continue;
-    }
-    out += json.substr(last, at - last);
-    long n = std::lround(std::stod(json.substr(p, digits - p)) * factor);
-    out += "\"size\": " + std::to_string(std::max(1L, n));
-    last = digits;
-  }
-  return out + json.substr(last);
-}
-
-// Five regions of 20 neurons in a ring, 1 ms apart: 10-tick epochs and almost no computing.
-std::string TinyRing() {
-  std::string j = R"({"name": "ring", "regions": [)";
-  for (int i = 0; i < 5; ++i)
-    j += std::string(i ? ", " : "") + R"({"name": "r)" + std::to_string(i) +
-         R"(", "type": "generic", "size": 20, "populations": [{"name": "all", "size": 20, "neuron": {"bias": 16}}]})";
-  j += R"(], "pathways": [)";
-  for (int i = 0; i < 5; ++i)
-    j += std::string(i ? ", " : "") + R"({"from": "r)" + std::to_string(i) + R"(", "to": "r)" +
-         std::to_string((i + 1) % 5) + R"(", "indegree": 2, "weight": 0.1, "delay_ms": 1})";
-  return j + "]}";
-}
 
 // Two regions of `n` neurons each, driven by Poisson input at `drive_hz`, exchanging spikes
 // with 2 ms delays (20-tick epochs).
@@ -362,37 +313,54 @@ double PingPongMicros(int n) {
 
 // The regions that `--workers 2` would give worker `part` (automatic placement), as a brain of
 // their own: the other regions and every pathway to or from them dropped.
+// The configuration `json`, changed by `edit` on its object form, resolved as `name`.
+template <typename Edit>
+SpecPtr Edited(const std::string& json, const std::string& name, Edit edit) {
+  auto bytes = kernel::ParseConfigJson(json, name);
+  if (!bytes.ok()) Die(bytes.status().message());
+  auto brain = schema::UnPackBrain(bytes.value().data());
+  edit(*brain);
+  flatbuffers::FlatBufferBuilder fbb;
+  schema::FinishBrainBuffer(fbb, schema::Brain::Pack(fbb, brain.get()));
+  auto spec = kernel::ResolveBrainSpec(std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()), name);
+  if (!spec.ok()) Die(spec.status().message());
+  return spec.value();
+}
+
+// Every region and population size the configuration gives, multiplied by `factor`.
+SpecPtr Scaled(const std::string& json, const std::string& name, double factor) {
+  auto scale = [&](uint32_t n) { return n == 0 ? 0u : static_cast<uint32_t>(std::max(1L, std::lround(n * factor))); };
+  return Edited(json, name, [&](schema::BrainT& brain) {
+    for (auto& region : brain.regions) {
+      region->size = scale(region->size);
+      for (auto& pop : region->populations) pop->size = scale(pop->size);
+    }
+  });
+}
+
 SpecPtr Part(const std::string& json, const std::string& name, int part) {
   SpecPtr whole = FromJson(json, name);
   auto placed = transport::PlaceRegions(*whole, transport::EstimateCosts(*whole), 2, {});
   if (!placed.ok()) Die(placed.status().message());
-  auto bytes = kernel::ParseConfigJson(json, name);
-  if (!bytes.ok()) Die(bytes.status().message());
-  auto brain = schema::UnPackBrain(bytes.value().data());
-  std::vector<std::string> kept;
-  std::vector<std::unique_ptr<schema::RegionT>> regions;
-  for (size_t r = 0; r < brain->regions.size(); ++r) {
-    if (placed.value()[r] != part) continue;
-    kept.push_back(brain->regions[r]->name);
-    brain->regions[r]->worker = -1;
-    regions.push_back(std::move(brain->regions[r]));
-  }
-  brain->regions = std::move(regions);
-  // A pathway end is "region" or "region.population".
-  auto inside = [&](const std::string& end) {
-    const std::string region = end.substr(0, end.find('.'));
-    return std::find(kept.begin(), kept.end(), region) != kept.end();
-  };
-  std::vector<std::unique_ptr<schema::PathwayT>> pathways;
-  for (auto& pw : brain->pathways)
-    if (inside(pw->from) && inside(pw->to)) pathways.push_back(std::move(pw));
-  brain->pathways = std::move(pathways);
-  flatbuffers::FlatBufferBuilder fbb;
-  schema::FinishBrainBuffer(fbb, schema::Brain::Pack(fbb, brain.get()));
-  auto spec = kernel::ResolveBrainSpec(std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()),
-                                       name + " (part " + std::to_string(part) + ")");
-  if (!spec.ok()) Die(spec.status().message());
-  return spec.value();
+  return Edited(json, name + " (part " + std::to_string(part) + ")", [&](schema::BrainT& brain) {
+    std::vector<std::string> kept;
+    std::vector<std::unique_ptr<schema::RegionT>> regions;
+    for (size_t r = 0; r < brain.regions.size(); ++r) {
+      if (placed.value()[r] != part) continue;
+      kept.push_back(brain.regions[r]->name);
+      brain.regions[r]->worker = -1;
+      regions.push_back(std::move(brain.regions[r]));
+    }
+    brain.regions = std::move(regions);
+    // A pathway end is "region" or "region.population".
+    auto inside = [&](const std::string& end) {
+      return std::find(kept.begin(), kept.end(), end.substr(0, end.find('.'))) != kept.end();
+    };
+    std::vector<std::unique_ptr<schema::PathwayT>> pathways;
+    for (auto& pw : brain.pathways)
+      if (inside(pw->from) && inside(pw->to)) pathways.push_back(std::move(pw));
+    brain.pathways = std::move(pathways);
+  });
 }
 
 // Alone: each part of the 2-worker placement run by itself, one after the other (the sequential
@@ -448,7 +416,7 @@ int main(int argc, char** argv) {
   transport::Install();
   std::printf("section %s, %d rounds, load average before: %s\n", section.c_str(), rounds, LoadAverage().c_str());
   if (section == "roundtrip") {
-    auto ring = FromJson(TinyRing(), "ring.json");
+    auto ring = FromJson(bench::TinyRing(5, "ring"), "ring.json");
     auto r = Compare(ring, {{"sequential", 0, false}, {"5 workers", 5, false}, {"5, coordinator share", 5, true}},
                      binary, 1000, rounds);
     PrintTable(r, 1e6, "us");
@@ -475,7 +443,7 @@ int main(int argc, char** argv) {
     for (const auto& reg : FromJson(json, config)->regions) total += reg.size;
     for (int target : {10000, 50000, 100000, 200000}) {
       double f = static_cast<double>(target) / static_cast<double>(total);
-      auto spec = FromJson(ScaleSizes(json, f), config);
+      auto spec = Scaled(json, config, f);
       uint64_t n = 0;
       for (const auto& reg : spec->regions) n += reg.size;
       const uint64_t epochs = std::max<uint64_t>(4, 1000000 / static_cast<uint64_t>(target));

@@ -116,8 +116,10 @@ run_section "Round trip: 5 tiny regions, 10-tick epochs" \
   "$build/bench/parallel_bench" "$build/tools/thalia" "$root/examples/tiny.json" roundtrip "$rounds"
 run_section "Worker start-up (5 workers, forked and spawned) and a first-100-epochs speedup on large.json" \
   "$build/bench/transport_bench" "$build/tools/thalia" "$root/examples/large.json"
-run_section "Recording overhead: brain.json, 2 workers, 1.5 s and 500 ms (the fixed cost of opening and closing shows in the short run)" \
-  bash -c "'$build/bench/record_bench' '$root/examples/brain.json' 1500 2 7 && '$build/bench/record_bench' '$root/examples/brain.json' 500 2 7"
+run_section "Recording overhead: brain.json, 2 workers, 1.5 s" \
+  "$build/bench/record_bench" "$root/examples/brain.json" 1500 2 7
+run_section "Recording overhead: brain.json, 2 workers, 500 ms (the fixed cost of opening and closing shows more)" \
+  "$build/bench/record_bench" "$root/examples/brain.json" 500 2 7
 run_section "Checkpoint: tiny.json, with the pause it adds to a run" \
   "$build/bench/checkpoint_bench" "$root/examples/tiny.json" --reps 10
 run_section "Checkpoint: brain.json, throughput" \
