@@ -42,6 +42,38 @@ TEST(ResumeParallel, AnyWorkerCountResumesAnyOtherExactly) {
   }
 }
 
+// The bundled brain with learning on (DopamineStdp and Stdp pathways, dopamine events, rewards
+// from the script): 2 s straight against 1 s, a checkpoint, and a resume in another process
+// layout, at the epoch grid and off it. Every spike after the split and every digest must match.
+TEST(ResumeParallel, BundledBrainGivesTheSameSpikesAfterTheSplitAcrossModes) {
+  struct Split {
+    Tick at;
+    Case modes;
+  };
+  const Split splits[] = {
+      {10000, {"sequential -> 2 spawn", Mode(0), Mode(2, "spawn")}},
+      {10007, {"2 fork -> sequential", Mode(2), Mode(0)}},
+      {10000, {"2 spawn -> 3 fork", Mode(2, "spawn"), Mode(3)}},
+  };
+  const Tick until = 20000, first_split = 10000;  // 2 s, split at 1 s and 1000.7 ms
+  const Outcome straight =
+      thalia::testing::Run(until, std::nullopt, "", first_split, Mode(0), std::nullopt, "brain.json");
+  for (const Split& s : splits) {
+    ScratchDir dir;
+    const Case& c = s.modes;
+    Outcome resumed = thalia::testing::Run(until, s.at, dir / "c.thck", s.at, c.writer, c.resumer, "brain.json");
+    size_t compared = 0;
+    for (size_t r = 0; r < straight.spikes.size(); ++r) {
+      std::vector<kernel::Spike> expected = straight.spikes[r];
+      std::erase_if(expected, [&](const kernel::Spike& x) { return x.tick < s.at; });
+      compared += expected.size();
+      ASSERT_EQ(expected, resumed.spikes[r]) << c.name << ", region " << r << ", split " << s.at;
+    }
+    EXPECT_GT(compared, 10000u) << "the comparison must cover many spikes after the split";
+    ASSERT_EQ(straight.digests, resumed.digests) << c.name << ", split " << s.at;
+  }
+}
+
 TEST(ResumeParallel, ACheckpointCapturedFromWorkersEqualsTheSequentialOne) {
   auto seq = Brain::Create(LoadExample("tiny.json"), Mode(0));
   auto par = Brain::Create(LoadExample("tiny.json"), Mode(2, "spawn"));

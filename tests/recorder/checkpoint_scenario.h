@@ -53,11 +53,13 @@ inline std::vector<std::vector<Spike>> SpikesFrom(Brain& b, Tick from) {
 
 // Runs the script to `until`; with split set, checkpoints at that tick (after its actions) into
 // `path`, drops the brain and resumes a new one from the file.
-// `options` run the first brain, `resume_options` (default: the same) the resumed one.
+// `options` run the first brain, `resume_options` (default: the same) the resumed one; `example`
+// names the bundled brain.
 inline Outcome Run(Tick until, std::optional<Tick> split, const std::string& path, Tick spikes_from,
             kernel::RunOptions options = Options(0, true),
-            std::optional<kernel::RunOptions> resume_options = std::nullopt) {
-  auto created = Brain::Create(LoadExample("tiny.json"), options);
+            std::optional<kernel::RunOptions> resume_options = std::nullopt,
+            const std::string& example = "tiny.json") {
+  auto created = Brain::Create(LoadExample(example), options);
   THALIA_CHECK_MSG(created.ok(), created.status().message());
   std::unique_ptr<Brain> brain = std::move(created).value();
   std::vector<Action> script = Script();
