@@ -4,7 +4,7 @@
 // -ffp-contract=off; integer ops are exact), so results are bit-identical on every machine.
 #pragma once
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define THALIA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define THALIA_VECTOR_CLONES
