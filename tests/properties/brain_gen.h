@@ -15,11 +15,15 @@ namespace thalia::testing {
 
 struct GenLimits {
   int max_regions = 4;
+  uint32_t min_region_size = 20;
   uint32_t max_region_size = 120;
   double duration_ms = 40;
+  // Generic populations' refractory periods are whole ms in [min_refractory_ms, 3].
+  int min_refractory_ms = 0;
 };
 
-inline std::unique_ptr<schema::PopulationT> GenPopulation(const std::string& name, bool excitatory) {
+inline std::unique_ptr<schema::PopulationT> GenPopulation(const std::string& name, bool excitatory,
+                                                          const GenLimits& lim) {
   auto p = std::make_unique<schema::PopulationT>();
   p->name = name;
   p->fraction = excitatory ? 0.75f : 0.25f;
@@ -28,7 +32,7 @@ inline std::unique_ptr<schema::PopulationT> GenPopulation(const std::string& nam
   auto& n = *p->neuron;
   n.synapse = static_cast<schema::SynapseKind>(*rc::gen::inRange(0, 3));
   n.v_init_jitter = 15;
-  n.refractory_ms = static_cast<float>(*rc::gen::inRange(0, 4));
+  n.refractory_ms = static_cast<float>(*rc::gen::inRange(lim.min_refractory_ms, 4));
   n.adapt_b = *rc::gen::element(0.0f, 0.5f);
   n.dopamine_gain = *rc::gen::element(0.0f, 2.0f);
   n.theta_gain = *rc::gen::element(0.0f, 1.0f);
@@ -62,17 +66,18 @@ inline std::vector<uint8_t> GenBrainConfig(const GenLimits& lim = {}) {
     auto reg = std::make_unique<schema::RegionT>();
     reg->name = "r" + std::to_string(r);
     reg->type = types[*rc::gen::inRange(0, 6)];
-    reg->size = *rc::gen::inRange<uint32_t>(20, lim.max_region_size + 1);
+    reg->size = *rc::gen::inRange<uint32_t>(lim.min_region_size, lim.max_region_size + 1);
     reg->learning = learning;
     if (reg->type == "generic") {
-      reg->populations.push_back(GenPopulation("E", true));
-      reg->populations.push_back(GenPopulation("I", false));
+      reg->populations.push_back(GenPopulation("E", true, lim));
+      reg->populations.push_back(GenPopulation("I", false, lim));
       for (auto [from, to] : {std::pair{"E", "E"}, {"E", "I"}, {"I", "E"}}) {
         auto p = std::make_unique<schema::PathwayT>();
         p->from = from;
         p->to = to;
         p->indegree = *rc::gen::inRange<uint32_t>(1, 12);
-        p->weight = WeightFor(reg->populations[from[0] == 'E' ? 1 : 0]->neuron->synapse) *
+        // The weight suits the synapse kind of the target population.
+        p->weight = WeightFor(reg->populations[to[0] == 'E' ? 0 : 1]->neuron->synapse) *
                     (from[0] == 'I' ? 2.0f : 1.0f);
         p->delay_ms = static_cast<float>(*rc::gen::inRange(1, 30)) / 10.0f;
         p->delay_jitter_ms = *rc::gen::element(0.0f, p->delay_ms / 2);
