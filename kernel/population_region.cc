@@ -10,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <span>
+#include <stdexcept>
 #include <tuple>
 
 #include "kernel/detmath.h"
@@ -390,7 +391,13 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
       const Group& g = groups_[gi];
       const Path& p = paths_[g.path];
       if (s.neuron < p.src_offset || s.neuron >= p.src_offset + p.src_size) continue;
-      THALIA_CHECK_MSG(s.tick + g.delay >= ctx.t0, "inbound spike would arrive in the past");
+      // Only a damaged or forged message can carry one (epochs never exceed the shortest delay):
+      // refuse it as bad input, which the executors report naming the region, never abort.
+      if (s.tick + g.delay < ctx.t0)
+        throw std::invalid_argument("inbound spike of region " + std::to_string(s.source) + " neuron " +
+                                    std::to_string(s.neuron) + " at tick " + std::to_string(s.tick) +
+                                    " would arrive at tick " + std::to_string(s.tick + g.delay) +
+                                    ", before the epoch's first tick " + std::to_string(ctx.t0));
       Schedule(s.tick + g.delay, s.source, s.neuron, gi);
     }
   }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 #include "kernel/brain.h"
 #include "kernel/random.h"
@@ -150,6 +151,21 @@ Outcome RunCut(const std::vector<InSpike>& in, Tick epoch, Tick until) {
   }
   o.digest = d.region().Digest(true);
   return o;
+}
+
+TEST(Delivery, AnInboundSpikeThatWouldArriveInThePastIsRefusedNotAborted) {
+  // Region t receives y with a 1.2 ms (12-tick) delay: a spike of tick 10 handed over at tick 100
+  // could only come from a damaged message.
+  RegionDriver d(InboundBrain(), 2);
+  d.Run(100);
+  try {
+    d.Run(130, {{10, 1, 3}});
+    FAIL() << "the spike was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("would arrive at tick 22, before the epoch's first tick 100"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CanonicalOrder, InboundOrderAndEpochCutsDoNotChangeResults) {
