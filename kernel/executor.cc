@@ -1,6 +1,7 @@
 // The in-process executor and the executor selection.
 #include "kernel/executor.h"
 
+#include <exception>
 #include <mutex>
 
 #include "kernel/state_codec.h"
@@ -24,7 +25,15 @@ class InProcessExecutor final : public Executor {
     for (size_t r = 0; r < regions_.size(); ++r) {
       RegionResult& out = done->regions[r];
       out.spikes.clear();
-      regions_[r]->Advance(ctx, begin.inbound[r], begin.external[r], &out.spikes);
+      // A region that throws (a user's region type, or bad inbound input) ends the run with its
+      // name, as it does in a worker process.
+      try {
+        regions_[r]->Advance(ctx, begin.inbound[r], begin.external[r], &out.spikes);
+      } catch (const std::exception& e) {
+        return Status::Internal("region '" + spec_->regions[r].name + "' threw: " + e.what());
+      } catch (...) {
+        return Status::Internal("region '" + spec_->regions[r].name + "' threw (not a std::exception)");
+      }
       out.digest = regions_[r]->Digest(begin.full_digest);
       out.counters = regions_[r]->counters();
     }

@@ -10,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <span>
+#include <stdexcept>
 #include <tuple>
 
 #include "kernel/detmath.h"
@@ -371,7 +372,44 @@ void PopulationRegion::BuildPostIndex(Group* g, uint32_t src_size, const Populat
 
 void PopulationRegion::Schedule(Tick at, uint32_t source, uint32_t neuron, uint32_t group) {
   THALIA_CHECK_MSG(at >= tick_ && at < tick_ + ring_.size(), "event outside the delay ring");
-  ring_[at % ring_.size()].push_back(Arrival::Key(source, neuron, group));
+  ring_[at % ring_.size()].Push(Arrival::Key(source, neuron, group));
+}
+
+void PopulationRegion::SortArrivals(Slot* slot, MergeScratch* scratch) {
+  std::vector<uint64_t>& a = slot->keys;
+  if (slot->run_starts.empty()) return;  // one run: already in order
+  // Many short runs (e.g. jittered internal delays): a sort is as good as the merges.
+  constexpr size_t kMaxRuns = 32;
+  if (slot->run_starts.size() >= kMaxRuns) {
+    std::sort(a.begin(), a.end());
+    slot->run_starts.clear();
+    return;
+  }
+  std::vector<uint32_t>& b = scratch->bounds;
+  std::vector<uint32_t>& next = scratch->next;
+  std::vector<uint64_t>& out = scratch->keys;
+  b.assign(1, 0);
+  b.insert(b.end(), slot->run_starts.begin(), slot->run_starts.end());
+  b.push_back(static_cast<uint32_t>(a.size()));
+  // Bottom-up: merge neighbouring runs pairwise until one is left.
+  while (b.size() > 2) {
+    out.resize(a.size());
+    next.clear();
+    size_t i = 0;
+    for (; i + 2 < b.size(); i += 2) {
+      std::merge(a.begin() + b[i], a.begin() + b[i + 1], a.begin() + b[i + 1], a.begin() + b[i + 2],
+                 out.begin() + b[i]);
+      next.push_back(b[i]);
+    }
+    if (i + 1 < b.size()) {  // an odd run left over: carried as it is
+      std::copy(a.begin() + b[i], a.begin() + b[i + 1], out.begin() + b[i]);
+      next.push_back(b[i]);
+    }
+    next.push_back(static_cast<uint32_t>(a.size()));
+    a.swap(out);
+    b.swap(next);
+  }
+  slot->run_starts.clear();
 }
 
 float PopulationRegion::PlasticityFactor(const Path& p, const EpochContext&,
@@ -390,7 +428,13 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
       const Group& g = groups_[gi];
       const Path& p = paths_[g.path];
       if (s.neuron < p.src_offset || s.neuron >= p.src_offset + p.src_size) continue;
-      THALIA_CHECK_MSG(s.tick + g.delay >= ctx.t0, "inbound spike would arrive in the past");
+      // Only a damaged or forged message can carry one (epochs never exceed the shortest delay):
+      // refuse it as bad input, which the executors report naming the region, never abort.
+      if (s.tick + g.delay < ctx.t0)
+        throw std::invalid_argument("inbound spike of region " + std::to_string(s.source) + " neuron " +
+                                    std::to_string(s.neuron) + " at tick " + std::to_string(s.tick) +
+                                    " would arrive at tick " + std::to_string(s.tick + g.delay) +
+                                    ", before the epoch's first tick " + std::to_string(ctx.t0));
       Schedule(s.tick + g.delay, s.source, s.neuron, gi);
     }
   }
@@ -409,8 +453,9 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
     // (1) events due now, canonical order.
     // Canonical order (DESIGN.md): source region, then source neuron; the group breaks the tie
     // between the delay blocks a single spike travels through. The key's integer order is that.
-    auto& slot = ring_[t % ring_.size()];
-    std::sort(slot.begin(), slot.end());
+    Slot& due = ring_[t % ring_.size()];
+    SortArrivals(&due, &merge_scratch_);
+    const std::vector<uint64_t>& slot = due.keys;
     for (size_t ai = 0; ai < slot.size(); ++ai) {
       // Rows are short and scattered: fetch the row bounds of the arrival 8 ahead and the synapses
       // of the arrival 4 ahead, so memory latency overlaps the work (no effect on results).
@@ -461,7 +506,7 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
       }
       if (p.plastic) g.pre_trace[s] += 1.0f;
     }
-    slot.clear();
+    due.Clear();
     // (2) external inputs (sorted by tick by the coordinator).
     while (ext < external.size() && external[ext].tick <= t) {
       const ExternalInput& x = external[ext++];
@@ -642,10 +687,11 @@ bool PopulationRegion::PerturbWeightForTest(float delta) {
 
 std::vector<uint64_t> PopulationRegion::PackArrivals() const {
   std::vector<uint64_t> packed;
+  MergeScratch scratch;
   for (Tick t = tick_; t < tick_ + ring_.size(); ++t) {
-    std::vector<uint64_t> slot = ring_[t % ring_.size()];
-    std::sort(slot.begin(), slot.end());
-    for (const uint64_t a : slot) {
+    Slot slot = ring_[t % ring_.size()];
+    SortArrivals(&slot, &scratch);
+    for (const uint64_t a : slot.keys) {
       packed.push_back(t);
       packed.push_back((uint64_t{Arrival::Source(a)} << 32) | Arrival::Neuron(a));
       packed.push_back(Arrival::Group(a));
@@ -695,7 +741,7 @@ void PopulationRegion::VisitState(StateVisitor& v) {
 }
 
 void PopulationRegion::FinishLoad() {
-  for (auto& slot : ring_) slot.clear();
+  for (Slot& slot : ring_) slot.Clear();
   for (size_t i = 0; i + 2 < loaded_arrivals_.size(); i += 3) {
     Tick t = loaded_arrivals_[i];
     uint32_t source = static_cast<uint32_t>(loaded_arrivals_[i + 1] >> 32);
@@ -705,7 +751,7 @@ void PopulationRegion::FinishLoad() {
     const Path& p = paths_[groups_[group].path];
     if (source != p.spec.from_region || neuron < p.src_offset || neuron >= p.src_offset + p.src_size)
       continue;
-    ring_[t % ring_.size()].push_back(Arrival::Key(source, neuron, group));
+    ring_[t % ring_.size()].Push(Arrival::Key(source, neuron, group));
   }
   loaded_arrivals_.clear();
 }

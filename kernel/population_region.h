@@ -34,6 +34,29 @@ class PopulationRegion final : public Region {
   size_t SynapseBytes() const;
   float Voltage(NeuronId n) const { return v_[n]; }
 
+  // The events due at one tick. Keys arrive in sorted runs (an epoch's inbound batch, one tick's
+  // own spikes); `run_starts` remembers where each later run begins, so putting the slot in
+  // canonical order is a merge of a few runs instead of a sort.
+  struct Slot {
+    std::vector<uint64_t> keys;
+    std::vector<uint32_t> run_starts;
+    void Push(uint64_t key) {
+      if (!keys.empty() && key < keys.back()) run_starts.push_back(static_cast<uint32_t>(keys.size()));
+      keys.push_back(key);
+    }
+    void Clear() {
+      keys.clear();
+      run_starts.clear();
+    }
+  };
+  // Scratch of SortArrivals, kept between ticks.
+  struct MergeScratch {
+    std::vector<uint64_t> keys;
+    std::vector<uint32_t> bounds, next;
+  };
+  // Puts a slot's keys in ascending (canonical) order, exactly the order std::sort gives.
+  static void SortArrivals(Slot* slot, MergeScratch* scratch);
+
  private:
   // The synapses of one pathway that share one delay, by source neuron (CSR).
   struct Group {
@@ -109,7 +132,8 @@ class PopulationRegion final : public Region {
   std::vector<std::vector<uint32_t>> spike_groups_;  // by population: internal groups it feeds
   std::vector<std::vector<uint32_t>> spike_paths_;   // by population: plastic paths it ends
   std::vector<DriveTable> drive_tables_;
-  std::vector<std::vector<uint64_t>> ring_;  // Arrival keys, by tick % ring_.size()
+  std::vector<Slot> ring_;  // Arrival keys, by tick % ring_.size()
+  MergeScratch merge_scratch_;
   std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading
   Tick tick_ = 0;
   // Neuron state: membrane potential, excitatory/inhibitory synaptic variables (conductance or

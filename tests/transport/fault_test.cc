@@ -116,6 +116,18 @@ TEST(Faults, ThrowingRegionReportsItsNameAndTheException) {
   EXPECT_TRUE(testing::NoChildLeft());
 }
 
+TEST(Faults, ThrowingRegionInProcessEndsTheRunNamingIt) {
+  auto spec = TwoRegions("test_throws");
+  auto brain = kernel::Brain::Create(spec, kernel::RunOptions{});
+  ASSERT_TRUE(brain.ok()) << brain.status().message();
+  Status st = (*brain)->StepEpochs(10);
+  ASSERT_FALSE(st.ok());
+  ExpectContains(st.message(), "region 'flaky' threw: synthetic failure in epoch 3");
+  ExpectContains(st.message(), "epoch 3 (ticks ");
+  EXPECT_EQ((*brain)->epoch(), 3u);
+  EXPECT_FALSE((*brain)->RunUntil(20'000'000).ok());  // stays stopped
+}
+
 TEST(Faults, FaultyBrainMatchesSequentialBeforeItsFailingEpoch) {
   // The same brain runs fine in workers up to the failing epoch and matches the sequential run.
   auto spec = TwoRegions("test_throws");
