@@ -123,7 +123,10 @@ THALIA_VECTOR_CLONES bool Threshold(uint32_t n, float v_reset, float v_thresh, f
     const int32_t fires = -static_cast<int32_t>(vi >= v_thresh) & ~refractory;
     const int32_t reset = refractory | fires;
     v[i] = std::bit_cast<float>((reset & reset_bits) | (~reset & std::bit_cast<int32_t>(vi)));
-    refr[i] = (refractory & (r - 1)) | (fires & ref_ticks) | (~reset & r);
+    // r - 1 in unsigned arithmetic: the same bits for every counting-down r, and defined for any
+    // value a loaded state may hold (INT_MIN - 1 would overflow).
+    const int32_t r_minus_1 = static_cast<int32_t>(static_cast<uint32_t>(r) - 1u);
+    refr[i] = (refractory & r_minus_1) | (fires & ref_ticks) | (~reset & r);
     w[i] = std::bit_cast<float>((fires & std::bit_cast<int32_t>(jumped)) | (~fires & std::bit_cast<int32_t>(wi)));
     fired[i] = fires & 1;
     any |= fires;

@@ -2,7 +2,9 @@
 // full digest, and the light (per-epoch) digest for every array that is not marked heavy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "kernel/state_codec.h"
 #include "schemas/state_generated.h"
@@ -120,6 +122,31 @@ namespace {
 
 // A static pathway without weight jitter stores one weight for all its synapses, but is visited
 // as the per-synapse array it stands for; a loaded state with unequal weights is kept exactly.
+// Writes `value` into every refractory counter (a damaged or forged state).
+class SetRefractory final : public StateVisitor {
+ public:
+  explicit SetRefractory(int32_t value) : value_(value) {}
+  void F32(std::string_view, std::span<float>, bool) override {}
+  void I32(std::string_view name, std::span<int32_t> d) override {
+    if (name == "refractory") std::fill(d.begin(), d.end(), value_);
+  }
+  void U64(std::string_view, std::vector<uint64_t>&) override {}
+
+ private:
+  int32_t value_;
+};
+
+// The threshold pass computes every lane branch-free; a counter at INT_MIN (found by the codec
+// property under UBSan: INT_MIN - 1 overflowed) must run without undefined behaviour, as a
+// neuron that is not refractory.
+TEST(DamagedState, ExtremeRefractoryCountersRunSafely) {
+  RegionDriver d(BusyBrain(), 1);
+  d.Run(100);
+  SetRefractory damage(std::numeric_limits<int32_t>::min());
+  d.region().VisitState(damage);
+  EXPECT_FALSE(d.Run(300).empty()) << "neurons with a negative counter are not refractory and fire";
+}
+
 TEST(UniformWeights, StoredOnceVisitedPerSynapseAndLoadedUnequalKeptExactly) {
   auto spec = testing::SpecFromJson(R"({"regions": [
     {"name": "r", "type": "generic", "populations": [{"name": "e", "size": 50, "neuron": {"bias": 18}}],
