@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <memory>
 
 #include "kernel/spec.h"
 #include "recorder/checkpoint_file.h"
@@ -70,7 +71,8 @@ Status CheckShape(const Checkpoint& c) {
   return Status::Ok();
 }
 
-std::vector<uint8_t> BuildFlatBuffer(const Checkpoint& c) {
+// The finished buffer is handed over, not copied (a brain's state is tens of MB).
+flatbuffers::DetachedBuffer BuildFlatBuffer(const Checkpoint& c) {
   size_t estimate = c.config.size() + 4096;
   for (const auto& r : c.state.regions) estimate += r.size() + 256;
   flatbuffers::FlatBufferBuilder b(estimate);
@@ -101,7 +103,7 @@ std::vector<uint8_t> BuildFlatBuffer(const Checkpoint& c) {
   cb.add_executor(executor);
   cb.add_workers(c.workers);
   b.FinishSizePrefixed(cb.Finish(), schema::CheckpointIdentifier());
-  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  return b.Release();
 }
 
 Status DecodeRegion(const schema::CkRegion* r, size_t index, const std::string& name, Checkpoint* c) {
@@ -208,7 +210,7 @@ Result<Checkpoint> CaptureCheckpoint(kernel::Brain& brain, const TracePosition& 
 
 Result<std::vector<uint8_t>> EncodeCheckpoint(const Checkpoint& c) {
   THALIA_RETURN_IF_ERROR(CheckShape(c));
-  std::vector<uint8_t> raw = BuildFlatBuffer(c);
+  flatbuffers::DetachedBuffer raw = BuildFlatBuffer(c);
   std::vector<uint8_t> file(kCheckpointHeaderSize + ZSTD_compressBound(raw.size()));
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   if (!cctx) return Status::Internal("zstd: out of memory");
@@ -254,8 +256,10 @@ Result<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> file, const std::st
   unsigned long long content = ZSTD_getFrameContentSize(payload.data(), payload.size());
   if (content != h.raw_size)
     return Status::Corrupt(Damaged(name, "its compressed frame disagrees with its header"));
-  std::vector<uint8_t> raw(h.raw_size);
-  size_t got = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
+  // Not zero-filled first: zstd writes every byte (checked below) before anything reads them.
+  std::unique_ptr<uint8_t[]> raw_bytes(new uint8_t[h.raw_size]);
+  std::span<const uint8_t> raw(raw_bytes.get(), h.raw_size);
+  size_t got = ZSTD_decompress(raw_bytes.get(), raw.size(), payload.data(), payload.size());
   if (ZSTD_isError(got) || got != raw.size())
     return Status::Corrupt(Damaged(name, std::string("decompression: ") +
                                              (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame")));
