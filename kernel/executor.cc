@@ -7,6 +7,22 @@
 #include "kernel/state_codec.h"
 
 namespace thalia::kernel {
+
+Status AdvanceRegion(Region& region, const EpochContext& ctx, std::span<const InSpike> inbound,
+                     std::span<const ExternalInput> external, bool full_digest, RegionResult* out) {
+  out->spikes.clear();
+  try {
+    region.Advance(ctx, inbound, external, &out->spikes);
+    out->digest = region.Digest(full_digest);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("threw: ") + e.what());
+  } catch (...) {
+    return Status::Internal("threw (not a std::exception)");
+  }
+  out->counters = region.counters();
+  return Status::Ok();
+}
+
 namespace {
 
 class InProcessExecutor final : public Executor {
@@ -23,19 +39,11 @@ class InProcessExecutor final : public Executor {
     done->regions.resize(regions_.size());
     EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
     for (size_t r = 0; r < regions_.size(); ++r) {
-      RegionResult& out = done->regions[r];
-      out.spikes.clear();
       // A region that throws (a user's region type, or bad inbound input) ends the run with its
       // name, as it does in a worker process.
-      try {
-        regions_[r]->Advance(ctx, begin.inbound[r], begin.external[r], &out.spikes);
-      } catch (const std::exception& e) {
-        return Status::Internal("region '" + spec_->regions[r].name + "' threw: " + e.what());
-      } catch (...) {
-        return Status::Internal("region '" + spec_->regions[r].name + "' threw (not a std::exception)");
-      }
-      out.digest = regions_[r]->Digest(begin.full_digest);
-      out.counters = regions_[r]->counters();
+      Status st = AdvanceRegion(*regions_[r], ctx, begin.inbound[r], begin.external[r], begin.full_digest,
+                                &done->regions[r]);
+      if (!st.ok()) return Status::Internal("region '" + spec_->regions[r].name + "' " + st.message());
     }
     return Status::Ok();
   }

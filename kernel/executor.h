@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ struct RunOptions {
   std::string worker_binary;     // spawn: the thalia binary; empty: this program or $THALIA_WORKER_BINARY
   bool coordinator_share = false;  // socket: worker 0's regions run in the coordinator's process
 };
+
+// Runs one region through an epoch, as every executor does: its spikes into out->spikes (cleared
+// first), then its digest (full if asked) and counters. An exception from the region becomes an
+// error whose message says what happened ("threw: ..."); the caller names the region and where
+// it ran.
+Status AdvanceRegion(Region& region, const EpochContext& ctx, std::span<const InSpike> inbound,
+                     std::span<const ExternalInput> external, bool full_digest, RegionResult* out);
 
 class Executor {
  public:

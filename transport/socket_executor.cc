@@ -309,17 +309,9 @@ Status SocketExecutor::RunLocal(const kernel::EpochBegin& begin, kernel::EpochDo
   const auto start = Clock::now();
   kernel::EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
   for (RegionId r : w.regions) {
-    kernel::RegionResult& out = done->regions[r];
-    out.spikes.clear();
-    try {
-      local_regions_[r]->Advance(ctx, begin.inbound[r], begin.external[r], &out.spikes);
-      out.digest = local_regions_[r]->Digest(begin.full_digest);
-    } catch (const std::exception& e) {
-      return LocalFailed(r, std::string("threw: ") + e.what());
-    } catch (...) {
-      return LocalFailed(r, "threw (not a std::exception)");
-    }
-    out.counters = local_regions_[r]->counters();
+    Status st = kernel::AdvanceRegion(*local_regions_[r], ctx, begin.inbound[r], begin.external[r],
+                                      begin.full_digest, &done->regions[r]);
+    if (!st.ok()) return LocalFailed(r, st.message());
   }
   if (begin.t1 > begin.t0) ++w.stats.epochs;
   w.stats.busy_s += std::chrono::duration<double>(Clock::now() - start).count();

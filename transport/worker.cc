@@ -16,6 +16,7 @@
 #include <cstring>
 #include <exception>
 
+#include "kernel/executor.h"
 #include "kernel/registry.h"
 #include "kernel/state_codec.h"
 #include "transport/channel.h"
@@ -163,11 +164,9 @@ Status Server::HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::t
   done_.epoch = begin_.epoch;
   for (RegionId r : hosted_) {
     current_region_ = static_cast<int>(r);
-    kernel::RegionResult& out = done_.regions[r];
-    out.spikes.clear();
-    regions_[r]->Advance(ctx, begin_.inbound[r], begin_.external[r], &out.spikes);
-    out.digest = regions_[r]->Digest(begin_.full_digest);
-    out.counters = regions_[r]->counters();
+    Status st = kernel::AdvanceRegion(*regions_[r], ctx, begin_.inbound[r], begin_.external[r],
+                                      begin_.full_digest, &done_.regions[r]);
+    if (!st.ok()) return Status::Internal("region '" + RegionName(current_region_) + "' " + st.message());
   }
   current_region_ = -1;
   // busy_ns leaves out only the encoding below, a few microseconds.
