@@ -120,8 +120,6 @@ TEST(Digest, PerturbedWeightChangesOnlyTheFullDigest) {
 namespace thalia::kernel {
 namespace {
 
-// A static pathway without weight jitter stores one weight for all its synapses, but is visited
-// as the per-synapse array it stands for; a loaded state with unequal weights is kept exactly.
 // Writes `value` into every refractory counter (a damaged or forged state).
 class SetRefractory final : public StateVisitor {
  public:
@@ -147,6 +145,8 @@ TEST(DamagedState, ExtremeRefractoryCountersRunSafely) {
   EXPECT_FALSE(d.Run(300).empty()) << "neurons with a negative counter are not refractory and fire";
 }
 
+// A static pathway without weight jitter stores one weight for all its synapses, but is visited
+// as the per-synapse array it stands for; a loaded state with unequal weights is kept exactly.
 TEST(UniformWeights, StoredOnceVisitedPerSynapseAndLoadedUnequalKeptExactly) {
   auto spec = testing::SpecFromJson(R"({"regions": [
     {"name": "r", "type": "generic", "populations": [{"name": "e", "size": 50, "neuron": {"bias": 18}}],

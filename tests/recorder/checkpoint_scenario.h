@@ -2,6 +2,9 @@
 // ahead of time, currents, rewards), run straight or checkpointed at a tick and resumed from file.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <functional>
 #include <optional>
 
@@ -88,6 +91,20 @@ inline Outcome Run(Tick until, std::optional<Tick> split, const std::string& pat
   o.spikes = SpikesFrom(*brain, spikes_from);
   o.digests = brain->RegionDigests().value();
   return o;
+}
+
+// Checks that `resumed` has exactly `straight`'s spikes from tick `from` on (`straight` may hold
+// earlier ones) and the same digests; adds the number of spikes compared to `*compared`.
+inline void ExpectSameRunAfter(const Outcome& straight, const Outcome& resumed, Tick from, const std::string& what,
+                               size_t* compared = nullptr) {
+  ASSERT_EQ(straight.spikes.size(), resumed.spikes.size()) << what;
+  for (size_t r = 0; r < straight.spikes.size(); ++r) {
+    std::vector<Spike> expected = straight.spikes[r];
+    std::erase_if(expected, [&](const Spike& x) { return x.tick < from; });
+    if (compared) *compared += expected.size();
+    ASSERT_EQ(expected, resumed.spikes[r]) << what << ", region " << r << ", split at tick " << from;
+  }
+  ASSERT_EQ(straight.digests, resumed.digests) << what << ", split at tick " << from;
 }
 
 }  // namespace thalia::testing
