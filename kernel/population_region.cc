@@ -9,6 +9,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <numeric>
 #include <span>
 #include <stdexcept>
 #include <tuple>
@@ -233,106 +234,114 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
     path.decay_minus = Propagator(dt_ms_, ps.tau_minus_ms);
     path.post_trace.assign(tgt.size, 0.0f);
   }
-  // Generate synapses target by target from the pathway's own stream.
-  struct Syn {
-    uint32_t src, tgt;
-    float w;
-    uint32_t delay;
-  };
-  std::vector<Syn> syns;
+  // Synapses are generated target by target from the pathway's own counter-based stream, so the
+  // same calls give the same synapses again: one pass counts them per (delay, source), a second
+  // writes each straight into its CSR slot. Within a row they keep generation order (targets
+  // ascending). Nothing but the final arrays is held, where a list of every synapse first
+  // (16 bytes each) used to be.
   RandomStream rng(brain.seed, RandomStream::HashName(ps.name));
   const bool same_pop = ps.from_region == ps.to_region && ps.from_pop == ps.to_pop;
-  auto make = [&](uint32_t s, uint32_t t, uint32_t wword, uint32_t dword) {
-    float w = ps.weight;
-    if (ps.weight_jitter > 0)
-      w = w * (1.0f + ps.weight_jitter * static_cast<float>(2.0 * RandomStream::Uniform(wword) - 1.0));
-    // A plastic weight lives in [w_min, w_max] from the start, not only after its first update.
-    if (ps.plasticity != Plasticity::None) w = std::min(std::max(w, ps.w_min), ps.w_max);
-    double d = ps.delay_ms;
-    if (ps.delay_jitter_ms > 0) d += ps.delay_jitter_ms * (2.0 * RandomStream::Uniform(dword) - 1.0);
-    uint32_t dt = static_cast<uint32_t>(std::max<Tick>(1, MsToTicks(d, dt_ms_)));
-    syns.push_back({s, tgt.offset + t, w, dt});
+  auto generate = [&](auto&& emit) {
+    auto make = [&](uint32_t s, uint32_t t, uint32_t wword, uint32_t dword) {
+      float w = ps.weight;
+      if (ps.weight_jitter > 0)
+        w = w * (1.0f + ps.weight_jitter * static_cast<float>(2.0 * RandomStream::Uniform(wword) - 1.0));
+      // A plastic weight lives in [w_min, w_max] from the start, not only after its first update.
+      if (ps.plasticity != Plasticity::None) w = std::min(std::max(w, ps.w_min), ps.w_max);
+      double d = ps.delay_ms;
+      if (ps.delay_jitter_ms > 0) d += ps.delay_jitter_ms * (2.0 * RandomStream::Uniform(dword) - 1.0);
+      emit(s, tgt.offset + t, w, static_cast<uint32_t>(std::max<Tick>(1, MsToTicks(d, dt_ms_))));
+    };
+    if (ps.indegree > 0) {
+      std::vector<uint32_t> words(size_t{ps.indegree} * 4);
+      for (uint32_t t = 0; t < tgt.size; ++t) {
+        // The first attempt of every k in one batch (the same bits as Draw(t, k, kConnect, 0)).
+        rng.DrawMany(t, 0, ps.indegree, Purpose::kConnect, 0, words.data());
+        for (uint32_t k = 0; k < ps.indegree; ++k) {
+          std::array<uint32_t, 4> w = {words[4 * k], words[4 * k + 1], words[4 * k + 2], words[4 * k + 3]};
+          for (uint32_t attempt = 0;; ++attempt) {
+            if (attempt > 0) w = rng.Draw(t, k, Purpose::kConnect, attempt);
+            uint32_t s = RandomStream::Below(w[0], src.size);
+            if (same_pop && !ps.autapses && s == t && src.size > 1) continue;
+            make(s, t, w[1], w[2]);
+            break;
+          }
+        }
+      }
+    } else if (ps.p > 0) {
+      const double log_q = ps.p < 1 ? DetLog(1.0 - ps.p) : 0.0;
+      for (uint32_t t = 0; t < tgt.size; ++t) {
+        int64_t s = -1;
+        for (uint32_t k = 0;; ++k) {
+          auto w = rng.Draw(t, k, Purpose::kConnect, 0);
+          if (ps.p < 1) {
+            double u = 1.0 - RandomStream::Uniform(w[0]);  // (0, 1]
+            double skip = std::floor(DetLog(u) / log_q);
+            if (skip >= static_cast<double>(src.size)) break;
+            s += 1 + static_cast<int64_t>(skip);
+          } else {
+            s += 1;
+          }
+          if (s >= static_cast<int64_t>(src.size)) break;
+          if (same_pop && !ps.autapses && s == t) continue;
+          make(static_cast<uint32_t>(s), t, w[1], w[2]);
+        }
+      }
+    }
   };
-  if (ps.indegree > 0) {
-    syns.reserve(size_t{tgt.size} * ps.indegree);
-    std::vector<uint32_t> words(size_t{ps.indegree} * 4);
-    for (uint32_t t = 0; t < tgt.size; ++t) {
-      // The first attempt of every k in one batch (the same bits as Draw(t, k, kConnect, 0)).
-      rng.DrawMany(t, 0, ps.indegree, Purpose::kConnect, 0, words.data());
-      for (uint32_t k = 0; k < ps.indegree; ++k) {
-        std::array<uint32_t, 4> w = {words[4 * k], words[4 * k + 1], words[4 * k + 2],
-                                     words[4 * k + 3]};
-        for (uint32_t attempt = 0;; ++attempt) {
-          if (attempt > 0) w = rng.Draw(t, k, Purpose::kConnect, attempt);
-          uint32_t s = RandomStream::Below(w[0], src.size);
-          if (same_pop && !ps.autapses && s == t && src.size > 1) continue;
-          make(s, t, w[1], w[2]);
-          break;
-        }
-      }
+  // Pass 1: one CSR group per distinct delay (ascending); synapses per source, counted in
+  // row[source + 1]; whether a group's weights are all the same float.
+  struct Seen {
+    uint32_t delay;
+    BigVector<uint32_t> row;
+    uint32_t w_bits = 0;
+    bool same_weight = true;
+  };
+  std::vector<int32_t> group_of_delay(65536, -1);  // in pass 1, the index in `seen`
+  std::vector<Seen> seen;
+  generate([&](uint32_t s, uint32_t, float w, uint32_t delay) {
+    int32_t& i = group_of_delay[delay];
+    if (i < 0) {
+      i = static_cast<int32_t>(seen.size());
+      seen.push_back({delay, BigVector<uint32_t>(size_t{src.size} + 1, 0), std::bit_cast<uint32_t>(w), true});
     }
-  } else if (ps.p > 0) {
-    const double log_q = ps.p < 1 ? DetLog(1.0 - ps.p) : 0.0;
-    for (uint32_t t = 0; t < tgt.size; ++t) {
-      int64_t s = -1;
-      for (uint32_t k = 0;; ++k) {
-        auto w = rng.Draw(t, k, Purpose::kConnect, 0);
-        if (ps.p < 1) {
-          double u = 1.0 - RandomStream::Uniform(w[0]);  // (0, 1]
-          double skip = std::floor(DetLog(u) / log_q);
-          if (skip >= static_cast<double>(src.size)) break;
-          s += 1 + static_cast<int64_t>(skip);
-        } else {
-          s += 1;
-        }
-        if (s >= static_cast<int64_t>(src.size)) break;
-        if (same_pop && !ps.autapses && s == t) continue;
-        make(static_cast<uint32_t>(s), t, w[1], w[2]);
-      }
-    }
-  }
-  // One CSR group per distinct delay; a counting sort by (group, source) keeps the synapses of
-  // each row in generation order (targets ascending). One pass to count, one to fill.
-  std::vector<int32_t> group_of_delay(65536, -1);
-  std::vector<uint32_t> delays;
-  for (const Syn& s : syns) {
-    if (group_of_delay[s.delay] < 0) {
-      group_of_delay[s.delay] = 0;
-      delays.push_back(s.delay);
-    }
-  }
-  std::sort(delays.begin(), delays.end());
-  for (size_t i = 0; i < delays.size(); ++i) group_of_delay[delays[i]] = static_cast<int32_t>(i);
+    Seen& g = seen[i];
+    ++g.row[s + 1];
+    g.same_weight = g.same_weight && std::bit_cast<uint32_t>(w) == g.w_bits;
+  });
+  std::sort(seen.begin(), seen.end(), [](const Seen& a, const Seen& b) { return a.delay < b.delay; });
   const uint32_t path_index = static_cast<uint32_t>(paths_.size());
-  std::vector<Group> built(delays.size());
-  for (size_t i = 0; i < delays.size(); ++i) {
-    built[i].path = path_index;
-    built[i].delay = delays[i];
-    built[i].row.assign(size_t{src.size} + 1, 0);
-  }
-  for (const Syn& s : syns) ++built[group_of_delay[s.delay]].row[s.src + 1];
-  std::vector<std::vector<uint32_t>> fill(delays.size());
-  for (size_t i = 0; i < delays.size(); ++i) {
+  std::vector<Group> built(seen.size());
+  std::vector<std::vector<uint32_t>> fill(seen.size());  // the next free slot of each row
+  for (size_t i = 0; i < seen.size(); ++i) {
     Group& g = built[i];
-    for (uint32_t j = 0; j < src.size; ++j) g.row[j + 1] += g.row[j];
-    g.target.resize(g.row[src.size]);
-    g.weight.resize(g.row[src.size]);
+    group_of_delay[seen[i].delay] = static_cast<int32_t>(i);
+    g.path = path_index;
+    g.delay = seen[i].delay;
+    g.row = std::move(seen[i].row);
+    std::inclusive_scan(g.row.begin(), g.row.end(), g.row.begin());
+    const uint32_t count = g.row[src.size];
+    g.target.resize(count);
+    // A static group whose weights are all the same float keeps that one float.
+    if (!path.plastic && count > 0 && seen[i].same_weight) {
+      g.uniform = true;
+      g.w0 = std::bit_cast<float>(seen[i].w_bits);
+    } else {
+      g.weight.resize(count);
+    }
     fill[i].assign(g.row.begin(), g.row.end() - 1);
   }
-  for (const Syn& s : syns) {
-    const int32_t gi = group_of_delay[s.delay];
-    const uint32_t k = fill[gi][s.src]++;
-    built[gi].target[k] = s.tgt;
-    built[gi].weight[k] = s.w;
-  }
-  syns = {};
+  seen = {};
+  // Pass 2: the same synapses again, each into its slot.
+  generate([&](uint32_t s, uint32_t t, float w, uint32_t delay) {
+    const int32_t gi = group_of_delay[delay];
+    Group& g = built[gi];
+    const uint32_t k = fill[gi][s]++;
+    g.target[k] = t;
+    if (!g.uniform) g.weight[k] = w;
+  });
+  fill = {};
   for (Group& g : built) {
-    // A static group whose weights are all the same float keeps that one float.
-    if (!path.plastic && !g.weight.empty() && AllBitsEqual(g.weight, g.weight[0])) {
-      g.uniform = true;
-      g.w0 = g.weight[0];
-      g.weight = {};
-    }
     if (path.plastic) BuildPostIndex(&g, src.size, tgt);
     path.groups.push_back(static_cast<uint32_t>(groups_.size()));
     groups_by_source_[ps.from_region].push_back(static_cast<uint32_t>(groups_.size()));
@@ -728,7 +737,7 @@ void PopulationRegion::VisitState(StateVisitor& v) {
       std::vector<float> w(g.target.size(), g.w0);
       v.F32(weight_name, w, true);
       if (v.loading() && !AllBitsEqual(w, g.w0)) {
-        g.weight = std::move(w);
+        g.weight.assign(w.begin(), w.end());
         g.uniform = false;
       }
     }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernel/big_alloc.h"
 #include "kernel/modulators.h"
 #include "kernel/region.h"
 #include "kernel/spec.h"
@@ -62,16 +63,16 @@ class PopulationRegion final : public Region {
   struct Group {
     uint32_t path = 0;
     uint32_t delay = 1;  // ticks
-    std::vector<uint32_t> row;     // source-local neuron -> first synapse; size src_size + 1
-    std::vector<uint32_t> target;  // region-local target neuron
+    BigVector<uint32_t> row;     // source-local neuron -> first synapse; size src_size + 1
+    BigVector<uint32_t> target;  // region-local target neuron
     // Per synapse; empty when every synapse of the group has the same, fixed weight `w0` (a
     // static pathway without weight jitter): 4 bytes per synapse instead of 8.
-    std::vector<float> weight;
+    BigVector<float> weight;
     bool uniform = false;
     float w0 = 0;
     // Plastic groups only: synapses by target (target-local). Compact: (source << 16 | offset
     // in the source's row); otherwise (source, synapse index) pairs. See BuildPostIndex.
-    std::vector<uint32_t> post_row, post_packed, post_src, post_syn;
+    BigVector<uint32_t> post_row, post_packed, post_src, post_syn;
     bool compact = true;
     std::vector<float> pre_trace;  // per source neuron
   };
