@@ -45,8 +45,9 @@ void MaybeRunWorker(int argc, char** argv);
 // True once MaybeRunWorker has been called in this process.
 bool SelfIsWorkerBinary();
 
-// Sets the signal dispositions and parent-death signal of a freshly forked worker; false if the
-// parent `parent` already died (the child must then exit).
+// Sets the signal dispositions, parent-death signal and scheduling policy (SCHED_BATCH: see
+// worker.cc) of a freshly forked worker; false if the parent `parent` already died (the child
+// must then exit).
 bool PrepareWorkerChild(int parent);
 
 }  // namespace thalia::transport

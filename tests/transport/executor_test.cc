@@ -4,6 +4,7 @@
 #include "transport/socket_executor.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <cstdlib>
 
@@ -107,6 +108,20 @@ TEST_F(TinyEquivalence, StatsReportEveryWorkersLoad) {
   EXPECT_EQ(stats[0].regions, std::vector<kernel::RegionId>({0}));
   EXPECT_EQ(stats[1].regions, std::vector<kernel::RegionId>({1, 2, 3, 4}));
   EXPECT_NE((*brain)->executor_name().find("fork"), std::string::npos);
+}
+
+// Workers run as SCHED_BATCH (transport/worker.cc: a woken worker must not preempt the
+// coordinator), forked or spawned; the coordinator keeps its own policy.
+TEST_F(TinyEquivalence, WorkersRunAsBatchAndTheCoordinatorDoesNot) {
+  const int own_policy = ::sched_getscheduler(0);
+  for (const char* launch : {"fork", "spawn"}) {
+    auto brain = kernel::Brain::Create(spec_, Parallel(2, launch));
+    ASSERT_TRUE(brain.ok()) << launch << ": " << brain.status().message();
+    ASSERT_TRUE((*brain)->RunUntil(10).ok());
+    for (const kernel::WorkerStats& s : (*brain)->Stats())
+      EXPECT_EQ(::sched_getscheduler(s.pid), SCHED_BATCH) << launch << " worker " << s.pid;
+    EXPECT_EQ(::sched_getscheduler(0), own_policy);
+  }
 }
 
 TEST_F(TinyEquivalence, ConfiguredPinsAreHonoured) {
