@@ -1,5 +1,6 @@
 #include "kernel/big_alloc.h"
 
+#include <flatbuffers/flatbuffers.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@ namespace {
 constexpr size_t kPage = 4096;
 constexpr size_t kHuge = size_t{2} << 20;     // a transparent huge page on x86-64
 constexpr size_t kFromArena = size_t{64} << 10;  // smaller arrays come from the heap
+constexpr size_t kBig = size_t{1} << 20;  // a transient buffer this large gets its own mapping
 constexpr size_t kOwnMap = size_t{8} << 20;   // larger ones get a mapping of their own
 constexpr size_t kChunk = size_t{32} << 20;   // the arena maps this much at a time
 constexpr size_t kAlign = 64;                 // a cache line
@@ -86,6 +88,62 @@ void BigFree(void* p, size_t bytes) noexcept {
     ::munmap(reinterpret_cast<void*>(it->base), kChunk);
     g_chunks.erase(it);
   }
+}
+
+void AdviseHugePages(const void* p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t lo = RoundUp(reinterpret_cast<uintptr_t>(p), kHuge);
+  const uintptr_t hi = (reinterpret_cast<uintptr_t>(p) + bytes) / kHuge * kHuge;
+  if (hi > lo) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);  // advice only
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+std::vector<uint8_t> FreshBytes(size_t n) {
+  std::vector<uint8_t> v;
+  v.reserve(n);
+  AdviseHugePages(v.data(), n);
+  v.resize(n);
+  return v;
+}
+
+std::vector<uint8_t> CopyToFreshBytes(std::span<const uint8_t> bytes) {
+  std::vector<uint8_t> v;
+  v.reserve(bytes.size());
+  AdviseHugePages(v.data(), bytes.size());
+  v.insert(v.end(), bytes.begin(), bytes.end());
+  return v;
+}
+
+void* BufferAllocate(size_t bytes) {
+  if (kSanitized || bytes < kBig) return ::operator new(bytes);
+  return MapAligned(RoundUp(bytes, kPage));
+}
+
+void BufferFree(void* p, size_t bytes) noexcept {
+  if (p == nullptr) return;
+  if (kSanitized || bytes < kBig) {
+    ::operator delete(p);
+  } else {
+    ::munmap(p, RoundUp(bytes, kPage));
+  }
+}
+
+namespace {
+
+class FlatBufferAllocator final : public flatbuffers::Allocator {
+ public:
+  uint8_t* allocate(size_t size) override { return static_cast<uint8_t*>(BufferAllocate(size)); }
+  void deallocate(uint8_t* p, size_t size) override { BufferFree(p, size); }
+};
+
+}  // namespace
+
+flatbuffers::Allocator& BufferAllocator() {
+  static FlatBufferAllocator allocator;
+  return allocator;
 }
 
 }  // namespace thalia::kernel

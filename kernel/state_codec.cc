@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernel/big_alloc.h"
 #include "schemas/state_generated.h"
 
 namespace thalia::kernel {
@@ -112,7 +113,7 @@ std::vector<uint8_t> SaveRegionState(Region& region) {
   rs.add_tick(region.tick());
   rs.add_arrays(arrays);
   b.Finish(rs.Finish(), schema::RegionStateIdentifier());
-  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  return CopyToFreshBytes({b.GetBufferPointer(), b.GetSize()});
 }
 
 Status LoadRegionState(Region& region, std::span<const uint8_t> buf) {

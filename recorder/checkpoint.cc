@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "kernel/big_alloc.h"
 #include "kernel/spec.h"
 #include "recorder/checkpoint_file.h"
 #include "recorder/checkpoint_format.h"
@@ -75,7 +76,7 @@ Status CheckShape(const Checkpoint& c) {
 flatbuffers::DetachedBuffer BuildFlatBuffer(const Checkpoint& c) {
   size_t estimate = c.config.size() + 4096;
   for (const auto& r : c.state.regions) estimate += r.size() + 256;
-  flatbuffers::FlatBufferBuilder b(estimate);
+  flatbuffers::FlatBufferBuilder b(estimate, &kernel::BufferAllocator());
   std::vector<flatbuffers::Offset<schema::CkRegion>> regions;
   for (size_t r = 0; r < c.region_names.size(); ++r) regions.push_back(EncodeRegion(b, c, r));
   const kernel::ModulatorState& m = c.state.modulators;
@@ -112,7 +113,7 @@ Status DecodeRegion(const schema::CkRegion* r, size_t index, const std::string& 
   if (!Aligned(r->in_flight()) || !Aligned(r->pending_external()))
     return Status::Corrupt(Damaged(name, "region " + std::to_string(index) + " has a misaligned vector"));
   c->region_names.push_back(r->name()->str());
-  c->state.regions.emplace_back(r->state()->begin(), r->state()->end());
+  c->state.regions.push_back(kernel::CopyToFreshBytes({r->state()->data(), r->state()->size()}));
   c->digests.push_back(r->digest());
   auto& in = c->state.in_flight.emplace_back();
   if (r->in_flight())
@@ -211,7 +212,7 @@ Result<Checkpoint> CaptureCheckpoint(kernel::Brain& brain, const TracePosition& 
 Result<std::vector<uint8_t>> EncodeCheckpoint(const Checkpoint& c) {
   THALIA_RETURN_IF_ERROR(CheckShape(c));
   flatbuffers::DetachedBuffer raw = BuildFlatBuffer(c);
-  std::vector<uint8_t> file(kCheckpointHeaderSize + ZSTD_compressBound(raw.size()));
+  std::vector<uint8_t> file = kernel::FreshBytes(kCheckpointHeaderSize + ZSTD_compressBound(raw.size()));
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   if (!cctx) return Status::Internal("zstd: out of memory");
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
@@ -257,7 +258,12 @@ Result<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> file, const std::st
   if (content != h.raw_size)
     return Status::Corrupt(Damaged(name, "its compressed frame disagrees with its header"));
   // Not zero-filled first: zstd writes every byte (checked below) before anything reads them.
-  std::unique_ptr<uint8_t[]> raw_bytes(new uint8_t[h.raw_size]);
+  struct Free {
+    size_t bytes;
+    void operator()(uint8_t* p) const { kernel::BufferFree(p, bytes); }
+  };
+  std::unique_ptr<uint8_t[], Free> raw_bytes(static_cast<uint8_t*>(kernel::BufferAllocate(h.raw_size)),
+                                             Free{h.raw_size});
   std::span<const uint8_t> raw(raw_bytes.get(), h.raw_size);
   size_t got = ZSTD_decompress(raw_bytes.get(), raw.size(), payload.data(), payload.size());
   if (ZSTD_isError(got) || got != raw.size())

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernel/big_alloc.h"
 #include "recorder/file_util.h"
 
 namespace thalia::recorder {
@@ -87,7 +88,7 @@ Result<std::vector<uint8_t>> ReadWholeFile(const std::string& path, uint64_t max
   if (static_cast<uint64_t>(st.st_size) > max_size)
     return Status::Invalid(path + " is " + std::to_string(st.st_size) +
                            " bytes, more than the limit of " + std::to_string(max_size));
-  std::vector<uint8_t> out(static_cast<size_t>(st.st_size));
+  std::vector<uint8_t> out = kernel::FreshBytes(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < out.size()) {
     ssize_t r = ::read(fd.get(), out.data() + done, out.size() - done);
