@@ -712,6 +712,15 @@ std::vector<uint64_t> PopulationRegion::PackArrivals() const {
   return packed;
 }
 
+size_t PopulationRegion::StateBytesHint() const {
+  constexpr size_t kPerArray = 64;  // name, table and alignment
+  size_t bytes = 4 * 8 + 6 * (static_cast<size_t>(v_.size()) * 4 + kPerArray);
+  for (const Slot& slot : ring_) bytes += slot.keys.size() * 3 * 8;
+  for (const Path& p : paths_) bytes += p.post_trace.size() * 4 + kPerArray;
+  for (const Group& g : groups_) bytes += g.target.size() * 4 + g.pre_trace.size() * 4 + 2 * kPerArray;
+  return bytes;
+}
+
 void PopulationRegion::VisitState(StateVisitor& v) {
   std::vector<uint64_t> scalars = {tick_, counters_.spikes, counters_.synaptic_events,
                                    counters_.neuron_updates};

@@ -28,6 +28,7 @@ class PopulationRegion final : public Region {
   void FinishLoad() override;
   RegionCounters counters() const override { return counters_; }
   double Cost() const override;
+  size_t StateBytesHint() const override;
   bool PerturbWeightForTest(float delta) override;
 
   // Introspection for tests and benchmarks.

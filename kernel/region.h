@@ -3,6 +3,7 @@
 // it may depend on which process that is.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -73,6 +74,9 @@ class Region {
   virtual RegionCounters counters() const = 0;
   // Estimated cost of one tick, for placing regions on workers.
   virtual double Cost() const = 0;
+  // About how many bytes VisitState hands a saving visitor (0: unknown), so the saved state's
+  // buffer can be sized once instead of grown and copied.
+  virtual size_t StateBytesHint() const { return 0; }
 
   // Digest of the state: `full` includes the heavy arrays (weights).
   uint64_t Digest(bool full);

@@ -99,7 +99,7 @@ class LoadVisitor final : public StateVisitor {
 }  // namespace
 
 std::vector<uint8_t> SaveRegionState(Region& region) {
-  flatbuffers::FlatBufferBuilder b(1 << 16);
+  flatbuffers::FlatBufferBuilder b(region.StateBytesHint() + (1 << 16), &BufferAllocator());
   SaveVisitor v(&b);
   region.VisitState(v);
   auto arrays = b.CreateVector(v.arrays_);
