@@ -112,6 +112,39 @@ TEST(Brunel2000, NeuronUnderTheoreticalInputMatchesRateAndCv) {
   EXPECT_LT(st.fano, 2.0) << "independent neurons: population counts are nearly Poisson";
 }
 
+// The same network with twice the coupling, J = 0.2 mV (inhibitory 1.0 mV, external inputs at
+// nu_ext = 2 nu_thr = 10 Hz; g, eta, C_E, delay and neurons unchanged). Here the recurrent trains
+// are irregular, the diffusion theory's Poisson assumption holds, and its numbers are met: the
+// self-consistent solution of eq. (21) and the first-passage CV above give nu = 26.9 Hz,
+// mu = 13.1 mV, sigma = 12.8 mV, CV 1.02. The bounds are the theory's with the same relative
+// room as the J = 0.1 mV test below (rate -15%/+16%, CV -19%/+25%); they do not come from this
+// kernel's output. With the J = 0.1 mV test this shows where the theory's CV applies and where it
+// does not: same kernel, same code path, only the coupling differs.
+TEST(Brunel2000, StrongerCouplingMatchesTheTheorysRateAndCv) {
+  auto json = R"({"name": "brunel_j02", "seed": 1, "dt_ms": 0.1, "regions": [{"name": "net", "type": "generic",
+    "populations": [
+      {"name": "E", "size": 10000, "excitatory": true, "neuron": {"synapse": "Delta", "tau_m_ms": 20,
+       "v_rest": 0, "v_reset": 10, "v_thresh": 20, "v_init": 0, "v_init_jitter": 20, "refractory_ms": 2}},
+      {"name": "I", "size": 2500, "excitatory": false, "neuron": {"synapse": "Delta", "tau_m_ms": 20,
+       "v_rest": 0, "v_reset": 10, "v_thresh": 20, "v_init": 0, "v_init_jitter": 20, "refractory_ms": 2}}],
+    "pathways": [
+      {"from": "E", "to": "E", "indegree": 1000, "weight": 0.2, "delay_ms": 1.5},
+      {"from": "E", "to": "I", "indegree": 1000, "weight": 0.2, "delay_ms": 1.5},
+      {"from": "I", "to": "E", "indegree": 250, "weight": 1.0, "delay_ms": 1.5},
+      {"from": "I", "to": "I", "indegree": 250, "weight": 1.0, "delay_ms": 1.5}],
+    "drives": [{"population": "E", "rate_hz": 10, "inputs": 1000, "weight": 0.2},
+               {"population": "I", "rate_hz": 10, "inputs": 1000, "weight": 0.2}]}]})";
+  auto bytes = ParseConfigJson(json, "inline.json");
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto spec = ResolveBrainSpec(std::move(bytes).value(), "inline.json");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  Stats st = Measure(spec.value(), 100, 1100);
+  EXPECT_GE(st.rate, 22.7);
+  EXPECT_LE(st.rate, 31.2);
+  EXPECT_GE(st.cv, 0.83);
+  EXPECT_LE(st.cv, 1.28);
+}
+
 // The same network in an established simulator: Brian2 2.5.1 (bench/reference/brunel_brian2.py,
 // cython target, the same model and statistics; bench/RESULTS.md, "Brian2 agrees with the kernel")
 // measured rate 37.7 / 38.6 Hz, mean ISI CV 0.415 / 0.415 and Fano factor 111 / 140 for seeds 1 / 2.
@@ -149,6 +182,12 @@ TEST(Brunel2000, RateCvAndSynchronyMatchBrian2) {
 //   regular (CV ~0.42), which lowers the slow input noise, self-consistently; the theory's CV of
 //   0.68 assumes Poisson recurrent input. The bounds stay the theory's; this test documents that
 //   the discrete model does not meet them. Run it with --gtest_also_run_disabled_tests.
+// - Where the recurrent trains are irregular the same kernel meets the theory: with J = 0.2 mV
+//   the network fires at 25.8 Hz with CV 1.04 against the theory's 26.9 Hz and 1.02
+//   (StrongerCouplingMatchesTheTheorysRateAndCv above).
+// - The rate is the paper's own: Table 1 (as quoted by a public reproduction) gives 37.7 Hz
+//   simulated and 38.0 Hz theory for this point; the paper's text is not available here, so
+//   whether it reports a simulated CV for it could not be checked.
 TEST(Brunel2000, DISABLED_AsynchronousIrregularCvMatchesTheory) {
   const Stats& st = Network();
   EXPECT_GE(st.cv, 0.55);
