@@ -13,12 +13,12 @@ namespace thalia::kernel {
 namespace {
 
 constexpr size_t kPage = 4096;
-constexpr size_t kHuge = size_t{2} << 20;     // a transparent huge page on x86-64
-constexpr size_t kFromArena = size_t{64} << 10;  // smaller arrays come from the heap
-constexpr size_t kBig = size_t{1} << 20;  // a transient buffer this large gets its own mapping
-constexpr size_t kOwnMap = size_t{8} << 20;   // larger ones get a mapping of their own
-constexpr size_t kChunk = size_t{32} << 20;   // the arena maps this much at a time
-constexpr size_t kAlign = 64;                 // a cache line
+constexpr size_t kHuge = size_t{2} << 20;        // a transparent huge page on x86-64
+constexpr size_t kFromArena = size_t{64} << 10;  // a smaller long-lived array comes from the heap
+constexpr size_t kOwnMap = size_t{8} << 20;      // a larger one gets a mapping of its own
+constexpr size_t kChunk = size_t{32} << 20;      // the arena maps this much at a time
+constexpr size_t kAlign = 64;                    // a cache line
+constexpr size_t kBufferMap = size_t{1} << 20;   // a transient buffer this large: its own mapping
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;  // every array from the heap, where the sanitizer watches it
@@ -118,13 +118,13 @@ std::vector<uint8_t> CopyToFreshBytes(std::span<const uint8_t> bytes) {
 }
 
 void* BufferAllocate(size_t bytes) {
-  if (kSanitized || bytes < kBig) return ::operator new(bytes);
+  if (kSanitized || bytes < kBufferMap) return ::operator new(bytes);
   return MapAligned(RoundUp(bytes, kPage));
 }
 
 void BufferFree(void* p, size_t bytes) noexcept {
   if (p == nullptr) return;
-  if (kSanitized || bytes < kBig) {
+  if (kSanitized || bytes < kBufferMap) {
     ::operator delete(p);
   } else {
     ::munmap(p, RoundUp(bytes, kPage));

@@ -1,9 +1,13 @@
-// Storage for the large read-mostly arrays of a region (synapses), placed for the walk a spike
-// makes through them: arrays from 64 KiB are carved one after another from 32 MiB mappings (from
-// 8 MiB, a mapping each), on 2 MiB boundaries and marked for transparent huge pages where the
-// system allows it, so they cost few TLB misses and their speed does not depend on what the heap
-// did before; smaller arrays, and every array in sanitizer builds, come from the heap. Where an
-// array lives never changes what it holds.
+// Where the kernel's large arrays live. Two kinds:
+// - Arrays that live as long as their region (synapses: BigVector), placed for the walk a spike
+//   makes through them: from 64 KiB they are carved one after another from 32 MiB mappings (from
+//   8 MiB, a mapping each), on 2 MiB boundaries and advised for transparent huge pages where the
+//   system allows it, so they cost few TLB misses and their speed does not depend on what the heap
+//   did before.
+// - Large transient buffers (region states, checkpoint files and their FlatBuffers), advised for
+//   huge pages before they are first written (see below).
+// Smaller arrays, and every array in sanitizer builds, come from the heap, where the sanitizers
+// watch them. Where an array lives never changes what it holds.
 #pragma once
 
 #include <cstddef>
