@@ -2,6 +2,8 @@
 // builder (CreateUninitializedVectorOfStructs) and read back field by field.
 #include "transport/codec.h"
 
+#include "kernel/big_alloc.h"
+
 namespace thalia::transport {
 namespace {
 
@@ -169,7 +171,7 @@ Status DecodeStates(const wire::Message& m, std::span<const RegionId> expected,
     const wire::RegionBlob* blob = s->states()->Get(static_cast<flatbuffers::uoffset_t>(i));
     if (blob->region() != expected[i] || !blob->data() || blob->region() >= states->size())
       return Status::Corrupt("state of another region");
-    (*states)[blob->region()].assign(blob->data()->begin(), blob->data()->end());
+    (*states)[blob->region()] = kernel::CopyToFreshBytes({blob->data()->data(), blob->data()->size()});
   }
   return Status::Ok();
 }
