@@ -20,7 +20,14 @@ constexpr size_t kChunk = size_t{32} << 20;      // the arena maps this much at 
 constexpr size_t kAlign = 64;                    // a cache line
 constexpr size_t kBufferMap = size_t{1} << 20;   // a transient buffer this large: its own mapping
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)  // g++
+#define THALIA_SANITIZED 1
+#elif defined(__has_feature)  // clang
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define THALIA_SANITIZED 1
+#endif
+#endif
+#ifdef THALIA_SANITIZED
 constexpr bool kSanitized = true;  // every array from the heap, where the sanitizer watches it
 #else
 constexpr bool kSanitized = false;
