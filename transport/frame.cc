@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "kernel/big_alloc.h"
+
 namespace thalia::transport {
 
 Result<const wire::Message*> DecodeFrame(std::span<const uint8_t> frame, size_t limit) {
@@ -76,7 +78,11 @@ Result<FrameReader::Step> FrameReader::Parse() {
     if (len < kMinFrameBytes)
       return Status::Corrupt("frame announces " + std::to_string(len) + " bytes, too short for a message");
     frame_len_ = kFrameHeaderBytes + len;
-    if (buffer_.size() < frame_len_) buffer_.resize(frame_len_);
+    if (buffer_.size() < frame_len_) {  // kept for later frames; a large one in fresh pages
+      std::vector<uint8_t> bigger = kernel::FreshBytes(frame_len_);
+      std::memcpy(bigger.data(), buffer_.data(), got_);
+      buffer_.swap(bigger);
+    }
   }
   if (frame_len_ == 0 || got_ < frame_len_) return Step::kNeedMore;
   complete_ = true;

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <exception>
 
+#include "kernel/big_alloc.h"
 #include "kernel/registry.h"
 #include "kernel/state_codec.h"
 #include "transport/child_process.h"
@@ -97,7 +98,7 @@ class SocketExecutor final : public WorkerPoolExecutor {
   std::vector<std::unique_ptr<Region>> local_regions_;  // by region id; the coordinator's share
   std::vector<pollfd> pollfds_;
   std::vector<Worker*> polled_;
-  flatbuffers::FlatBufferBuilder out_{1 << 16};  // every request is encoded here, then sent
+  flatbuffers::FlatBufferBuilder out_{1 << 16, &kernel::BufferAllocator()};  // every request, then sent
 };
 
 Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <exception>
 
+#include "kernel/big_alloc.h"
 #include "kernel/executor.h"
 #include "kernel/registry.h"
 #include "kernel/state_codec.h"
@@ -88,7 +89,7 @@ class Server {
   Channel& ch_;
   std::vector<std::unique_ptr<kernel::Region>> regions_;
   std::vector<RegionId> hosted_;
-  flatbuffers::FlatBufferBuilder out_{1 << 16};
+  flatbuffers::FlatBufferBuilder out_{1 << 16, &kernel::BufferAllocator()};
   kernel::EpochBegin begin_;
   kernel::EpochDone done_;
   std::vector<RegionId> ids_;
