@@ -23,7 +23,7 @@ using kernel::Region;
 
 struct Rank : PoolWorker {
   int rank = 1;  // index + 1
-  flatbuffers::FlatBufferBuilder out{1 << 16, &kernel::BufferAllocator()};  // the frame being sent, untouched until sent
+  flatbuffers::FlatBufferBuilder out{1 << 16, &kernel::BufferAllocator()};  // untouched until sent
   MPI_Request send = MPI_REQUEST_NULL;
   std::vector<uint8_t> in;
 };
