@@ -11,12 +11,15 @@
 //   ceiling:   what the machine itself allows: the two halves `--workers 2` places (their own
 //              pathways only) each run alone, then both at once in two processes with no messages;
 //              (alone + alone) / together bounds the speedup of any 2-process run of this split
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -311,6 +314,65 @@ double PingPongMicros(int n) {
   return Median(t);
 }
 
+// The cheapest hand-off this machine allows, with no messages and no work: a coordinator and
+// `processes` forked children share one page; each epoch the coordinator publishes the epoch
+// number, every child sees it and answers with it, and everyone waits by `sched_yield()` (never
+// blocking, never sleeping). Per epoch that is every process scheduled once: on 2 cores with
+// 6 processes, at least 3 context switches on each core, in sequence. With `one_cpu`, all of
+// them are pinned to the coordinator's CPU, so with 1 child an epoch is exactly 2 context
+// switches. Returns the median microseconds per epoch over 5 batches of `epochs`.
+double HandOffMicros(int processes, int epochs, bool one_cpu) {
+  struct alignas(64) Slot {
+    std::atomic<int64_t> value{0};
+  };
+  const size_t bytes = sizeof(Slot) * static_cast<size_t>(processes + 1);
+  void* page = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) Die("mmap of the hand-off page failed");
+  Slot* slot = new (page) Slot[processes + 1];  // [0]: the coordinator's epoch; [1 + i]: child i's
+  cpu_set_t saved;
+  CPU_ZERO(&saved);
+  if (one_cpu) {
+    if (::sched_getaffinity(0, sizeof saved, &saved) != 0) Die("sched_getaffinity failed");
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(::sched_getcpu(), &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0) Die("sched_setaffinity failed");
+  }
+  const int batches = 5;
+  const int64_t last = static_cast<int64_t>(epochs) * batches;
+  std::vector<pid_t> children;
+  for (int i = 0; i < processes; ++i) {
+    pid_t pid = ::fork();
+    if (pid < 0) Die("fork failed");
+    if (pid == 0) {
+      for (int64_t e = 1; e <= last; ++e) {
+        while (slot[0].value.load(std::memory_order_acquire) < e) ::sched_yield();
+        slot[1 + i].value.store(e, std::memory_order_release);
+      }
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  std::vector<double> per_epoch;
+  int64_t e = 0;
+  for (int b = 0; b < batches; ++b) {
+    const auto t0 = Clock::now();
+    for (int k = 0; k < epochs; ++k) {
+      slot[0].value.store(++e, std::memory_order_release);
+      for (int i = 0; i < processes; ++i)
+        while (slot[1 + i].value.load(std::memory_order_acquire) < e) ::sched_yield();
+    }
+    per_epoch.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / epochs);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  if (one_cpu && ::sched_setaffinity(0, sizeof saved, &saved) != 0) Die("sched_setaffinity failed");
+  ::munmap(page, bytes);
+  return Median(per_epoch);
+}
+
 // The regions that `--workers 2` would give worker `part` (automatic placement), as a brain of
 // their own: the other regions and every pathway to or from them dropped.
 // The configuration `json`, changed by `edit` on its object form, resolved as `name`.
@@ -426,6 +488,11 @@ int main(int argc, char** argv) {
                   (r[i].median.cpu_total - r[0].median.cpu_total) * 1e6);
     std::printf("floor: one byte to a blocked process and back over a socketpair: %.1f us (median of 2000)\n",
                 PingPongMicros(2000));
+    std::printf("floor: 2 context switches (1 child, both on one CPU, shared memory, sched_yield): %.1f us\n",
+                HandOffMicros(1, 2000, true));
+    std::printf("floor: hand-off to 5 children and back, no messages, no work (shared memory, sched_yield): "
+                "%.1f us/epoch\n",
+                HandOffMicros(5, 2000, false));
   } else if (section == "workers") {
     auto spec = FromJson(ReadFile(config), config);
     auto r = Compare(spec,
