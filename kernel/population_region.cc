@@ -697,12 +697,14 @@ bool PopulationRegion::PerturbWeightForTest(float delta) {
   return false;
 }
 
-std::vector<uint64_t> PopulationRegion::PackArrivals() const {
+std::vector<uint64_t> PopulationRegion::PackArrivals() {
+  size_t pending = 0;
+  for (const Slot& slot : ring_) pending += slot.keys.size();
   std::vector<uint64_t> packed;
-  MergeScratch scratch;
+  packed.reserve(3 * pending);
   for (Tick t = tick_; t < tick_ + ring_.size(); ++t) {
-    Slot slot = ring_[t % ring_.size()];
-    SortArrivals(&slot, &scratch);
+    Slot& slot = ring_[t % ring_.size()];
+    SortArrivals(&slot, &merge_scratch_);
     for (const uint64_t a : slot.keys) {
       packed.push_back(t);
       packed.push_back((uint64_t{Arrival::Source(a)} << 32) | Arrival::Neuron(a));

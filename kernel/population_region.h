@@ -118,7 +118,10 @@ class PopulationRegion final : public Region {
   void DecayTraces();
   float PlasticityFactor(const Path& p, const EpochContext& ctx, const ModulatorState& m,
                          Tick t) const;
-  std::vector<uint64_t> PackArrivals() const;
+  // Every pending arrival in (tick, canonical) order, three words each. Sorts the ring's slots in
+  // place: a sorted slot is in its canonical order already, and later arrivals append as new runs,
+  // so a slot is sorted once rather than once per epoch it waits (no effect on any result).
+  std::vector<uint64_t> PackArrivals();
   // Gives a uniform group its per-synapse weights (before they are changed or loaded unequal).
   static void Materialize(Group* g);
 
