@@ -5,6 +5,7 @@
 #include "kernel/brain.h"
 
 #include <algorithm>
+#include <new>
 
 #include "kernel/digest.h"
 #include "kernel/registry.h"
@@ -37,8 +38,18 @@ Status Brain::Init(const BrainState* state) {
   executor_ = std::move(exec).value();
   executor_name_ = executor_->name();
   std::vector<std::unique_ptr<Region>> regions;
-  if (executor_->WantsBuiltRegions())
-    for (RegionId r = 0; r < n; ++r) regions.push_back(BuildRegion(*spec_, r));
+  if (executor_->WantsBuiltRegions()) {
+    for (RegionId r = 0; r < n; ++r) {
+      // A brain too large for this machine is a failed run with a reason, not an abort.
+      try {
+        regions.push_back(BuildRegion(*spec_, r));
+      } catch (const std::bad_alloc&) {
+        return Status::Error(ErrorKind::kInternal,
+                             "not enough memory to build region '" + spec_->regions[r].name + "' (" +
+                                 std::to_string(spec_->regions[r].size) + " neurons and its pathways)");
+      }
+    }
+  }
   THALIA_RETURN_IF_ERROR(executor_->Start(spec_, std::move(regions)));
   in_flight_.assign(n, {});
   external_.assign(n, {});

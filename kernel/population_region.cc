@@ -319,6 +319,10 @@ void PopulationRegion::BuildPathway(const BrainSpec& brain, const PathwaySpec& p
     g.path = path_index;
     g.delay = seen[i].delay;
     g.row = std::move(seen[i].row);
+    // Specifications from configurations never get here (kMaxSynapsesPerPathway); one built in
+    // code could, and must not wrap the 32-bit row offsets.
+    THALIA_CHECK_MSG(std::accumulate(g.row.begin(), g.row.end(), uint64_t{0}) <= kMaxSynapsesPerPathway,
+                     "pathway with more than kMaxSynapsesPerPathway synapses");
     std::inclusive_scan(g.row.begin(), g.row.end(), g.row.begin());
     const uint32_t count = g.row[src.size];
     g.target.resize(count);

@@ -110,6 +110,32 @@ Status CheckPathway(const PathwaySpec& p, double dt_ms, const Where& w) {
   return Status::Ok();
 }
 
+// A pathway's synapses are counted and indexed in 32 bits (CSR rows); refusing a pathway that
+// could not be built here is also what keeps an unbuildable one from ending in an allocation
+// failure or a wrapped count. A pathway by probability is judged by its expected count: its real
+// count exceeds that by 2^31 with probability zero.
+std::string Approx(double n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", n);
+  return buf;
+}
+
+Status CheckSynapseCount(const PathwaySpec& p, uint32_t src_size, uint32_t tgt_size, const Where& w) {
+  const double most = static_cast<double>(kMaxSynapsesPerPathway);
+  if (p.indegree > 0) {
+    const double n = static_cast<double>(p.indegree) * tgt_size;
+    if (n > most)
+      return w.Bad("indegree", "at most 2^31 synapses per pathway (indegree " + std::to_string(p.indegree) +
+                                   " x " + std::to_string(tgt_size) + " targets = " + Approx(n) + ")");
+  } else if (p.p > 0) {
+    const double n = p.p * static_cast<double>(src_size) * tgt_size;
+    if (n > most)
+      return w.Bad("p", "at most 2^31 synapses per pathway (p x " + std::to_string(src_size) + " sources x " +
+                            std::to_string(tgt_size) + " targets = " + Approx(n) + " expected)");
+  }
+  return Status::Ok();
+}
+
 Status ResolveRegion(const schema::Region* r, RegionId id, double dt_ms, const Where& where,
                      RegionSpec* out) {
   out->name = r->name()->str();
@@ -184,6 +210,8 @@ Status ResolveRegion(const schema::Region* r, RegionId id, double dt_ms, const W
     if (ps.delay_ms - ps.delay_jitter_ms < dt_ms * 0.5)
       return pw.Bad("delay_ms", "a delay of at least one tick (" + std::to_string(dt_ms) + " ms)");
     THALIA_RETURN_IF_ERROR(CheckPathway(ps, dt_ms, pw));
+    THALIA_RETURN_IF_ERROR(
+        CheckSynapseCount(ps, out->populations[ps.from_pop].size, out->populations[ps.to_pop].size, pw));
     if (!out->learning) ps.plasticity = Plasticity::None;
   }
   if (r->drives()) {
@@ -364,6 +392,8 @@ Result<std::shared_ptr<const BrainSpec>> ResolveBrainSpec(std::vector<uint8_t> c
       min_delay = min_delay == 0 ? d : std::min(min_delay, d);
       const RegionSpec& from = b->regions[ps.from_region];
       const RegionSpec& to = b->regions[ps.to_region];
+      THALIA_RETURN_IF_ERROR(
+          CheckSynapseCount(ps, from.populations[ps.from_pop].size, to.populations[ps.to_pop].size, w));
       ps.name = from.name + "." + from.populations[ps.from_pop].name + "->" + to.name + "." +
                 to.populations[ps.to_pop].name + "#" + std::to_string(i);
       if (!to.learning) ps.plasticity = Plasticity::None;

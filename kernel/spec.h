@@ -38,6 +38,10 @@ struct PopulationSpec {
   NeuronSpec neuron;
 };
 
+// The most synapses one pathway may have (its synapses are indexed in 32 bits); checked when a
+// configuration is resolved.
+inline constexpr uint64_t kMaxSynapsesPerPathway = uint64_t{1} << 31;
+
 struct PathwaySpec {
   std::string name;  // "src_region.pop->dst_region.pop": keys its random stream
   RegionId from_region = 0, to_region = 0;

@@ -1,6 +1,7 @@
 // The `thalia` command: a thin main over the subcommand table.
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "tools/commands.h"
@@ -42,8 +43,17 @@ int main(int argc, char** argv) {
     Usage(stdout);
     return 0;
   }
-  for (const Command& c : kCommands)
-    if (cmd == c.name) return mpi.Finish(c.run(argc - 2, argv + 2));
+  for (const Command& c : kCommands) {
+    if (cmd != c.name) continue;
+    // The libraries report failures as Status; what is left is memory running out somewhere
+    // other than a region's build (which says which region): a failed run, said plainly.
+    try {
+      return mpi.Finish(c.run(argc - 2, argv + 2));
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "thalia %s: out of memory\n", c.name);
+      return mpi.Finish(1);
+    }
+  }
   std::fprintf(stderr, "thalia: unknown command '%s'\n\n", cmd.c_str());
   Usage(stderr);
   return 2;

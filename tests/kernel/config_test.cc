@@ -90,6 +90,12 @@ TEST(Config, BadInputsNameFilePlaceAndExpectation) {
           ,
        {"pathways[0].w_max"}},
       {Brain(R"("events": [{"time_ms": -3, "amount": 1}])"), {"events[0].time_ms"}},
+      // More synapses than a pathway can index (2^31): refused before any memory is asked for.
+      {Brain("", kRegion, R"({"from": "c", "to": "h", "indegree": 4000000000})"),
+       {"pathways[0].indegree", "at most 2^31 synapses", "indegree 4000000000 x"}},
+      {Brain("", R"({"name": "g", "type": "generic", "populations": [{"name": "p", "size": 100000}],
+          "pathways": [{"from": "p", "to": "p", "p": 0.5}]})"),
+       {"regions[0].pathways[0].p", "at most 2^31 synapses", "5e+09 expected"}},
   };
   for (const BadCase& c : cases) {
     Status st = Load(c.json);
@@ -100,6 +106,17 @@ TEST(Config, BadInputsNameFilePlaceAndExpectation) {
       EXPECT_NE(st.message().find(m), std::string::npos)
           << "message '" << st.message() << "' lacks '" << m << "'";
   }
+}
+
+// The synapse limit is on the count, not the parameters: the same 10^5 x 10^5 pathway at a
+// probability that gives 2^31 synapses or fewer is accepted (it is only resolved, never built here).
+TEST(Config, PathwaysUpToTheSynapseLimitAreAccepted) {
+  EXPECT_TRUE(Load(Brain("", R"({"name": "g", "type": "generic", "populations": [{"name": "p", "size": 100000}],
+      "pathways": [{"from": "p", "to": "p", "p": 0.2}]})")).ok());
+  EXPECT_TRUE(Load(Brain("", R"({"name": "g", "type": "generic", "populations": [{"name": "p", "size": 100000}],
+      "pathways": [{"from": "p", "to": "p", "indegree": 21474}]})")).ok());
+  EXPECT_FALSE(Load(Brain("", R"({"name": "g", "type": "generic", "populations": [{"name": "p", "size": 100000}],
+      "pathways": [{"from": "p", "to": "p", "indegree": 21475}]})")).ok());
 }
 
 TEST(Config, GoodInputIsAccepted) {
