@@ -55,7 +55,7 @@ NeuronSpec ToNeuron(const schema::NeuronParams* n) {
   return s;
 }
 
-Status CheckNeuron(const NeuronSpec& n, const Where& w) {
+Status CheckNeuron(const NeuronSpec& n, double dt_ms, const Where& w) {
   auto positive = [&](float v, const char* name) -> Status {
     if (!(v > 0) || !std::isfinite(v)) return w.Bad(name, "a positive number of ms");
     return Status::Ok();
@@ -64,7 +64,9 @@ Status CheckNeuron(const NeuronSpec& n, const Where& w) {
   THALIA_RETURN_IF_ERROR(positive(n.tau_e_ms, "neuron.tau_e_ms"));
   THALIA_RETURN_IF_ERROR(positive(n.tau_i_ms, "neuron.tau_i_ms"));
   THALIA_RETURN_IF_ERROR(positive(n.tau_w_ms, "neuron.tau_w_ms"));
-  if (!(n.refractory_ms >= 0)) return w.Bad("neuron.refractory_ms", "a duration >= 0 ms");
+  // The refractory countdown is a 32-bit integer of ticks.
+  if (!(n.refractory_ms >= 0) || MsToTicks(n.refractory_ms, dt_ms) >= (Tick{1} << 30))
+    return w.Bad("neuron.refractory_ms", "a duration >= 0 ms, under 2^30 ticks");
   if (!(n.v_thresh > n.v_reset)) return w.Bad("neuron.v_thresh", "a threshold above v_reset");
   for (float v : {n.v_rest, n.v_reset, n.v_init, n.v_init_jitter, n.bias, n.adapt_b, n.e_exc,
                   n.e_inh, n.theta_gain, n.syn_e_init, n.syn_e_init_jitter, n.syn_i_init,
@@ -178,7 +180,7 @@ Status ResolveRegion(const schema::Region* r, RegionId id, double dt_ms, const W
     Where pw{where.file, where.path + ".populations[" + std::to_string(i) + "]"};
     if (p.name.empty() || out->PopulationIndex(p.name) != static_cast<int>(i))
       return pw.Bad("name", "a unique, non-empty population name");
-    THALIA_RETURN_IF_ERROR(CheckNeuron(p.neuron, pw));
+    THALIA_RETURN_IF_ERROR(CheckNeuron(p.neuron, dt_ms, pw));
     p.offset = offset;
     if (uint64_t{offset} + p.size > (1u << 30)) return pw.Bad("size", "under 2^30 neurons per region");
     offset += p.size;
@@ -348,8 +350,8 @@ Result<std::shared_ptr<const BrainSpec>> ResolveBrainSpec(std::vector<uint8_t> c
   b->dt_ms = cfg->dt_ms();
   if (!(b->dt_ms >= 0.001 && b->dt_ms <= 10)) return top.Bad("dt_ms", "a time step in [0.001, 10] ms");
   b->duration_ms = cfg->duration_ms();
-  if (!(b->duration_ms >= 0) || !std::isfinite(b->duration_ms))
-    return top.Bad("duration_ms", "a duration >= 0 ms");
+  if (!(b->duration_ms >= 0) || !std::isfinite(b->duration_ms) || b->DurationTicks() >= kMaxTick)
+    return top.Bad("duration_ms", "a duration >= 0 ms, under 2^62 ticks");
   b->batch_window_ms = cfg->batch_window_ms();
   if (!(b->batch_window_ms >= 0)) return top.Bad("batch_window_ms", "a duration >= 0 ms");
   b->theta_hz = cfg->theta_hz();
@@ -409,7 +411,8 @@ Result<std::shared_ptr<const BrainSpec>> ResolveBrainSpec(std::vector<uint8_t> c
     for (uint32_t i = 0; i < cfg->events()->size(); ++i) {
       const schema::ModulatorEvent* e = cfg->events()->Get(i);
       Where w{source, "events[" + std::to_string(i) + "]"};
-      if (!(e->time_ms() >= 0) || !std::isfinite(e->amount())) return w.Bad("time_ms", "a time >= 0 ms and a finite amount");
+      if (!(e->time_ms() >= 0) || !std::isfinite(e->amount()) || MsToTicks(e->time_ms(), b->dt_ms) >= kMaxTick)
+        return w.Bad("time_ms", "a time >= 0 ms (under 2^62 ticks) and a finite amount");
       b->events.push_back({MsToTicks(e->time_ms(), b->dt_ms), static_cast<int>(e->modulator()),
                            e->amount()});
     }

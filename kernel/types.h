@@ -39,10 +39,18 @@ struct CanonicalOrder {
   }
 };
 
+// The latest tick a run may reach: far beyond any run (2^62 ticks of 0.1 ms are 14 million
+// years), and low enough that a tick plus any delay or epoch never wraps.
+inline constexpr Tick kMaxTick = Tick{1} << 62;
+
 // Converts a duration in ms to whole ticks, rounding to nearest; durations are configured in ms.
+// Saturates at kMaxTick (a double too large for a Tick would be undefined behaviour to convert):
+// callers that take a duration from the user refuse kMaxTick as "too long".
 inline Tick MsToTicks(double ms, double dt_ms) {
   double t = ms / dt_ms;
-  return t <= 0 ? 0 : static_cast<Tick>(t + 0.5);
+  if (t <= 0) return 0;
+  if (!(t + 0.5 < static_cast<double>(kMaxTick))) return kMaxTick;
+  return static_cast<Tick>(t + 0.5);
 }
 inline double TicksToMs(Tick t, double dt_ms) { return static_cast<double>(t) * dt_ms; }
 

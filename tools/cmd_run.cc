@@ -118,6 +118,8 @@ int RunCommand(int argc, char** argv) {
     until_ms = d.value();
   }
   const kernel::Tick until = kernel::MsToTicks(until_ms, spec.value()->dt_ms);
+  if (until >= kernel::kMaxTick)
+    return Fail(Status::Invalid("--until: " + args.Get("until") + " is beyond the longest run (2^62 ticks)"));
 
   transport::Install();
   auto wall0 = std::chrono::steady_clock::now();

@@ -46,6 +46,8 @@ Result<RunCheckpointer> RunCheckpointer::FromArgs(const Args& args, const kernel
   const kernel::Tick ticks = kernel::MsToTicks(ms.value(), spec.dt_ms);
   if (ticks == 0)
     return Status::Invalid("--checkpoint-every: " + args.Get("checkpoint-every") + " is shorter than one tick");
+  if (ticks >= kernel::kMaxTick)
+    return Status::Invalid("--checkpoint-every: " + args.Get("checkpoint-every") + " is beyond the longest run (2^62 ticks)");
   auto keep = args.GetUint("keep", 0);
   if (!keep.ok()) return keep.status();
   if (args.Has("keep") && keep.value() == 0) return Status::Invalid("--keep: expected at least 1");

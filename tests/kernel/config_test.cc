@@ -90,6 +90,14 @@ TEST(Config, BadInputsNameFilePlaceAndExpectation) {
           ,
        {"pathways[0].w_max"}},
       {Brain(R"("events": [{"time_ms": -3, "amount": 1}])"), {"events[0].time_ms"}},
+      // Times too long for a tick (their conversion used to be undefined and give 0 ticks).
+      {Brain(R"("duration_ms": 1e30)"), {"duration_ms", "2^62 ticks"}},
+      {Brain(R"("events": [{"time_ms": 1e30, "amount": 1}])"), {"events[0].time_ms", "2^62 ticks"}},
+      {Brain("", kRegion, R"({"from": "c", "to": "h", "delay_ms": 1e30})"),
+       {"pathways[0].delay_ms", "below 65535 ticks"}},
+      {Brain("", R"({"name": "g", "type": "generic", "populations": [{"name": "p", "size": 3,
+          "neuron": {"refractory_ms": 1e9}}]})"),
+       {"populations[0].neuron.refractory_ms", "2^30 ticks"}},
       // More synapses than a pathway can index (2^31): refused before any memory is asked for.
       {Brain("", kRegion, R"({"from": "c", "to": "h", "indegree": 4000000000})"),
        {"pathways[0].indegree", "at most 2^31 synapses", "indegree 4000000000 x"}},

@@ -350,6 +350,9 @@ TEST(CheckpointCli, BadOptionsExitTwo) {
       {"run", cfg, "--checkpoint-every", "0ms", "--checkpoint-dir", dir.path()},
       {"run", cfg, "--checkpoint-every", "1s", "--checkpoint-dir", dir.path(), "--keep", "0"},
       {"run", cfg, "--keep", "2"},
+      // Durations past the last tick a run can reach (they used to convert to 0 ticks and "run").
+      {"run", cfg, "--until", "1e300s"},
+      {"run", cfg, "--checkpoint-every", "1e300s", "--checkpoint-dir", dir.path()},
       {"run", cfg, "--resume", cfg},
       {"run", "--resume", cfg, "--seed", "3"},
       {"run"},
