@@ -162,6 +162,8 @@ Status ResolveRegion(const schema::Region* r, RegionId id, double dt_ms, const W
       ps.name = p->name()->str();
       ps.excitatory = p->excitatory();
       ps.neuron = ToNeuron(p->neuron());
+      if (!p->size() && !(p->fraction() >= 0 && p->fraction() <= 1))
+        return pw.Bad("fraction", "a share of the region's size in (0, 1]");
       ps.size = p->size() ? p->size()
                           : static_cast<uint32_t>(std::lround(p->fraction() * out->size));
       if (ps.size == 0) return pw.Bad("size", "a size > 0 (or a fraction of the region's size)");

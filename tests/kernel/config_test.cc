@@ -98,6 +98,10 @@ TEST(Config, BadInputsNameFilePlaceAndExpectation) {
       {Brain("", R"({"name": "g", "type": "generic", "populations": [{"name": "p", "size": 3,
           "neuron": {"refractory_ms": 1e9}}]})"),
        {"populations[0].neuron.refractory_ms", "2^30 ticks"}},
+      {Brain("", R"({"name": "g", "type": "generic", "size": 100, "populations": [{"name": "p", "fraction": -0.5}]})"),
+       {"regions[0].populations[0].fraction", "(0, 1]"}},
+      {Brain("", R"({"name": "g", "type": "generic", "size": 100, "populations": [{"name": "p", "fraction": 1e30}]})"),
+       {"regions[0].populations[0].fraction", "(0, 1]"}},
       // More synapses than a pathway can index (2^31): refused before any memory is asked for.
       {Brain("", kRegion, R"({"from": "c", "to": "h", "indegree": 4000000000})"),
        {"pathways[0].indegree", "at most 2^31 synapses", "indegree 4000000000 x"}},
