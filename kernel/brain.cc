@@ -5,6 +5,7 @@
 #include "kernel/brain.h"
 
 #include <algorithm>
+#include <cmath>
 #include <new>
 
 #include "kernel/digest.h"
@@ -169,6 +170,7 @@ Status Brain::InjectSpike(RegionId region, NeuronId neuron, float amount, Tick a
     return Status::Invalid("InjectSpike: no neuron " + std::to_string(neuron) + " in region " +
                            std::to_string(region));
   if (at < tick_) return Status::Invalid("InjectSpike: tick " + std::to_string(at) + " is in the past");
+  if (!std::isfinite(amount)) return Status::Invalid("InjectSpike: amount must be a finite number");
   external_[region].push_back({at, neuron, amount, ExternalInput::kSpike});
   return Status::Ok();
 }
@@ -178,6 +180,7 @@ Status Brain::SetCurrent(RegionId region, NeuronId neuron, float amount, Tick at
     return Status::Invalid("SetCurrent: no neuron " + std::to_string(neuron) + " in region " +
                            std::to_string(region));
   if (at < tick_) return Status::Invalid("SetCurrent: tick " + std::to_string(at) + " is in the past");
+  if (!std::isfinite(amount)) return Status::Invalid("SetCurrent: amount must be a finite number");
   external_[region].push_back({at, neuron, amount, ExternalInput::kCurrent});
   return Status::Ok();
 }
@@ -185,6 +188,8 @@ Status Brain::SetCurrent(RegionId region, NeuronId neuron, float amount, Tick at
 Status Brain::AddModulator(int modulator, float amount) {
   if (modulator < 0 || modulator >= kNumModulators)
     return Status::Invalid("AddModulator: modulator must be 0, 1 or 2");
+  // One NaN in a modulator would reach every region's plasticity and stay in the state for good.
+  if (!std::isfinite(amount)) return Status::Invalid("AddModulator: amount must be a finite number");
   api_events_.push_back({tick_, modulator, amount});
   return Status::Ok();
 }
