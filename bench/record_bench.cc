@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   double plain_sum = 0, rec_sum = 0;
   for (int i = 0; i < pairs; ++i) {
     double plain = RunOnce(spec.value(), until, workers, "", nullptr);
+    std::filesystem::remove(trace);  // so no run pays for keeping the previous one as .old
     double rec = RunOnce(spec.value(), until, workers, trace, &st);
     plain_sum += plain;
     rec_sum += rec;

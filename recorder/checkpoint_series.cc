@@ -120,6 +120,29 @@ Result<SavedCheckpoint> CheckpointSeries::Save(kernel::Brain& brain, const Trace
   return saved;
 }
 
+Status CheckFolderIsThisRuns(const std::string& dir, const kernel::BrainSpec& spec) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Status::Ok();  // Open decides
+  auto list = ListCheckpoints(dir);
+  if (!list.ok()) return list.status();
+  if (list->empty()) return Status::Ok();
+  const std::string& newest = list->back().path;
+  const std::string why = " (its checkpoints of the same epochs would be replaced, and --keep would delete the "
+                          "others): choose another folder";
+  auto c = ReadCheckpointFile(newest);
+  if (!c.ok())
+    return Status::Invalid("checkpoint folder " + dir + " holds " + newest + ", which cannot be read (" +
+                           c.status().message() + "), so it may belong to another run" + why);
+  if (c->config != spec.config || c->seed != spec.seed) {
+    auto other = kernel::ResolveBrainSpec(c->config, newest);
+    const std::string name = other.ok() ? "'" + other.value()->name + "'" : "another configuration";
+    return Status::Invalid("checkpoint folder " + dir + " holds checkpoints of another run (" + newest + ": brain " +
+                           name + ", seed " + std::to_string(c->seed) + "; this run: brain '" + spec.name +
+                           "', seed " + std::to_string(spec.seed) + ")" + why);
+  }
+  return Status::Ok();
+}
+
 Status PruneCheckpoints(const std::string& dir, uint32_t keep) {
   if (keep == 0) return Status::Ok();
   auto list = ListCheckpoints(dir);

@@ -57,6 +57,8 @@ inline constexpr size_t kMaxChunkRawBytes = 256u << 20;
 inline constexpr size_t kMaxRecordBytes = 128u << 20;
 // Suffix of the file while it is being written.
 inline constexpr char kIncompleteSuffix[] = ".incomplete";
+// A finished trace written over an earlier one keeps that one as TRACE.old.
+inline constexpr char kPreviousSuffix[] = ".old";
 
 struct ChunkHeader {
   uint32_t crc = 0;

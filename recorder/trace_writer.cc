@@ -4,6 +4,7 @@
 #include "recorder/trace_writer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -22,8 +23,12 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
                                                        TraceWriterOptions options) {
   std::unique_ptr<TraceWriter> w(new TraceWriter(path, std::move(options)));
   const std::string tmp = w->incomplete_path();
-  w->fd_.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!w->fd_.valid()) return Status::Io(tmp + ": cannot create trace: " + ErrnoText());
+  // O_EXCL: an existing PATH.incomplete is an earlier run's record, never truncated.
+  w->fd_.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!w->fd_.valid()) {
+    if (errno == EEXIST) return CheckTarget(path);
+    return Status::Io(tmp + ": cannot create trace: " + ErrnoText());
+  }
   w->zstd_ctx_ = ZSTD_createCCtx();
   if (!w->zstd_ctx_) return Status::Internal("zstd: cannot create a compression context");
 
@@ -228,9 +233,26 @@ Status TraceWriter::Close() {
   const std::string tmp = incomplete_path();
   if (::fsync(fd_.get()) != 0) return Status::Io(tmp + ": fsync failed: " + ErrnoText());
   if (::close(fd_.release()) != 0) return Status::Io(tmp + ": close failed: " + ErrnoText());
+  // A crash between the two renames leaves PATH.old and the complete PATH.incomplete: both kept.
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0) {
+    const std::string old = previous_path();
+    if (std::rename(path_.c_str(), old.c_str()) != 0)
+      return Status::Io(path_ + ": cannot keep the previous trace as " + old + ": " + ErrnoText());
+    kept_previous_ = true;
+  }
   if (std::rename(tmp.c_str(), path_.c_str()) != 0)
     return Status::Io(tmp + ": cannot rename to " + path_ + ": " + ErrnoText());
   return SyncParentDir(path_);
+}
+
+Status TraceWriter::CheckTarget(const std::string& path) {
+  const std::string tmp = path + kIncompleteSuffix;
+  struct stat st {};
+  if (::stat(tmp.c_str(), &st) == 0)
+    return Status::Invalid(tmp + " exists: the record of an earlier run that did not finish (thalia trace info " +
+                           tmp + " tells what it holds); move or remove it, or record to another path");
+  return Status::Ok();
 }
 
 Status TraceWriter::Abandon() {

@@ -39,7 +39,8 @@ class TraceWriter final : public kernel::EpochObserver {
  public:
   // Creates PATH.incomplete, writes the header chunk (the trace starts at brain.epoch() and
   // brain.tick()) and starts the writer thread. The brain must outlive nothing here: only its
-  // configuration is read, now.
+  // configuration is read, now. Refuses (kInvalidInput) if PATH.incomplete exists: that is what
+  // a run that did not finish left, and it is never overwritten (see CheckTarget).
   static Result<std::unique_ptr<TraceWriter>> Open(const std::string& path, const kernel::Brain& brain,
                                                    TraceWriterOptions options = {});
   // Leaves PATH.incomplete in place with whatever was queued (as a crash would) unless Close ran.
@@ -53,14 +54,22 @@ class TraceWriter final : public kernel::EpochObserver {
   // from the epoch-loop thread, between epochs (it is ordered with the batches).
   Status MarkCheckpoint(uint64_t epoch, kernel::Tick tick, const std::string& file, uint64_t digest);
   // Writes the last chunk, the index and the footer, fsyncs, renames PATH.incomplete to PATH and
-  // fsyncs the folder. Idempotent; after it, OnEpoch fails.
+  // fsyncs the folder. A trace already at PATH is first renamed to PATH.old (replacing an older
+  // PATH.old): a finished trace replaces the previous one, which is kept once, as perf keeps
+  // perf.data.old. Idempotent; after it, OnEpoch fails.
   Status Close();
+  // Whether Close kept an earlier trace as PATH.old.
+  bool kept_previous() const { return kept_previous_; }
+  // Whether a trace can be started at `path`: not if PATH.incomplete exists (the readable prefix
+  // of an earlier run cut short). For callers to check before the work that precedes Open.
+  static Status CheckTarget(const std::string& path);
   // Stops the writer thread after it wrote what was queued, leaving PATH.incomplete (for a run
   // that failed: the trace is then a readable prefix).
   Status Abandon();
 
   const std::string& path() const { return path_; }
   std::string incomplete_path() const { return path_ + kIncompleteSuffix; }
+  std::string previous_path() const { return path_ + kPreviousSuffix; }
   TraceWriterStats stats() const;
 
  private:
@@ -95,6 +104,7 @@ class TraceWriter final : public kernel::EpochObserver {
   TraceWriterStats stats_;          // GUARDED_BY(mu_)
   std::thread thread_;
   bool closed_ = false;  // epoch-loop thread only
+  bool kept_previous_ = false;
 
   // Writer thread only (or Open/Close when the thread is not running).
   std::vector<uint8_t> chunk_raw_;

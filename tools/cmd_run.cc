@@ -121,6 +121,10 @@ int RunCommand(int argc, char** argv) {
   if (until >= kernel::kMaxTick)
     return Fail(Status::Invalid("--until: " + args.Get("until") + " is beyond the longest run (2^62 ticks)"));
 
+  // Before the brain is built: an earlier run's unfinished trace is not overwritten.
+  if (args.Has("record"))
+    if (Status ts = recorder::TraceWriter::CheckTarget(args.Get("record")); !ts.ok()) return Fail(ts);
+
   transport::Install();
   auto wall0 = std::chrono::steady_clock::now();
   auto brain_or = resume->has_value() ? recorder::ResumeBrain(resume->value().checkpoint, opts)
@@ -182,6 +186,8 @@ int RunCommand(int argc, char** argv) {
                  trace->path().c_str(), static_cast<unsigned long long>(ts.epochs),
                  static_cast<unsigned long long>(ts.spikes), static_cast<unsigned long long>(ts.file_bytes),
                  ts.spikes ? static_cast<double>(ts.file_bytes) / static_cast<double>(ts.spikes) : 0.0);
+    if (trace->kept_previous())
+      std::fprintf(stderr, "the trace it replaced is kept as %s\n", trace->previous_path().c_str());
   }
   auto digests = brain->RegionDigests();
   if (!digests.ok()) return Fail(digests.status());

@@ -63,10 +63,12 @@ TEST(DiskFull, WhileCheckpointingThePreviousCheckpointSurvivesAndResumes) {
   ASSERT_EQ(before.size(), 1u);
   for (const char* workers : {"0", "2"}) {
     SCOPED_TRACE(std::string("workers ") + workers);
+    // One trace per run: the first run's unfinished trace is never overwritten by the second.
+    const std::string trace_name = std::string("t") + workers + ".trace";
     // --keep 1: the failed write must not have rotated the good checkpoint away.
     auto r = RunThaliaLimited({"run", "--resume", before[0].path, "--until", "1s", "--quiet", "--workers", workers,
                                "--checkpoint-every", "100ms", "--checkpoint-dir", ck, "--keep", "1", "--record",
-                               dir / "t.trace"},
+                               dir / trace_name},
                               dir / "run", {}, kCheckpointLimit);
     EXPECT_TRUE(StrayChildren().empty());
     EXPECT_EQ(r.status, 1) << r.err;
@@ -78,9 +80,9 @@ TEST(DiskFull, WhileCheckpointingThePreviousCheckpointSurvivesAndResumes) {
     for (const auto& e : std::filesystem::directory_iterator(ck))
       EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << "left behind: " << e.path();
     // The segment recorded before the failure replays from that checkpoint.
-    TraceSummary trace = ReadTrace(dir / "t.trace.incomplete");
+    TraceSummary trace = ReadTrace(dir / (trace_name + ".incomplete"));
     EXPECT_EQ(trace.error, "");
-    auto replay = RunThalia({"replay", dir / "t.trace.incomplete"}, dir / "replay");
+    auto replay = RunThalia({"replay", dir / (trace_name + ".incomplete")}, dir / "replay");
     EXPECT_EQ(replay.status, 0) << replay.out << replay.err;
     auto resumed = RunThalia({"run", "--resume", before[0].path, "--until", "1s", "--quiet"}, dir / "resumed");
     ASSERT_EQ(resumed.status, 0) << resumed.err;

@@ -139,6 +139,45 @@ TEST(CheckpointCli, EveryAndKeepLeaveTheNewestKAndEachResumes) {
   EXPECT_EQ(DigestLine(r.out), Hex(kernel::CombineDigests(recorder::ReadCheckpointFile(list[2].path)->digests)));
 }
 
+// A folder holding another run's checkpoints (another configuration, or the same with another
+// seed) is refused before the run starts, and every file in it is left as it was; the same run,
+// resumed from one of them, writes into it as before.
+TEST(CheckpointCli, AnotherRunsFolderIsRefusedAndLeftAsItWas) {
+  ScratchDir dir;
+  const std::string ck = dir / "ck";
+  auto first = RunThalia({"run", ExamplePath("tiny.json"), "--until", "300ms", "--quiet", "--checkpoint-every",
+                          "100ms", "--checkpoint-dir", ck, "--keep", "2"},
+                         dir / "first");
+  ASSERT_EQ(first.status, 0) << first.err;
+  auto before = List(ck);
+  ASSERT_EQ(before.size(), 2u);
+  std::vector<std::vector<uint8_t>> bytes;
+  for (const auto& e : before) bytes.push_back(ReadBytes(e.path));
+  const std::vector<std::vector<std::string>> others = {
+      {"run", ExamplePath("coba.json"), "--until", "300ms", "--quiet", "--checkpoint-every", "100ms",
+       "--checkpoint-dir", ck, "--keep", "1"},
+      {"run", ExamplePath("tiny.json"), "--seed", "7", "--until", "300ms", "--quiet", "--checkpoint-every", "100ms",
+       "--checkpoint-dir", ck, "--keep", "1"},
+  };
+  for (const auto& args : others) {
+    auto r = RunThalia(args, dir / "other");
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("holds checkpoints of another run"), std::string::npos) << r.err;
+    EXPECT_EQ(DigestLine(r.out), "");
+  }
+  auto after = List(ck);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].path, before[i].path);
+    EXPECT_EQ(ReadBytes(after[i].path), bytes[i]) << after[i].path;
+  }
+  auto resumed = RunThalia({"run", "--resume", before[0].path, "--until", "500ms", "--quiet", "--checkpoint-every",
+                            "100ms", "--checkpoint-dir", ck, "--keep", "2"},
+                           dir / "resumed");
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(DigestLine(resumed.out), StraightDigest(dir, "500ms"));
+}
+
 TEST(CheckpointCli, StopSignalWritesAFinalCheckpointThatResumes) {
   ScratchDir dir;
   const std::string straight = StraightDigest(dir, "4s");

@@ -129,6 +129,45 @@ TEST_F(TraceRw, AnAbandonedTraceIsAReadablePrefixUnderItsIncompleteName) {
   EXPECT_NE(rb.end_reason.find("did not close"), std::string::npos) << rb.end_reason;
 }
 
+// Never losing a record: an unfinished trace (what a crash leaves) is never overwritten, and a
+// finished trace written over another keeps the other as TRACE.old, byte for byte.
+TEST_F(TraceRw, AnUnfinishedTraceIsNeverOverwritten) {
+  auto brain = kernel::Brain::Create(spec_).value();
+  auto w = TraceWriter::Open(dir_.File("cut.trace"), *brain).value();
+  brain->AddObserver(w.get());
+  ASSERT_TRUE(brain->StepEpochs(5).ok());
+  brain->RemoveObserver(w.get());
+  ASSERT_TRUE(w->Abandon().ok());
+  w.reset();
+  const std::vector<uint8_t> cut = testing::ReadBytes(dir_.File("cut.trace.incomplete"));
+  ASSERT_FALSE(cut.empty());
+  Status check = TraceWriter::CheckTarget(dir_.File("cut.trace"));
+  EXPECT_EQ(check.ExitCode(), 2);
+  EXPECT_NE(check.message().find("cut.trace.incomplete exists"), std::string::npos) << check.message();
+  auto again = TraceWriter::Open(dir_.File("cut.trace"), *brain);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().ExitCode(), 2);
+  EXPECT_EQ(testing::ReadBytes(dir_.File("cut.trace.incomplete")), cut);
+  EXPECT_TRUE(TraceWriter::CheckTarget(dir_.File("other.trace")).ok());
+}
+
+TEST_F(TraceRw, AFinishedTraceWrittenOverAnotherKeepsItAsOld) {
+  const std::vector<uint8_t> first = testing::ReadBytes(dir_.File("run.trace"));
+  auto brain = kernel::Brain::Create(spec_).value();
+  auto w = TraceWriter::Open(dir_.File("run.trace"), *brain).value();
+  brain->AddObserver(w.get());
+  ASSERT_TRUE(brain->StepEpochs(3).ok());
+  brain->RemoveObserver(w.get());
+  EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace")), first) << "replaced before the new one was finished";
+  ASSERT_TRUE(w->Close().ok());
+  EXPECT_TRUE(w->kept_previous());
+  EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace.old")), first);
+  ReadBack rb = ReadAll(dir_.File("run.trace"));
+  ASSERT_TRUE(rb.status.ok()) << rb.status.message();
+  EXPECT_TRUE(rb.complete);
+  EXPECT_EQ(rb.batches.size(), 3u);
+}
+
 TEST_F(TraceRw, AKilledRecorderLeavesTheChunksItFlushedByAge) {
   const std::string path = dir_.File("killed.trace");
   pid_t pid = fork();
