@@ -57,7 +57,8 @@ inline constexpr size_t kMaxChunkRawBytes = 256u << 20;
 inline constexpr size_t kMaxRecordBytes = 128u << 20;
 // Suffix of the file while it is being written.
 inline constexpr char kIncompleteSuffix[] = ".incomplete";
-// A finished trace written over an earlier one keeps that one as TRACE.old.
+// A finished trace written over an earlier one keeps that one as TRACE.old (TRACE.old.1, ... if
+// taken).
 inline constexpr char kPreviousSuffix[] = ".old";
 
 struct ChunkHeader {

@@ -236,10 +236,12 @@ Status TraceWriter::Close() {
   // A crash between the two renames leaves PATH.old and the complete PATH.incomplete: both kept.
   struct stat st {};
   if (::stat(path_.c_str(), &st) == 0) {
-    const std::string old = previous_path();
+    // The first free name of PATH.old, PATH.old.1, PATH.old.2, ...: no earlier trace is deleted.
+    std::string old = path_ + kPreviousSuffix;
+    for (int i = 1; ::stat(old.c_str(), &st) == 0; ++i) old = path_ + kPreviousSuffix + "." + std::to_string(i);
     if (std::rename(path_.c_str(), old.c_str()) != 0)
       return Status::Io(path_ + ": cannot keep the previous trace as " + old + ": " + ErrnoText());
-    kept_previous_ = true;
+    previous_path_ = old;
   }
   if (std::rename(tmp.c_str(), path_.c_str()) != 0)
     return Status::Io(tmp + ": cannot rename to " + path_ + ": " + ErrnoText());

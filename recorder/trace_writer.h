@@ -54,12 +54,12 @@ class TraceWriter final : public kernel::EpochObserver {
   // from the epoch-loop thread, between epochs (it is ordered with the batches).
   Status MarkCheckpoint(uint64_t epoch, kernel::Tick tick, const std::string& file, uint64_t digest);
   // Writes the last chunk, the index and the footer, fsyncs, renames PATH.incomplete to PATH and
-  // fsyncs the folder. A trace already at PATH is first renamed to PATH.old (replacing an older
-  // PATH.old): a finished trace replaces the previous one, which is kept once, as perf keeps
-  // perf.data.old. Idempotent; after it, OnEpoch fails.
+  // fsyncs the folder. A trace already at PATH is first renamed to PATH.old (or, if that exists,
+  // PATH.old.1, PATH.old.2, ...): a finished trace takes the name, and no earlier trace is ever
+  // deleted. Idempotent; after it, OnEpoch fails.
   Status Close();
-  // Whether Close kept an earlier trace as PATH.old.
-  bool kept_previous() const { return kept_previous_; }
+  // Where Close kept the trace it replaced ("" if there was none).
+  const std::string& previous_path() const { return previous_path_; }
   // Whether a trace can be started at `path`: not if PATH.incomplete exists (the readable prefix
   // of an earlier run cut short). For callers to check before the work that precedes Open.
   static Status CheckTarget(const std::string& path);
@@ -69,7 +69,6 @@ class TraceWriter final : public kernel::EpochObserver {
 
   const std::string& path() const { return path_; }
   std::string incomplete_path() const { return path_ + kIncompleteSuffix; }
-  std::string previous_path() const { return path_ + kPreviousSuffix; }
   TraceWriterStats stats() const;
 
  private:
@@ -104,7 +103,7 @@ class TraceWriter final : public kernel::EpochObserver {
   TraceWriterStats stats_;          // GUARDED_BY(mu_)
   std::thread thread_;
   bool closed_ = false;  // epoch-loop thread only
-  bool kept_previous_ = false;
+  std::string previous_path_;  // epoch-loop thread only
 
   // Writer thread only (or Open/Close when the thread is not running).
   std::vector<uint8_t> chunk_raw_;

@@ -186,7 +186,7 @@ int RunCommand(int argc, char** argv) {
                  trace->path().c_str(), static_cast<unsigned long long>(ts.epochs),
                  static_cast<unsigned long long>(ts.spikes), static_cast<unsigned long long>(ts.file_bytes),
                  ts.spikes ? static_cast<double>(ts.file_bytes) / static_cast<double>(ts.spikes) : 0.0);
-    if (trace->kept_previous())
+    if (!trace->previous_path().empty())
       std::fprintf(stderr, "the trace it replaced is kept as %s\n", trace->previous_path().c_str());
   }
   auto digests = brain->RegionDigests();

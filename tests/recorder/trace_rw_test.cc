@@ -160,12 +160,19 @@ TEST_F(TraceRw, AFinishedTraceWrittenOverAnotherKeepsItAsOld) {
   brain->RemoveObserver(w.get());
   EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace")), first) << "replaced before the new one was finished";
   ASSERT_TRUE(w->Close().ok());
-  EXPECT_TRUE(w->kept_previous());
+  EXPECT_EQ(w->previous_path(), dir_.File("run.trace.old"));
   EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace.old")), first);
   ReadBack rb = ReadAll(dir_.File("run.trace"));
   ASSERT_TRUE(rb.status.ok()) << rb.status.message();
   EXPECT_TRUE(rb.complete);
   EXPECT_EQ(rb.batches.size(), 3u);
+  // A third trace at the same path keeps the second as run.trace.old.1: nothing is deleted.
+  const std::vector<uint8_t> second = testing::ReadBytes(dir_.File("run.trace"));
+  auto w3 = TraceWriter::Open(dir_.File("run.trace"), *brain).value();
+  ASSERT_TRUE(w3->Close().ok());
+  EXPECT_EQ(w3->previous_path(), dir_.File("run.trace.old.1"));
+  EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace.old")), first);
+  EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace.old.1")), second);
 }
 
 TEST_F(TraceRw, AKilledRecorderLeavesTheChunksItFlushedByAge) {
