@@ -4,7 +4,9 @@
 // rather than as a bias. Every mode must end with the same digest (the run fails otherwise).
 // Usage: parallel_bench THALIA_BINARY CONFIG.json SECTION [ROUNDS]
 //   roundtrip: 5 tiny regions (20 neurons, 10-tick epochs): sequential, 5 workers, 5 with the
-//              coordinator hosting one share (CONFIG unused)
+//              coordinator hosting one share (CONFIG unused); then the machine's floors: a socket
+//              ping-pong, 2 context switches, and a 5-child hand-off waiting by sched_yield and by
+//              futex (no messages, no work)
 //   workers:   CONFIG sequentially and with 1, 2, 3 and 5 workers, and 2 with a coordinator share
 //   neurons:   CONFIG with every region size scaled to 10k, 50k, 100k and 200k neurons in all
 //   rate:      two 25k-neuron regions, drive rate varied: cost against the spike rate
@@ -12,8 +14,10 @@
 //              pathways only) each run alone, then both at once in two processes with no messages;
 //              (alone + alone) / together bounds the speedup of any 2-process run of this split
 #include <sched.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,6 +318,29 @@ double PingPongMicros(int n) {
   return Median(t);
 }
 
+// Forks `n` children, child i running child_main(i) and exiting; returns their pids for Reap.
+template <typename F>
+std::vector<pid_t> ForkChildren(int n, F child_main) {
+  std::vector<pid_t> children;
+  for (int i = 0; i < n; ++i) {
+    pid_t pid = ::fork();
+    if (pid < 0) Die("fork failed");
+    if (pid == 0) {
+      child_main(i);
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  return children;
+}
+
+void Reap(const std::vector<pid_t>& children) {
+  for (pid_t pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+}
+
 // The cheapest hand-off this machine allows, with no messages and no work: a coordinator and
 // `processes` forked children share one page; each epoch the coordinator publishes the epoch
 // number, every child sees it and answers with it, and everyone waits by `sched_yield()` (never
@@ -340,19 +367,12 @@ double HandOffMicros(int processes, int epochs, bool one_cpu) {
   }
   const int batches = 5;
   const int64_t last = static_cast<int64_t>(epochs) * batches;
-  std::vector<pid_t> children;
-  for (int i = 0; i < processes; ++i) {
-    pid_t pid = ::fork();
-    if (pid < 0) Die("fork failed");
-    if (pid == 0) {
-      for (int64_t e = 1; e <= last; ++e) {
-        while (slot[0].value.load(std::memory_order_acquire) < e) ::sched_yield();
-        slot[1 + i].value.store(e, std::memory_order_release);
-      }
-      ::_exit(0);
+  const std::vector<pid_t> children = ForkChildren(processes, [&](int i) {
+    for (int64_t e = 1; e <= last; ++e) {
+      while (slot[0].value.load(std::memory_order_acquire) < e) ::sched_yield();
+      slot[1 + i].value.store(e, std::memory_order_release);
     }
-    children.push_back(pid);
-  }
+  });
   std::vector<double> per_epoch;
   int64_t e = 0;
   for (int b = 0; b < batches; ++b) {
@@ -364,12 +384,53 @@ double HandOffMicros(int processes, int epochs, bool one_cpu) {
     }
     per_epoch.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / epochs);
   }
-  for (pid_t pid : children) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-  }
+  Reap(children);
   if (one_cpu && ::sched_setaffinity(0, sizeof saved, &saved) != 0) Die("sched_setaffinity failed");
   ::munmap(page, bytes);
+  return Median(per_epoch);
+}
+
+// The same hand-off with every process blocking instead of yielding, the cheapest a blocking
+// transport could be: the coordinator bumps a shared epoch word and wakes all children with one
+// FUTEX_WAKE; each child, woken, adds one to a shared count, and the last of them wakes the
+// coordinator, which waits on that count. Per epoch: 1 + `processes` futex waits and 2 wakes, no
+// messages and no work. Returns the median microseconds per epoch over 5 batches of `epochs`.
+double FutexHandOffMicros(int processes, int epochs) {
+  struct Shared {
+    alignas(64) std::atomic<uint32_t> epoch{0};
+    alignas(64) std::atomic<uint32_t> done{0};
+  };
+  static_assert(sizeof(std::atomic<uint32_t>) == 4, "futex words are 32 bits");
+  auto futex = [](std::atomic<uint32_t>* word, int op, uint32_t value) {
+    return ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, value, nullptr, nullptr, 0);
+  };
+  void* page = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) Die("mmap of the hand-off page failed");
+  Shared* s = new (page) Shared;
+  const int batches = 5;
+  const uint32_t last = static_cast<uint32_t>(epochs * batches);
+  const uint32_t n = static_cast<uint32_t>(processes);
+  const std::vector<pid_t> children = ForkChildren(processes, [&](int) {
+    for (uint32_t e = 1; e <= last; ++e) {
+      uint32_t seen;
+      while ((seen = s->epoch.load(std::memory_order_acquire)) < e) futex(&s->epoch, FUTEX_WAIT, seen);
+      if (s->done.fetch_add(1, std::memory_order_acq_rel) + 1 == e * n) futex(&s->done, FUTEX_WAKE, 1);
+    }
+  });
+  std::vector<double> per_epoch;
+  uint32_t e = 0;
+  for (int b = 0; b < batches; ++b) {
+    const auto t0 = Clock::now();
+    for (int k = 0; k < epochs; ++k) {
+      s->epoch.store(++e, std::memory_order_release);
+      futex(&s->epoch, FUTEX_WAKE, n);
+      uint32_t d;
+      while ((d = s->done.load(std::memory_order_acquire)) < e * n) futex(&s->done, FUTEX_WAIT, d);
+    }
+    per_epoch.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / epochs);
+  }
+  Reap(children);
+  ::munmap(page, sizeof(Shared));
   return Median(per_epoch);
 }
 
@@ -493,6 +554,9 @@ int main(int argc, char** argv) {
     std::printf("floor: hand-off to 5 children and back, no messages, no work (shared memory, sched_yield): "
                 "%.1f us/epoch\n",
                 HandOffMicros(5, 2000, false));
+    std::printf("floor: hand-off to 5 children and back, no messages, no work (shared memory, futex: all "
+                "block): %.1f us/epoch\n",
+                FutexHandOffMicros(5, 2000));
   } else if (section == "workers") {
     auto spec = FromJson(ReadFile(config), config);
     auto r = Compare(spec,
