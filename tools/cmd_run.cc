@@ -11,6 +11,8 @@
 
 #include "kernel/brain.h"
 #include "kernel/registry.h"
+#include "recorder/checkpoint_format.h"
+#include "recorder/trace_format.h"
 #include "recorder/trace_writer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -27,6 +29,21 @@ void OnStopSignal(int sig) { g_stop_signal.store(sig); }
 int Fail(const Status& st) {
   std::fprintf(stderr, "thalia run: %s\n", st.message().c_str());
   return st.ExitCode();
+}
+
+// A trace or checkpoint given where a configuration belongs gets a pointer to the right
+// command, not a JSON parse error.
+Status NotARecording(const std::string& path) {
+  char head[8] = {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(head, sizeof head)) return Status::Ok();  // short or unreadable: the loader says
+  if (std::equal(head, head + 8, recorder::kFileMagic))
+    return Status::Invalid(path + " is a thalia trace, not a configuration: thalia replay " + path +
+                           " replays it, thalia trace info " + path + " describes it");
+  if (std::equal(head, head + 8, recorder::kCheckpointMagic))
+    return Status::Invalid(path + " is a thalia checkpoint, not a configuration: thalia run --resume " + path +
+                           " continues it");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -63,6 +80,7 @@ int RunCommand(int argc, char** argv) {
   if (resume->has_value()) {
     spec = resume->value().spec;
   } else {
+    if (Status st = NotARecording(config_path); !st.ok()) return Fail(st);
     auto bytes = kernel::LoadConfigFile(config_path);
     if (!bytes.ok()) return Fail(bytes.status());
     std::vector<uint8_t> config = std::move(bytes).value();

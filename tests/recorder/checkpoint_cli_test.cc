@@ -403,6 +403,17 @@ TEST(CheckpointCli, BadOptionsExitTwo) {
     EXPECT_EQ(r.status, 2) << args.back() << ": " << r.err;
     EXPECT_FALSE(r.err.empty());
   }
+  // A checkpoint given as CONFIG is named for what it is, with the command that takes it.
+  auto made = RunThalia({"run", cfg, "--until", "10ms", "--quiet", "--checkpoint-every", "10ms", "--checkpoint-dir",
+                         dir / "ck"},
+                        dir / "made");
+  ASSERT_EQ(made.status, 0) << made.err;
+  const std::string ckpt = List(dir / "ck").back().path;
+  auto wrong = RunThalia({"run", ckpt}, dir / "wrong");
+  EXPECT_EQ(wrong.status, 2);
+  EXPECT_NE(wrong.err.find("is a thalia checkpoint, not a configuration: thalia run --resume " + ckpt),
+            std::string::npos)
+      << wrong.err;
   EXPECT_EQ(RunThalia({"checkpoint", "--help"}, dir / "help").status, 0);
   EXPECT_NE(RunThalia({"run", "--help"}, dir / "help").out.find("--checkpoint-every"), std::string::npos);
 }

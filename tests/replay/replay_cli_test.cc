@@ -69,6 +69,10 @@ TEST_F(ReplayCli, UnusableTracesAndOptionsExitTwo) {
   EXPECT_EQ(RunThalia("replay " + Quote(trace_) + " --until soon", *dir_).exit_code, 2);
   EXPECT_EQ(RunThalia("replay " + Quote(trace_) + " --from 10", *dir_).exit_code, 2);
   EXPECT_EQ(RunThalia("trace frobnicate " + Quote(trace_), *dir_).exit_code, 2);
+  // A trace given to `run` as its configuration is named for what it is.
+  auto wrong = RunThalia("run " + Quote(trace_), *dir_);
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.out.find("is a thalia trace, not a configuration: thalia replay"), std::string::npos) << wrong.out;
 }
 
 TEST_F(ReplayCli, EverySubcommandHasHelp) {
