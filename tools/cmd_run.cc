@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "kernel/brain.h"
@@ -43,6 +46,15 @@ Status NotARecording(const std::string& path) {
   if (std::equal(head, head + 8, recorder::kCheckpointMagic))
     return Status::Invalid(path + " is a thalia checkpoint, not a configuration: thalia run --resume " + path +
                            " continues it");
+  return Status::Ok();
+}
+
+// Whether a file can be created at `path`: its folder exists and is writable.
+Status CheckWritableFolder(const std::string& path) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  const std::string dir = folder.empty() ? "." : folder.string();
+  if (::access(dir.c_str(), W_OK) != 0)
+    return Status::Invalid(path + ": cannot write in folder " + dir + ": " + std::strerror(errno));
   return Status::Ok();
 }
 
@@ -139,9 +151,12 @@ int RunCommand(int argc, char** argv) {
   if (until >= kernel::kMaxTick)
     return Fail(Status::Invalid("--until: " + args.Get("until") + " is beyond the longest run (2^62 ticks)"));
 
-  // Before the brain is built: an earlier run's unfinished trace is not overwritten.
+  // Before the brain is built: an earlier run's unfinished trace is not overwritten, and a
+  // summary that could never be written is said now, not after the run.
   if (args.Has("record"))
     if (Status ts = recorder::TraceWriter::CheckTarget(args.Get("record")); !ts.ok()) return Fail(ts);
+  if (args.Has("summary"))
+    if (Status ss = CheckWritableFolder(args.Get("summary")); !ss.ok()) return Fail(ss.Context("--summary"));
 
   transport::Install();
   auto wall0 = std::chrono::steady_clock::now();
@@ -212,10 +227,12 @@ int RunCommand(int argc, char** argv) {
   RunReport report = MakeReport(*brain, digests.value(), build_s, run_s);
   (void)brain->Shutdown();
   report.workers = brain->Stats();
+  // The report is printed even if the summary cannot be written: a long run's results are not
+  // lost to a full disk at the end.
+  PrintReport(report);
   if (args.Has("summary")) {
     if (Status ws = WriteSummary(args.Get("summary"), config_path, report); !ws.ok()) return Fail(ws);
   }
-  PrintReport(report);
   return 0;
 }
 

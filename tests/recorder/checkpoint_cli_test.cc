@@ -391,6 +391,8 @@ TEST(CheckpointCli, BadOptionsExitTwo) {
       {"run", cfg, "--keep", "2"},
       // Durations past the last tick a run can reach (they used to convert to 0 ticks and "run").
       {"run", cfg, "--until", "1e300s"},
+      // A summary that could not be written is refused before the run, not after it.
+      {"run", cfg, "--summary", dir / "no-such-folder/s.json"},
       {"run", cfg, "--checkpoint-every", "1e300s", "--checkpoint-dir", dir.path()},
       {"run", cfg, "--resume", cfg},
       {"run", "--resume", cfg, "--seed", "3"},
