@@ -314,6 +314,14 @@ TEST(CheckpointCli, ReplayFromStartsAtTheNewestUsableCheckpointAtOrBeforeTheEpoc
   auto none = RunThalia({"replay", trace, "--from", std::to_string(list[0].epoch - 1)}, dir / "replay");
   EXPECT_EQ(none.status, 2);
   EXPECT_NE(none.err.find("no usable checkpoint at or before epoch"), std::string::npos) << none.err;
+  // Past the trace's last epoch (total - 1) there is nothing to compare: an error, not "identical".
+  for (uint64_t past : {total, total + 1000}) {
+    auto late = RunThalia({"replay", trace, "--from", std::to_string(past)}, dir / "replay");
+    EXPECT_EQ(late.status, 2) << late.out;
+    EXPECT_NE(late.err.find("ends before it (its last epoch is " + std::to_string(total - 1) + ")"),
+              std::string::npos)
+        << late.err;
+  }
 }
 
 TEST(CheckpointCli, AResumedRecordingIsASegmentThatNamesAndReplaysFromItsCheckpoint) {
