@@ -153,8 +153,10 @@ int RunCommand(int argc, char** argv) {
 
   // Before the brain is built: an earlier run's unfinished trace is not overwritten, and a
   // summary that could never be written is said now, not after the run.
-  if (args.Has("record"))
+  if (args.Has("record")) {
     if (Status ts = recorder::TraceWriter::CheckTarget(args.Get("record")); !ts.ok()) return Fail(ts);
+    if (Status ws = CheckWritableFolder(args.Get("record")); !ws.ok()) return Fail(ws.Context("--record"));
+  }
   if (args.Has("summary"))
     if (Status ss = CheckWritableFolder(args.Get("summary")); !ss.ok()) return Fail(ss.Context("--summary"));
 

@@ -401,6 +401,7 @@ TEST(CheckpointCli, BadOptionsExitTwo) {
       {"run", cfg, "--until", "1e300s"},
       // A summary that could not be written is refused before the run, not after it.
       {"run", cfg, "--summary", dir / "no-such-folder/s.json"},
+      {"run", cfg, "--record", dir / "no-such-folder/t.trace"},
       {"run", cfg, "--checkpoint-every", "1e300s", "--checkpoint-dir", dir.path()},
       {"run", cfg, "--resume", cfg},
       {"run", "--resume", cfg, "--seed", "3"},
