@@ -113,6 +113,16 @@ int RunCommand(int argc, char** argv) {
   opts.workers = static_cast<int>(workers.value());
   opts.launch = args.Get("launch");
   opts.executor = args.Get("executor");
+  // Both given on the command line and contradicting each other: neither silently wins. (A
+  // configuration's workers may still be overridden by --executor inproc, to debug in process.)
+  if (args.Has("workers") && args.Has("executor")) {
+    if (opts.executor == "inproc" && opts.workers > 0)
+      return Fail(Status::Invalid("--executor inproc runs every region in this process, but --workers " +
+                                  std::to_string(opts.workers) + " asks for worker processes: give one of them"));
+    if (opts.executor != "inproc" && opts.workers == 0)
+      return Fail(Status::Invalid("--workers 0 runs every region in this process, but --executor " + opts.executor +
+                                  " runs them in workers: give one of them"));
+  }
   opts.coordinator_share = args.Has("coordinator-share");
   if (!opts.launch.empty() && opts.launch != "fork" && opts.launch != "spawn")
     return Fail(Status::Invalid("--launch: expected fork or spawn, got '" + opts.launch + "'"));

@@ -63,7 +63,8 @@ class SocketExecutor final : public WorkerPoolExecutor {
       : WorkerPoolExecutor("the socket executor", "the workers"), options_(std::move(o)) {}
   ~SocketExecutor() override { (void)Shutdown(); }
   std::string name() const override {
-    return "socket/" + options_.launch + ", " + std::to_string(options_.workers) + " workers";
+    return "socket/" + options_.launch + ", " + std::to_string(options_.workers) +
+           (options_.workers == 1 ? " worker" : " workers");
   }
   bool WantsBuiltRegions() const override { return options_.launch == "fork"; }
   Status Start(std::shared_ptr<const kernel::BrainSpec> spec,

@@ -402,6 +402,9 @@ TEST(CheckpointCli, BadOptionsExitTwo) {
       // A summary that could not be written is refused before the run, not after it.
       {"run", cfg, "--summary", dir / "no-such-folder/s.json"},
       {"run", cfg, "--record", dir / "no-such-folder/t.trace"},
+      // Contradicting each other: neither silently wins.
+      {"run", cfg, "--executor", "inproc", "--workers", "2"},
+      {"run", cfg, "--executor", "socket", "--workers", "0"},
       {"run", cfg, "--checkpoint-every", "1e300s", "--checkpoint-dir", dir.path()},
       {"run", cfg, "--resume", cfg},
       {"run", "--resume", cfg, "--seed", "3"},
