@@ -67,6 +67,8 @@ Status TickRange(const Args& args, double dt_ms, kernel::Tick* from, kernel::Tic
     if (!ms.ok()) return ms.status().Context(std::string("--") + name);
     (std::strcmp(name, "from") == 0 ? *from : *to) = kernel::MsToTicks(ms.value(), dt_ms);
   }
+  if (*to <= *from)
+    return Status::Invalid("--to " + args.Get("to") + " is not after --from " + (args.Has("from") ? args.Get("from") : "0"));
   return Status::Ok();
 }
 

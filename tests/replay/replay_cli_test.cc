@@ -69,6 +69,9 @@ TEST_F(ReplayCli, UnusableTracesAndOptionsExitTwo) {
   EXPECT_EQ(RunThalia("replay " + Quote(trace_) + " --until soon", *dir_).exit_code, 2);
   EXPECT_EQ(RunThalia("replay " + Quote(trace_) + " --from 10", *dir_).exit_code, 2);
   EXPECT_EQ(RunThalia("trace frobnicate " + Quote(trace_), *dir_).exit_code, 2);
+  auto empty_range = RunThalia("trace spikes " + Quote(trace_) + " --from 100ms --to 50ms", *dir_);
+  EXPECT_EQ(empty_range.exit_code, 2);
+  EXPECT_NE(empty_range.out.find("--to 50ms is not after --from 100ms"), std::string::npos) << empty_range.out;
   // A trace given to `run` as its configuration is named for what it is.
   auto wrong = RunThalia("run " + Quote(trace_), *dir_);
   EXPECT_EQ(wrong.exit_code, 2);
