@@ -255,14 +255,13 @@ Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& 
     st = ReplayRegion(*reader.value(), spec.value(), static_cast<RegionId>(r), options, &result, from);
   }
   if (!st.ok()) return st;
-  // Nothing at or after --from was there to compare: say so, rather than "identical: 0 epochs".
+  // --from past the trace's end (the epoch after its last, where a final checkpoint may stand)
+  // had nothing to compare: say so, rather than "identical: 0 epochs".
   if (options.from_epoch && !result.divergence && !result.stopped_early &&
-      *options.from_epoch >= result.first_epoch + result.epochs) {
-    const uint64_t end = result.first_epoch + result.epochs;
-    return Status::Invalid("--from " + std::to_string(*options.from_epoch) + ": the trace" +
-                           (result.trace_complete ? "" : "'s intact prefix") + " ends before it (" +
-                           (end == 0 ? std::string("no epoch") : "its last epoch is " + std::to_string(end - 1)) +
-                           ")");
+      *options.from_epoch > result.first_epoch + result.epochs) {
+    return Status::Invalid("--from " + std::to_string(*options.from_epoch) + ": past the end of the trace" +
+                           (result.trace_complete ? "" : "'s intact prefix") + ", epoch " +
+                           std::to_string(result.first_epoch + result.epochs));
   }
   return result;
 }

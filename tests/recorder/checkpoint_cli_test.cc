@@ -314,12 +314,14 @@ TEST(CheckpointCli, ReplayFromStartsAtTheNewestUsableCheckpointAtOrBeforeTheEpoc
   auto none = RunThalia({"replay", trace, "--from", std::to_string(list[0].epoch - 1)}, dir / "replay");
   EXPECT_EQ(none.status, 2);
   EXPECT_NE(none.err.find("no usable checkpoint at or before epoch"), std::string::npos) << none.err;
-  // Past the trace's last epoch (total - 1) there is nothing to compare: an error, not "identical".
-  for (uint64_t past : {total, total + 1000}) {
+  // From the trace's end (the final checkpoint) nothing is left to replay; past it is an error.
+  auto at_end = RunThalia({"replay", trace, "--from", std::to_string(total)}, dir / "replay");
+  EXPECT_EQ(at_end.status, 0) << at_end.err;
+  EXPECT_EQ(ReplayedEpochs(at_end.out), 0) << at_end.out;
+  for (uint64_t past : {total + 1, total + 1000}) {
     auto late = RunThalia({"replay", trace, "--from", std::to_string(past)}, dir / "replay");
     EXPECT_EQ(late.status, 2) << late.out;
-    EXPECT_NE(late.err.find("ends before it (its last epoch is " + std::to_string(total - 1) + ")"),
-              std::string::npos)
+    EXPECT_NE(late.err.find("past the end of the trace, epoch " + std::to_string(total)), std::string::npos)
         << late.err;
   }
 }
