@@ -160,6 +160,15 @@ int RunCommand(int argc, char** argv) {
   const kernel::Tick until = kernel::MsToTicks(until_ms, spec.value()->dt_ms);
   if (until >= kernel::kMaxTick)
     return Fail(Status::Invalid("--until: " + args.Get("until") + " is beyond the longest run (2^62 ticks)"));
+  // The printed --resume commands carry the run's --until, so they continue to the same end.
+  const std::string until_args = args.Has("until") ? " --until " + args.Get("until") : "";
+  // --until is the simulated time to run to, not a duration to add: a resumed run cannot go back.
+  if (resume->has_value() && until < resume->value().checkpoint.state.tick) {
+    char at[64];
+    std::snprintf(at, sizeof at, "%.10g ms", kernel::TicksToMs(resume->value().checkpoint.state.tick, spec.value()->dt_ms));
+    return Fail(Status::Invalid("--until: " + (args.Has("until") ? args.Get("until") : std::string("the configuration's duration")) +
+                                " is before the checkpoint's time (" + at + "); --until is the time to run to"));
+  }
 
   // Before the brain is built: an earlier run's unfinished trace is not overwritten, and a
   // summary that could never be written is said now, not after the run.
@@ -202,7 +211,7 @@ int RunCommand(int argc, char** argv) {
                         " at tick " + std::to_string(brain->tick());
       if (Status cs = checkpointer->Final(*brain); !cs.ok()) why += "; the final checkpoint failed: " + cs.message();
       else if (checkpointer->active())
-        why += "; continue with: thalia run --resume " + checkpointer->last_path();
+        why += "; continue with: thalia run --resume " + checkpointer->last_path() + until_args;
       st = Status::Error(ErrorKind::kIo, why);
       break;
     }
@@ -223,7 +232,7 @@ int RunCommand(int argc, char** argv) {
     (void)brain->Shutdown();
     // A stop signal's message names its final checkpoint already.
     if (g_stop_signal.load() != 0) return Fail(st);
-    return Fail(Status::Error(st.kind(), st.message() + checkpointer->ResumeHint()));
+    return Fail(Status::Error(st.kind(), st.message() + checkpointer->ResumeHint(until_args)));
   }
   if (trace) {
     recorder::TraceWriterStats ts = trace->stats();

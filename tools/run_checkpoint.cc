@@ -97,12 +97,12 @@ recorder::TraceWriterOptions TraceOptionsFor(const std::optional<ResumePoint>& r
   return o;
 }
 
-std::string RunCheckpointer::ResumeHint() {
+std::string RunCheckpointer::ResumeHint(const std::string& until_args) {
   if (!series_) return "";
   (void)series_->Wait();  // its error, if any, is the run's already or superseded by it
   auto list = recorder::ListCheckpoints(series_->dir());
   if (!list.ok() || list->empty()) return "";
-  return "; continue from its newest checkpoint: thalia run --resume " + list->back().path;
+  return "; continue from its newest checkpoint: thalia run --resume " + list->back().path + until_args;
 }
 
 }  // namespace thalia::tools

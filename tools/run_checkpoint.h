@@ -45,8 +45,10 @@ class RunCheckpointer {
   Status Final(kernel::Brain& brain);
   const std::string& last_path() const { return last_path_; }
   // After a failed run: waits for the write in flight, then names the newest complete checkpoint
-  // in the folder ("" if none): "; continue from its newest checkpoint: thalia run --resume P".
-  std::string ResumeHint();
+  // in the folder ("" if none): "; continue from its newest checkpoint: thalia run --resume P",
+  // followed by `until_args` (the run's own " --until T", so the command continues to the same
+  // end; empty if the run had none).
+  std::string ResumeHint(const std::string& until_args);
   // When the run records: checkpoints note the trace's position and the trace marks each one.
   void set_trace(recorder::TraceWriter* trace) { trace_ = trace; }
 

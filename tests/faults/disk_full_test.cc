@@ -73,7 +73,9 @@ TEST(DiskFull, WhileCheckpointingThePreviousCheckpointSurvivesAndResumes) {
     EXPECT_TRUE(StrayChildren().empty());
     EXPECT_EQ(r.status, 1) << r.err;
     EXPECT_TRUE(Contains(r.err, ".thck") && Contains(r.err, "File too large")) << r.err;
-    EXPECT_TRUE(Contains(r.err, "continue from its newest checkpoint: thalia run --resume " + before[0].path)) << r.err;
+    EXPECT_TRUE(Contains(r.err, "continue from its newest checkpoint: thalia run --resume " + before[0].path +
+                         " --until 1s"))
+        << r.err;
     auto after = Checkpoints(ck);
     ASSERT_EQ(after.size(), 1u);
     EXPECT_EQ(after[0].path, before[0].path);

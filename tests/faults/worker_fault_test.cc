@@ -53,7 +53,7 @@ void ExpectIntactFiles(const ScratchDir& dir, uint64_t epoch) {
     EXPECT_LE(c->state.epoch, epoch);
   }
   EXPECT_TRUE(Contains(ReadText(dir / "run.err"), "continue from its newest checkpoint: thalia run --resume " +
-                                                       list.back().path + "\n"))
+                                                       list.back().path + " --until 1s\n"))
       << ReadText(dir / "run.err");
   auto resumed = RunThalia({"run", "--resume", list.back().path, "--until", "1s", "--quiet"}, dir / "resumed");
   ASSERT_EQ(resumed.status, 0) << resumed.err;

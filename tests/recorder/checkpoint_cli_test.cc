@@ -198,6 +198,10 @@ TEST(CheckpointCli, StopSignalWritesAFinalCheckpointThatResumes) {
     ASSERT_NE(at, std::string::npos) << err;
     std::string path = err.substr(at + key.size());
     path = path.substr(0, path.find('\n'));
+    // The command continues to the run's own end.
+    ASSERT_GT(path.size(), 11u);
+    EXPECT_EQ(path.substr(path.size() - 11), " --until 4s") << err;
+    path = path.substr(0, path.size() - 11);
     EXPECT_EQ(path, List(ck).back().path);
     auto c = recorder::ReadCheckpointFile(path);
     ASSERT_TRUE(c.ok());
@@ -425,6 +429,12 @@ TEST(CheckpointCli, BadOptionsExitTwo) {
                         dir / "made");
   ASSERT_EQ(made.status, 0) << made.err;
   const std::string ckpt = List(dir / "ck").back().path;
+  // Resuming "until" a time before the checkpoint's is a mistake, said as such; its own time is a
+  // run of nothing that prints the checkpoint's digest.
+  auto back = RunThalia({"run", "--resume", ckpt, "--until", "5ms"}, dir / "back");
+  EXPECT_EQ(back.status, 2);
+  EXPECT_NE(back.err.find("is before the checkpoint's time (10 ms)"), std::string::npos) << back.err;
+  EXPECT_EQ(RunThalia({"run", "--resume", ckpt, "--until", "10ms", "--quiet"}, dir / "same").status, 0);
   auto wrong = RunThalia({"run", ckpt}, dir / "wrong");
   EXPECT_EQ(wrong.status, 2);
   EXPECT_NE(wrong.err.find("is a thalia checkpoint, not a configuration: thalia run --resume " + ckpt),
