@@ -356,6 +356,10 @@ Result<std::shared_ptr<const BrainSpec>> ResolveBrainSpec(std::vector<uint8_t> c
     return top.Bad("duration_ms", "a duration >= 0 ms, under 2^62 ticks");
   b->batch_window_ms = cfg->batch_window_ms();
   if (!(b->batch_window_ms >= 0)) return top.Bad("batch_window_ms", "a duration >= 0 ms");
+  // A window shorter than half a tick would round to 0 ticks, which means "no cap": refused
+  // rather than ignored.
+  if (b->batch_window_ms > 0 && MsToTicks(b->batch_window_ms, b->dt_ms) == 0)
+    return top.Bad("batch_window_ms", "0 (no cap) or at least one tick (" + Approx(b->dt_ms) + " ms)");
   b->theta_hz = cfg->theta_hz();
   b->workers = cfg->workers();
   b->launch = cfg->launch() ? cfg->launch()->str() : "fork";
