@@ -18,6 +18,15 @@ namespace thalia::recorder {
 TraceWriter::TraceWriter(std::string path, TraceWriterOptions options)
     : path_(std::move(path)), options_(std::move(options)) {}
 
+namespace {
+
+Status IncompleteExists(const std::string& tmp) {
+  return Status::Invalid(tmp + " exists: the record of an earlier run that did not finish (thalia trace info " + tmp +
+                         " tells what it holds); move or remove it, or record to another path");
+}
+
+}  // namespace
+
 Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
                                                        const kernel::Brain& brain,
                                                        TraceWriterOptions options) {
@@ -26,7 +35,7 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
   // O_EXCL: an existing PATH.incomplete is an earlier run's record, never truncated.
   w->fd_.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!w->fd_.valid()) {
-    if (errno == EEXIST) return CheckTarget(path);
+    if (errno == EEXIST) return IncompleteExists(tmp);
     return Status::Io(tmp + ": cannot create trace: " + ErrnoText());
   }
   w->zstd_ctx_ = ZSTD_createCCtx();
@@ -251,9 +260,7 @@ Status TraceWriter::Close() {
 Status TraceWriter::CheckTarget(const std::string& path) {
   const std::string tmp = path + kIncompleteSuffix;
   struct stat st {};
-  if (::stat(tmp.c_str(), &st) == 0)
-    return Status::Invalid(tmp + " exists: the record of an earlier run that did not finish (thalia trace info " +
-                           tmp + " tells what it holds); move or remove it, or record to another path");
+  if (::stat(tmp.c_str(), &st) == 0) return IncompleteExists(tmp);
   return Status::Ok();
 }
 
