@@ -291,33 +291,6 @@ std::pair<double, double> RunCopies(const std::vector<kernel::Brain*>& brains, u
   return worst;
 }
 
-// The floor under any per-epoch exchange here: one byte to a process blocked in read() on an
-// AF_UNIX socket and one byte back, no work in between (median over `n`, microseconds).
-double PingPongMicros(int n) {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) Die("socketpair failed");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(sv[0]);
-    char c;
-    while (::read(sv[1], &c, 1) == 1)
-      if (::write(sv[1], &c, 1) != 1) break;
-    ::_exit(0);
-  }
-  ::close(sv[1]);
-  std::vector<double> t;
-  char c = 0;
-  for (int i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
-    if (::write(sv[0], &c, 1) != 1 || ::read(sv[0], &c, 1) != 1) Die("ping-pong failed");
-    t.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-  }
-  ::close(sv[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return Median(t);
-}
-
 // Forks `n` children, child i running child_main(i) and exiting; returns their pids for Reap.
 template <typename F>
 std::vector<pid_t> ForkChildren(int n, F child_main) {
@@ -339,6 +312,30 @@ void Reap(const std::vector<pid_t>& children) {
     int status = 0;
     ::waitpid(pid, &status, 0);
   }
+}
+
+// The floor under any per-epoch exchange here: one byte to a process blocked in read() on an
+// AF_UNIX socket and one byte back, no work in between (median over `n`, microseconds).
+double PingPongMicros(int n) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) Die("socketpair failed");
+  const std::vector<pid_t> child = ForkChildren(1, [&](int) {
+    ::close(sv[0]);
+    char c;
+    while (::read(sv[1], &c, 1) == 1)
+      if (::write(sv[1], &c, 1) != 1) break;
+  });
+  ::close(sv[1]);
+  std::vector<double> t;
+  char c = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    if (::write(sv[0], &c, 1) != 1 || ::read(sv[0], &c, 1) != 1) Die("ping-pong failed");
+    t.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  ::close(sv[0]);
+  Reap(child);
+  return Median(t);
 }
 
 // The cheapest hand-off this machine allows, with no messages and no work: a coordinator and
