@@ -105,6 +105,15 @@ Result<int64_t> Args::GetInt(const std::string& name, int64_t def) const {
   return static_cast<int64_t>(x);
 }
 
+Result<kernel::Tick> ParseDurationTicks(const std::string& text, double dt_ms) {
+  auto ms = ParseDurationMs(text);
+  if (!ms.ok()) return ms.status();
+  const kernel::Tick ticks = kernel::MsToTicks(ms.value(), dt_ms);
+  if (ticks >= kernel::kMaxTick)
+    return Status::Invalid("duration '" + text + "' is beyond the longest run (2^62 ticks)");
+  return ticks;
+}
+
 Result<double> ParseDurationMs(const std::string& text) {
   char* end = nullptr;
   double v = std::strtod(text.c_str(), &end);

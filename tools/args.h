@@ -49,5 +49,8 @@ class Args {
 
 // "500ms", "2s", "1.5s", "100us", "3min" -> milliseconds.
 Result<double> ParseDurationMs(const std::string& text);
+// The same as whole ticks of `dt_ms` (kernel::MsToTicks); a duration of kernel::kMaxTick ticks
+// or more is refused, as no run reaches it.
+Result<kernel::Tick> ParseDurationTicks(const std::string& text, double dt_ms);
 
 }  // namespace thalia::tools

@@ -151,15 +151,12 @@ int RunCommand(int argc, char** argv) {
   }
   if (opts.workers < 0 && !opts.placement.empty())  // --placement alone implies its workers
     opts.workers = *std::max_element(opts.placement.begin(), opts.placement.end()) + 1;
-  double until_ms = spec.value()->duration_ms;
+  kernel::Tick until = spec.value()->DurationTicks();  // under kMaxTick: checked with the config
   if (args.Has("until")) {
-    auto d = ParseDurationMs(args.Get("until"));
+    auto d = ParseDurationTicks(args.Get("until"), spec.value()->dt_ms);
     if (!d.ok()) return Fail(d.status().Context("--until"));
-    until_ms = d.value();
+    until = d.value();
   }
-  const kernel::Tick until = kernel::MsToTicks(until_ms, spec.value()->dt_ms);
-  if (until >= kernel::kMaxTick)
-    return Fail(Status::Invalid("--until: " + args.Get("until") + " is beyond the longest run (2^62 ticks)"));
   // The printed --resume commands carry the run's --until, so they continue to the same end.
   const std::string until_args = args.Has("until") ? " --until " + args.Get("until") : "";
   // --until is the simulated time to run to, not a duration to add: a resumed run cannot go back.

@@ -41,13 +41,11 @@ Result<RunCheckpointer> RunCheckpointer::FromArgs(const Args& args, const kernel
     return c;
   }
   if (every != dir) return Status::Invalid("--checkpoint-every and --checkpoint-dir go together");
-  auto ms = ParseDurationMs(args.Get("checkpoint-every"));
-  if (!ms.ok()) return ms.status().Context("--checkpoint-every");
-  const kernel::Tick ticks = kernel::MsToTicks(ms.value(), spec.dt_ms);
+  auto parsed = ParseDurationTicks(args.Get("checkpoint-every"), spec.dt_ms);
+  if (!parsed.ok()) return parsed.status().Context("--checkpoint-every");
+  const kernel::Tick ticks = parsed.value();
   if (ticks == 0)
     return Status::Invalid("--checkpoint-every: " + args.Get("checkpoint-every") + " is shorter than one tick");
-  if (ticks >= kernel::kMaxTick)
-    return Status::Invalid("--checkpoint-every: " + args.Get("checkpoint-every") + " is beyond the longest run (2^62 ticks)");
   auto keep = args.GetUint("keep", 0);
   if (!keep.ok()) return keep.status();
   if (args.Has("keep") && keep.value() == 0) return Status::Invalid("--keep: expected at least 1");
