@@ -65,6 +65,21 @@ class TraceRw : public ::testing::Test {
     original_ = ReadAll(dir_.File("run.trace"));
     ASSERT_TRUE(original_.status.ok()) << original_.status.message();
   }
+  // A fresh brain run for `epochs` epochs while recording to `path`; the writer is left open (for
+  // the test to close or abandon) and no longer observes the brain.
+  struct Recording {
+    std::unique_ptr<kernel::Brain> brain;
+    std::unique_ptr<TraceWriter> writer;
+  };
+  void RecordEpochs(const std::string& path, uint64_t epochs, Recording* out) {
+    out->brain = kernel::Brain::Create(spec_).value();
+    auto w = TraceWriter::Open(path, *out->brain);
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    out->writer = std::move(w).value();
+    out->brain->AddObserver(out->writer.get());
+    ASSERT_TRUE(out->brain->StepEpochs(epochs).ok());
+    out->brain->RemoveObserver(out->writer.get());
+  }
   TempDir dir_;
   std::shared_ptr<const kernel::BrainSpec> spec_;
   std::unique_ptr<kernel::Brain> brain_;
@@ -115,12 +130,9 @@ TEST_F(TraceRw, CheckpointMarksSitBetweenTheirBatches) {
 }
 
 TEST_F(TraceRw, AnAbandonedTraceIsAReadablePrefixUnderItsIncompleteName) {
-  auto brain = kernel::Brain::Create(spec_).value();
-  auto w = TraceWriter::Open(dir_.File("cut.trace"), *brain).value();
-  brain->AddObserver(w.get());
-  ASSERT_TRUE(brain->StepEpochs(20).ok());
-  brain->RemoveObserver(w.get());
-  ASSERT_TRUE(w->Abandon().ok());
+  Recording recording;
+  ASSERT_NO_FATAL_FAILURE(RecordEpochs(dir_.File("cut.trace"), 20, &recording));
+  ASSERT_TRUE(recording.writer->Abandon().ok());
   EXPECT_FALSE(std::filesystem::exists(dir_.File("cut.trace")));
   ReadBack rb = ReadAll(dir_.File("cut.trace.incomplete"));
   ASSERT_TRUE(rb.status.ok()) << rb.status.message();
@@ -132,19 +144,16 @@ TEST_F(TraceRw, AnAbandonedTraceIsAReadablePrefixUnderItsIncompleteName) {
 // Never losing a record: an unfinished trace (what a crash leaves) is never overwritten, and a
 // finished trace written over another keeps the other as TRACE.old, byte for byte.
 TEST_F(TraceRw, AnUnfinishedTraceIsNeverOverwritten) {
-  auto brain = kernel::Brain::Create(spec_).value();
-  auto w = TraceWriter::Open(dir_.File("cut.trace"), *brain).value();
-  brain->AddObserver(w.get());
-  ASSERT_TRUE(brain->StepEpochs(5).ok());
-  brain->RemoveObserver(w.get());
-  ASSERT_TRUE(w->Abandon().ok());
-  w.reset();
+  Recording recording;
+  ASSERT_NO_FATAL_FAILURE(RecordEpochs(dir_.File("cut.trace"), 5, &recording));
+  ASSERT_TRUE(recording.writer->Abandon().ok());
+  recording.writer.reset();
   const std::vector<uint8_t> cut = testing::ReadBytes(dir_.File("cut.trace.incomplete"));
   ASSERT_FALSE(cut.empty());
   Status check = TraceWriter::CheckTarget(dir_.File("cut.trace"));
   EXPECT_EQ(check.ExitCode(), 2);
   EXPECT_NE(check.message().find("cut.trace.incomplete exists"), std::string::npos) << check.message();
-  auto again = TraceWriter::Open(dir_.File("cut.trace"), *brain);
+  auto again = TraceWriter::Open(dir_.File("cut.trace"), *recording.brain);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().ExitCode(), 2);
   EXPECT_EQ(testing::ReadBytes(dir_.File("cut.trace.incomplete")), cut);
@@ -153,14 +162,11 @@ TEST_F(TraceRw, AnUnfinishedTraceIsNeverOverwritten) {
 
 TEST_F(TraceRw, AFinishedTraceWrittenOverAnotherKeepsItAsOld) {
   const std::vector<uint8_t> first = testing::ReadBytes(dir_.File("run.trace"));
-  auto brain = kernel::Brain::Create(spec_).value();
-  auto w = TraceWriter::Open(dir_.File("run.trace"), *brain).value();
-  brain->AddObserver(w.get());
-  ASSERT_TRUE(brain->StepEpochs(3).ok());
-  brain->RemoveObserver(w.get());
+  Recording recording;
+  ASSERT_NO_FATAL_FAILURE(RecordEpochs(dir_.File("run.trace"), 3, &recording));
   EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace")), first) << "replaced before the new one was finished";
-  ASSERT_TRUE(w->Close().ok());
-  EXPECT_EQ(w->previous_path(), dir_.File("run.trace.old"));
+  ASSERT_TRUE(recording.writer->Close().ok());
+  EXPECT_EQ(recording.writer->previous_path(), dir_.File("run.trace.old"));
   EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace.old")), first);
   ReadBack rb = ReadAll(dir_.File("run.trace"));
   ASSERT_TRUE(rb.status.ok()) << rb.status.message();
@@ -168,7 +174,7 @@ TEST_F(TraceRw, AFinishedTraceWrittenOverAnotherKeepsItAsOld) {
   EXPECT_EQ(rb.batches.size(), 3u);
   // A third trace at the same path keeps the second as run.trace.old.1: nothing is deleted.
   const std::vector<uint8_t> second = testing::ReadBytes(dir_.File("run.trace"));
-  auto w3 = TraceWriter::Open(dir_.File("run.trace"), *brain).value();
+  auto w3 = TraceWriter::Open(dir_.File("run.trace"), *recording.brain).value();
   ASSERT_TRUE(w3->Close().ok());
   EXPECT_EQ(w3->previous_path(), dir_.File("run.trace.old.1"));
   EXPECT_EQ(testing::ReadBytes(dir_.File("run.trace.old")), first);
