@@ -56,7 +56,8 @@ double g_loop_pause_s = 0;  // summed CheckpointSeries::last_pause_s (background
 double TimedRun(std::shared_ptr<const kernel::BrainSpec> spec, kernel::Tick until, kernel::Tick every,
                 Mode mode, const std::string& dir) {
   auto brain = Make(spec);
-  auto series = recorder::CheckpointSeries::Open(dir + "/checkpoint_bench_series", every, 1);
+  std::filesystem::remove_all(dir + "/checkpoint_bench_series");  // every run starts empty
+  auto series = recorder::CheckpointSeries::Open(dir + "/checkpoint_bench_series", every, 1, *spec);
   Check(series.ok() ? Status::Ok() : series.status());
   auto t0 = Clock::now();
   for (kernel::Tick t = every; t <= until; t += every) {

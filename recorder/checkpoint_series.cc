@@ -84,7 +84,34 @@ Result<std::vector<CheckpointEntry>> ListCheckpoints(const std::string& dir) {
   return out;
 }
 
-Result<CheckpointSeries> CheckpointSeries::Open(std::string dir, kernel::Tick every_ticks, uint32_t keep) {
+namespace {
+
+// See CheckpointSeries::Open: whether `dir` (an existing folder) may hold `spec`'s series.
+Status CheckFolderIsThisRuns(const std::string& dir, const kernel::BrainSpec& spec) {
+  auto list = ListCheckpoints(dir);
+  if (!list.ok()) return list.status();
+  if (list->empty()) return Status::Ok();
+  const std::string& newest = list->back().path;
+  const std::string why = " (its checkpoints of the same epochs would be replaced, and --keep would delete the "
+                          "others): choose another folder";
+  auto c = ReadCheckpointFile(newest);
+  if (!c.ok())
+    return Status::Invalid("checkpoint folder " + dir + " holds " + newest + ", which cannot be read (" +
+                           c.status().message() + "), so it may belong to another run" + why);
+  if (c->config != spec.config || c->seed != spec.seed) {
+    auto other = kernel::ResolveBrainSpec(c->config, newest);
+    const std::string name = other.ok() ? "'" + other.value()->name + "'" : "another configuration";
+    return Status::Invalid("checkpoint folder " + dir + " holds checkpoints of another run (" + newest + ": brain " +
+                           name + ", seed " + std::to_string(c->seed) + "; this run: brain '" + spec.name +
+                           "', seed " + std::to_string(spec.seed) + ")" + why);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CheckpointSeries> CheckpointSeries::Open(std::string dir, kernel::Tick every_ticks, uint32_t keep,
+                                                 const kernel::BrainSpec& owner) {
   if (every_ticks == 0) return Status::Invalid("the checkpoint interval must be at least one tick");
   if (dir.empty()) return Status::Invalid("no checkpoint folder given");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -93,6 +120,7 @@ Result<CheckpointSeries> CheckpointSeries::Open(std::string dir, kernel::Tick ev
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return Status::Invalid("checkpoint folder " + dir + " is not a folder");
+  THALIA_RETURN_IF_ERROR(CheckFolderIsThisRuns(dir, owner));
   RemoveStaleTemporaries(dir);
   return CheckpointSeries(std::move(dir), every_ticks, keep);
 }
@@ -118,29 +146,6 @@ Result<SavedCheckpoint> CheckpointSeries::Save(kernel::Brain& brain, const Trace
   });
   last_pause_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return saved;
-}
-
-Status CheckFolderIsThisRuns(const std::string& dir, const kernel::BrainSpec& spec) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Status::Ok();  // Open decides
-  auto list = ListCheckpoints(dir);
-  if (!list.ok()) return list.status();
-  if (list->empty()) return Status::Ok();
-  const std::string& newest = list->back().path;
-  const std::string why = " (its checkpoints of the same epochs would be replaced, and --keep would delete the "
-                          "others): choose another folder";
-  auto c = ReadCheckpointFile(newest);
-  if (!c.ok())
-    return Status::Invalid("checkpoint folder " + dir + " holds " + newest + ", which cannot be read (" +
-                           c.status().message() + "), so it may belong to another run" + why);
-  if (c->config != spec.config || c->seed != spec.seed) {
-    auto other = kernel::ResolveBrainSpec(c->config, newest);
-    const std::string name = other.ok() ? "'" + other.value()->name + "'" : "another configuration";
-    return Status::Invalid("checkpoint folder " + dir + " holds checkpoints of another run (" + newest + ": brain " +
-                           name + ", seed " + std::to_string(c->seed) + "; this run: brain '" + spec.name +
-                           "', seed " + std::to_string(spec.seed) + ")" + why);
-  }
-  return Status::Ok();
 }
 
 Status PruneCheckpoints(const std::string& dir, uint32_t keep) {

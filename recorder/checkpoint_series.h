@@ -33,12 +33,6 @@ Result<std::vector<CheckpointEntry>> ListCheckpoints(const std::string& dir);
 std::string CheckpointPath(const std::string& dir, uint64_t epoch);
 // Removes all but the newest `keep` checkpoints of `dir` (keep == 0: none).
 Status PruneCheckpoints(const std::string& dir, uint32_t keep);
-// Whether a run of `spec` may write its series into `dir`: yes if the folder does not exist, holds
-// no checkpoint, or its newest checkpoint is of the same configuration and seed (the same run,
-// e.g. one resumed from it, whose checkpoints of equal epochs are equal). Otherwise kInvalidInput:
-// the series would replace another run's checkpoints of equal epochs and --keep would delete the
-// rest. Reads the newest checkpoint whole.
-Status CheckFolderIsThisRuns(const std::string& dir, const kernel::BrainSpec& spec);
 
 // Thread-compatible: one thread (the epoch loop's) calls it. Each checkpoint is captured on that
 // thread (the run pauses only for the capture) and then compressed, written and pruned on a
@@ -46,8 +40,13 @@ Status CheckFolderIsThisRuns(const std::string& dir, const kernel::BrainSpec& sp
 class CheckpointSeries {
  public:
   // every_ticks > 0; keep == 0 keeps them all. Creates `dir` (one level) if it does not exist,
-  // and removes temporary files left there by writers that crashed.
-  static Result<CheckpointSeries> Open(std::string dir, kernel::Tick every_ticks, uint32_t keep);
+  // and removes temporary files left there by writers that crashed. The folder belongs to one
+  // run: if it holds checkpoints, the newest must be of `owner`'s configuration and seed (the same
+  // run, e.g. one resumed from it, whose checkpoints of equal epochs are equal); otherwise
+  // kInvalidInput, since the series would replace another run's checkpoints of equal epochs and
+  // `keep` would delete the rest. That check reads the newest checkpoint whole.
+  static Result<CheckpointSeries> Open(std::string dir, kernel::Tick every_ticks, uint32_t keep,
+                                       const kernel::BrainSpec& owner);
   CheckpointSeries(CheckpointSeries&&) = default;
   CheckpointSeries& operator=(CheckpointSeries&&) = default;
   ~CheckpointSeries();  // waits for the write in flight

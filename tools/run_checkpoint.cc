@@ -50,9 +50,8 @@ Result<RunCheckpointer> RunCheckpointer::FromArgs(const Args& args, const kernel
   if (!keep.ok()) return keep.status();
   if (args.Has("keep") && keep.value() == 0) return Status::Invalid("--keep: expected at least 1");
   if (keep.value() > 1000000) return Status::Invalid("--keep: expected at most 1000000");
-  THALIA_RETURN_IF_ERROR(recorder::CheckFolderIsThisRuns(args.Get("checkpoint-dir"), spec));
   auto series = recorder::CheckpointSeries::Open(args.Get("checkpoint-dir"), ticks,
-                                                 static_cast<uint32_t>(keep.value()));
+                                                 static_cast<uint32_t>(keep.value()), spec);
   if (!series.ok()) return series.status();
   c.series_.emplace(std::move(series).value());
   return c;

@@ -188,12 +188,13 @@ TEST(CheckpointFile, AtomicWriteReplacesAndLeavesNoTemporaryFile) {
 TEST(CheckpointSeries, NamesSortByEpochAndKeepPrunesTheOldest) {
   testing::ScratchDir dir;
   EXPECT_EQ(CheckpointPath(dir.path(), 1234), dir / "ckpt-000001234.thck");
-  auto series = CheckpointSeries::Open(dir / "ck", 100, 2);
+  auto spec = testing::LoadExample("tiny.json");
+  auto series = CheckpointSeries::Open(dir / "ck", 100, 2, *spec);
   ASSERT_TRUE(series.ok()) << series.status().message();
   EXPECT_EQ(series->NextDue(0), 100u);
   EXPECT_EQ(series->NextDue(99), 100u);
   EXPECT_EQ(series->NextDue(100), 200u);
-  auto brain = kernel::Brain::Create(testing::LoadExample("tiny.json"), testing::Options());
+  auto brain = kernel::Brain::Create(spec, testing::Options());
   ASSERT_TRUE(brain.ok());
   std::vector<std::string> written;
   for (kernel::Tick t : {100, 200, 300}) {
