@@ -40,6 +40,9 @@ struct WorkerStats {
   double busy_s = 0;  // time spent computing epochs
   double wait_s = 0;  // time spent waiting for the coordinator (idle)
   int pid = 0;
+  // With more than one thread: each thread's time computing shards (index 0 is the thread that
+  // also serves the coordinator); empty with one thread.
+  std::vector<double> thread_busy_s;
 };
 
 }  // namespace thalia::kernel

@@ -1,10 +1,12 @@
 // The in-process executor and the executor selection.
 #include "kernel/executor.h"
 
+#include <algorithm>
 #include <exception>
 #include <mutex>
 
 #include "kernel/state_codec.h"
+#include "kernel/thread_pool.h"
 
 namespace thalia::kernel {
 
@@ -27,11 +29,16 @@ namespace {
 
 class InProcessExecutor final : public Executor {
  public:
-  std::string name() const override { return "inproc"; }
+  explicit InProcessExecutor(uint32_t threads) : threads_(threads) {}
+  std::string name() const override {
+    return threads_ > 1 ? "inproc, " + std::to_string(threads_) + " threads" : "inproc";
+  }
   Status Start(std::shared_ptr<const BrainSpec> spec,
                std::vector<std::unique_ptr<Region>> regions) override {
     spec_ = std::move(spec);
     regions_ = std::move(regions);
+    if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_);
+    for (auto& r : regions_) r->SetParallelism(pool_.get(), threads_);
     return Status::Ok();
   }
   Status RunEpoch(const EpochBegin& begin, EpochDone* done) override {
@@ -69,8 +76,20 @@ class InProcessExecutor final : public Executor {
     return Status::Ok();
   }
 
+  std::vector<WorkerStats> Stats() const override {
+    if (!pool_) return {};
+    WorkerStats s;
+    s.worker = 0;
+    s.pid = 0;
+    s.thread_busy_s = pool_->BusySeconds();
+    for (RegionId r = 0; r < regions_.size(); ++r) s.regions.push_back(r);
+    return {s};
+  }
+
  private:
+  const uint32_t threads_;
   std::shared_ptr<const BrainSpec> spec_;
+  std::unique_ptr<ThreadPool> pool_;  // before regions_: outlives them
   std::vector<std::unique_ptr<Region>> regions_;
 };
 
@@ -79,7 +98,9 @@ ExecutorFactory parallel_factory;  // GUARDED_BY(factory_mu)
 
 }  // namespace
 
-std::unique_ptr<Executor> MakeInProcessExecutor() { return std::make_unique<InProcessExecutor>(); }
+std::unique_ptr<Executor> MakeInProcessExecutor(uint32_t threads) {
+  return std::make_unique<InProcessExecutor>(std::max(1u, threads));
+}
 
 void SetParallelExecutorFactory(ExecutorFactory factory) {
   std::lock_guard<std::mutex> lock(factory_mu);
@@ -90,10 +111,18 @@ int EffectiveWorkers(const BrainSpec& spec, const RunOptions& options) {
   return options.workers >= 0 ? options.workers : static_cast<int>(spec.workers);
 }
 
+uint32_t EffectiveThreads(const BrainSpec& spec, const RunOptions& options, uint32_t processes) {
+  const int asked = options.threads != 0 ? options.threads : (spec.threads == 0 ? -1 : static_cast<int>(spec.threads));
+  if (asked > 0) return std::min<uint32_t>(static_cast<uint32_t>(asked), kMaxThreads);
+  return std::max(1u, std::min(kMaxThreads, AvailableCores() / std::max(1u, processes)));
+}
+
 Result<std::unique_ptr<Executor>> MakeExecutor(const BrainSpec& spec, const RunOptions& options) {
   const int workers = EffectiveWorkers(spec, options);
+  if (options.threads < -1 || options.threads > static_cast<int>(kMaxThreads))
+    return Status::Invalid("threads: expected 1 to " + std::to_string(kMaxThreads) + ", or auto");
   if (options.executor == "inproc" || (options.executor.empty() && workers == 0))
-    return MakeInProcessExecutor();
+    return MakeInProcessExecutor(EffectiveThreads(spec, options));
   ExecutorFactory f;
   {
     std::lock_guard<std::mutex> lock(factory_mu);

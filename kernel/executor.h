@@ -18,6 +18,7 @@ namespace thalia::kernel {
 
 struct RunOptions {
   int workers = -1;              // -1: from the configuration; 0: in-process
+  int threads = 0;               // per process: 0 from the configuration (default 1); -1 auto
   std::string launch;            // "fork" or "spawn"; empty: from the configuration
   std::string executor;          // "inproc", "socket", "mpi"; empty: inproc if workers == 0
   std::vector<int> placement;    // region -> worker override; empty: automatic
@@ -55,8 +56,9 @@ class Executor {
   virtual Status Shutdown() { return Status::Ok(); }
 };
 
-// Runs every region in this process, in region id order.
-std::unique_ptr<Executor> MakeInProcessExecutor();
+// Runs every region in this process, in region id order, each split into `threads` shards on a
+// pool of that many threads.
+std::unique_ptr<Executor> MakeInProcessExecutor(uint32_t threads = 1);
 
 using ExecutorFactory =
     std::function<Result<std::unique_ptr<Executor>>(const BrainSpec&, const RunOptions&)>;
@@ -65,5 +67,8 @@ void SetParallelExecutorFactory(ExecutorFactory factory);
 Result<std::unique_ptr<Executor>> MakeExecutor(const BrainSpec& spec, const RunOptions& options);
 // Workers and executor kind a run will use, after options override the configuration.
 int EffectiveWorkers(const BrainSpec& spec, const RunOptions& options);
+// Threads per process (>= 1): RunOptions over the configuration; auto is the cores this process
+// may use, shared among `processes` processes that run regions.
+uint32_t EffectiveThreads(const BrainSpec& spec, const RunOptions& options, uint32_t processes = 1);
 
 }  // namespace thalia::kernel

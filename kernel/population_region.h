@@ -2,23 +2,41 @@
 // (delta, current- or conductance-based exponential synapses, refractoriness, adaptation) in Eigen
 // arrays; target-side pathways in CSR form, one block per distinct delay; pair STDP with traces and
 // a modulator-gated three-factor variant; Poisson drives from the region's counter-based stream.
+//
+// A region runs as one shard or several (SetParallelism): a shard is a contiguous range of the
+// region's neurons with the synapses that target them, its own delay queue (every shard queues
+// every arrival, in the one canonical order, and uses those whose targets it owns) and its own
+// copy of the presynaptic traces (a pure function of the arrivals). Shards run on a thread pool
+// and exchange their own spikes every `window` ticks (the smallest internal delay), so a spike
+// always reaches every shard's queue before it is due. The state a visitor sees is the unsplit
+// region's, in global order: saved states, digests and traces do not depend on the split.
+//
+// Where the pieces live: kernel/population_region.cc (construction, the epoch and the tick
+// loop), kernel/connectivity.cc (building pathways), kernel/plasticity.cc, kernel/drives.cc,
+// kernel/region_state.cc (saved state and digest), kernel/shards.cc (the split and the
+// exchange between shards), kernel/delay_queue.h and kernel/neuron_kernels.h.
 #pragma once
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "kernel/big_alloc.h"
+#include "kernel/delay_queue.h"
 #include "kernel/modulators.h"
 #include "kernel/region.h"
 #include "kernel/spec.h"
 
 namespace thalia::kernel {
 
+class ThreadPool;
+
 class PopulationRegion final : public Region {
  public:
-  // Builds region `id` of `brain`: its neurons and every pathway that targets it.
+  // Builds region `id` of `brain`: its neurons and every pathway that targets it, as one shard.
   PopulationRegion(const BrainSpec& brain, RegionId id);
+  ~PopulationRegion() override;
 
   const RegionSpec& spec() const override { return spec_; }
   Tick tick() const override { return tick_; }
@@ -26,41 +44,25 @@ class PopulationRegion final : public Region {
                std::span<const ExternalInput> external, std::vector<Spike>* out) override;
   void VisitState(StateVisitor& v) override;
   void FinishLoad() override;
-  RegionCounters counters() const override { return counters_; }
+  RegionCounters counters() const override;
   double Cost() const override;
   size_t StateBytesHint() const override;
   bool PerturbWeightForTest(float delta) override;
+  void SetParallelism(ThreadPool* pool, uint32_t shards) override;
 
   // Introspection for tests and benchmarks.
   uint64_t SynapseCount() const;
   size_t SynapseBytes() const;
   float Voltage(NeuronId n) const { return v_[n]; }
-
-  // The events due at one tick. Keys arrive in sorted runs (an epoch's inbound batch, one tick's
-  // own spikes); `run_starts` remembers where each later run begins, so putting the slot in
-  // canonical order is a merge of a few runs instead of a sort.
-  struct Slot {
-    std::vector<uint64_t> keys;
-    std::vector<uint32_t> run_starts;
-    void Push(uint64_t key) {
-      if (!keys.empty() && key < keys.back()) run_starts.push_back(static_cast<uint32_t>(keys.size()));
-      keys.push_back(key);
-    }
-    void Clear() {
-      keys.clear();
-      run_starts.clear();
-    }
-  };
-  // Scratch of SortArrivals, kept between ticks.
-  struct MergeScratch {
-    std::vector<uint64_t> keys;
-    std::vector<uint32_t> bounds, next;
-  };
-  // Puts a slot's keys in ascending (canonical) order, exactly the order std::sort gives.
-  static void SortArrivals(Slot* slot, MergeScratch* scratch);
+  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  // The first neuron of each shard, and the region's size at the end.
+  std::vector<uint32_t> ShardBounds() const;
+  // Ticks between the shards' exchanges: the smallest delay of an internal pathway.
+  Tick window() const { return window_; }
 
  private:
-  // The synapses of one pathway that share one delay, by source neuron (CSR).
+  // The synapses of one pathway that share one delay, by source neuron (CSR). A shard holds the
+  // part of every group whose targets it owns; group indices are the region's.
   struct Group {
     uint32_t path = 0;
     uint32_t delay = 1;  // ticks
@@ -82,20 +84,10 @@ class PopulationRegion final : public Region {
     uint32_t src_offset = 0, src_size = 0, tgt_offset = 0, tgt_size = 0;
     bool src_excitatory = true;
     bool plastic = false;
+    bool internal = false;
     float decay_plus = 1, decay_minus = 1;
-    std::vector<float> post_trace;  // per target neuron of the pathway
+    std::vector<float> post_trace;  // per target neuron of the pathway (each shard its range)
     std::vector<uint32_t> groups;
-  };
-  // An event due at a tick: source neuron `neuron` of region `source` through group `group`,
-  // packed so that the integer order of the keys is the canonical order (source region, source
-  // neuron, group): source < 2^16 regions, neuron < 2^30, group < 2^18 (checked when built).
-  struct Arrival {
-    static uint64_t Key(uint32_t source, uint32_t neuron, uint32_t group) {
-      return (uint64_t{source} << 48) | (uint64_t{neuron} << 18) | group;
-    }
-    static uint32_t Source(uint64_t k) { return static_cast<uint32_t>(k >> 48); }
-    static uint32_t Neuron(uint64_t k) { return static_cast<uint32_t>(k >> 18) & ((1u << 30) - 1); }
-    static uint32_t Group(uint64_t k) { return static_cast<uint32_t>(k) & ((1u << 18) - 1); }
   };
   // Per-population constants of the exact propagators, from DetExp.
   struct PopConst {
@@ -106,24 +98,65 @@ class PopulationRegion final : public Region {
     std::vector<double> cdf;  // Poisson CDF; k = first index with u < cdf[k]
     std::vector<uint64_t> thr;  // ceil(cdf[k] * 2^32): the same test on the raw 32-bit word
   };
+  // A contiguous range [lo, hi) of the region's neurons and all that belongs to it. Touched by
+  // one thread at a time; other shards read only `outbox` (after the window's barrier).
+  struct Shard {
+    uint32_t lo = 0, hi = 0;
+    std::vector<Group> groups;  // by region group index
+    DelayQueue queue;
+    RegionCounters counters;
+    std::vector<Spike> spikes;  // this epoch's, (tick, neuron) order
+    // Where the shard stands in the epoch: modulator state, next modulator event, next input.
+    ModulatorState m;
+    size_t ev = 0, ext = 0;
+    // This shard's spikes of the current window and of the previous one (read by the others
+    // after the barrier that ends a window), by parity of the window.
+    std::vector<Spike> outbox[2];
+    // Scratch.
+    std::vector<NeuronId> tick_spikes;
+    std::vector<uint32_t> drive_words, drive_counts;
+    std::vector<float> factor, gate;  // per path, for the current tick
+  };
 
   void BuildPathway(const BrainSpec& brain, const PathwaySpec& p);
+  void BuildDriveTables();
   static void BuildPostIndex(Group* g, uint32_t src_size, const PopulationSpec& tgt);
-  void Schedule(Tick at, uint32_t source, uint32_t neuron, uint32_t group);
-  void ApplyDrives(Tick t);
-  void UpdatePopulation(const PopulationSpec& pop, const PopConst& c, float bias, Tick t,
-                        std::vector<Spike>* out);
+  // Queues an inbound (other region's) spike on every group of its source, in one shard.
+  void ScheduleInbound(Shard& sh, const InSpike& s, Tick t0);
+  // Runs every shard through the epoch on the pool, meeting every `window_` ticks; `start`
+  // prepares a shard (queues the epoch's inbound spikes) on the thread that runs it.
+  void RunShards(const EpochContext& ctx, std::span<const ExternalInput> external,
+                 const std::function<void(Shard&)>& start);
+  // Runs ticks [from, to) of one shard.
+  void RunTicks(Shard& sh, const EpochContext& ctx, std::span<const ExternalInput> external,
+                Tick from, Tick to, int parity);
+  void DeliverDue(Shard& sh, Tick t);
+  void ApplyExternal(Shard& sh, std::span<const ExternalInput> external, Tick t);
+  void ApplyDrives(Shard& sh, Tick t);
+  void UpdatePopulation(Shard& sh, size_t pop, float bias, Tick t);
   // Schedules the spike on internal pathways; potentiation with this tick's factors.
-  void OnSpike(uint32_t pop, NeuronId n, Tick t);
-  void DecayTraces();
-  float PlasticityFactor(const Path& p, const EpochContext& ctx, const ModulatorState& m,
-                         Tick t) const;
-  // Every pending arrival in (tick, canonical) order, three words each. Sorts the ring's slots in
-  // place: a sorted slot is in its canonical order already, and later arrivals append as new runs,
-  // so a slot is sorted once rather than once per epoch it waits (no effect on any result).
+  void OnSpike(Shard& sh, uint32_t pop, NeuronId n, Tick t);
+  void DecayTraces(Shard& sh);
+  // Delivers synapses [b, e) of a plastic group with depression by the postsynaptic traces.
+  static void DepressRow(const Path& p, Group* g, uint32_t b, uint32_t e, float* in, float gate,
+                         float a_minus);
+  float PlasticityFactor(const Path& p, const ModulatorState& m, Tick t) const;
+  // Queues the internal spikes another shard sent in its last window; `now` is sh's tick.
+  void TakeSpikesOf(Shard& sh, const std::vector<Spike>& spikes, Tick now);
+  uint32_t PopulationOf(NeuronId n) const;
+  // Every pending arrival in (tick, canonical) order, three words each (every shard's queue
+  // holds them all; shard 0's is read).
   std::vector<uint64_t> PackArrivals();
   // Gives a uniform group its per-synapse weights (before they are changed or loaded unequal).
   static void Materialize(Group* g);
+  // The weights of group `gi` in the unsplit order (source row by row), and back.
+  std::vector<float> GatherWeights(uint32_t gi) const;
+  uint64_t SynapseCountOf(uint32_t gi) const;
+  void ScatterWeights(uint32_t gi, std::span<const float> w);
+  // Splitting: joins the shards back into one, then cuts it at `bounds`.
+  void JoinShards();
+  void SplitShards(const std::vector<uint32_t>& bounds);
+  std::vector<uint32_t> BalancedBounds(uint32_t shards) const;
 
   RegionSpec spec_;
   uint64_t seed_;
@@ -132,25 +165,21 @@ class PopulationRegion final : public Region {
   ModulatorModel modulators_;
   std::vector<PopConst> pop_const_;
   std::vector<Path> paths_;
-  std::vector<Group> groups_;
   std::vector<std::vector<uint32_t>> groups_by_source_;  // by source region id
   std::vector<std::vector<uint32_t>> spike_groups_;  // by population: internal groups it feeds
   std::vector<std::vector<uint32_t>> spike_paths_;   // by population: plastic paths it ends
   std::vector<DriveTable> drive_tables_;
-  std::vector<Slot> ring_;  // Arrival keys, by tick % ring_.size()
-  MergeScratch merge_scratch_;
+  std::vector<Shard> shards_;
+  ThreadPool* pool_ = nullptr;  // not owned; null: shards run one after another on the caller
+  Tick window_ = 0;             // 0: no internal pathway, shards never need to meet in an epoch
   std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading
   Tick tick_ = 0;
-  // Neuron state: membrane potential, excitatory/inhibitory synaptic variables (conductance or
-  // current), adaptation, external current (API), remaining refractory ticks.
+  // Neuron state, shared by the shards (each writes only its range): membrane potential,
+  // excitatory/inhibitory synaptic variables (conductance or current), adaptation, external
+  // current (API), remaining refractory ticks.
   Eigen::ArrayXf v_, se_, si_, w_, iext_;
   Eigen::ArrayXi refr_;
   Eigen::ArrayXf in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
-  std::vector<NeuronId> tick_spikes_;  // scratch
-  std::vector<uint32_t> drive_words_;  // scratch: one tick's random words of one drive
-  std::vector<uint32_t> drive_counts_;  // scratch: the Poisson counts drawn from them
-  std::vector<float> plasticity_factor_;  // per path, for the current tick
-  RegionCounters counters_;
 };
 
 }  // namespace thalia::kernel

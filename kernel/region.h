@@ -1,6 +1,7 @@
 // The Region interface: a population of neurons with its own state, synapses, plasticity and
-// random stream, advanced one epoch at a time. A region lives wholly in one process; nothing in
-// it may depend on which process that is.
+// random stream, advanced one epoch at a time. A region lives wholly in one process (its shards
+// may run on several threads there); nothing in it may depend on which process that is, or on
+// how many threads and shards run it.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +15,8 @@
 #include "kernel/types.h"
 
 namespace thalia::kernel {
+
+class ThreadPool;
 
 // Bump when a region's list of state arrays changes (checkpoints of another version are refused).
 inline constexpr uint32_t kRegionStateVersion = 1;
@@ -80,6 +83,10 @@ class Region {
 
   // Digest of the state: `full` includes the heavy arrays (weights).
   uint64_t Digest(bool full);
+  // Runs the region as `shards` shards on `pool` (null: one after another on the caller's
+  // thread; not owned, and it must outlive the region's use of it). Results, states and digests
+  // are the same for every split. A region type may ignore it (the default: one shard).
+  virtual void SetParallelism(ThreadPool* /*pool*/, uint32_t /*shards*/) {}
   // Test hook: lets a test change one weight to provoke a divergence. Returns false if none.
   virtual bool PerturbWeightForTest(float) { return false; }
 };

@@ -362,6 +362,8 @@ Result<std::shared_ptr<const BrainSpec>> ResolveBrainSpec(std::vector<uint8_t> c
     return top.Bad("batch_window_ms", "0 (no cap) or at least one tick (" + Approx(b->dt_ms) + " ms)");
   b->theta_hz = cfg->theta_hz();
   b->workers = cfg->workers();
+  b->threads = cfg->threads();
+  if (b->threads > kMaxThreads) return top.Bad("threads", "0 (auto) to " + std::to_string(kMaxThreads));
   b->launch = cfg->launch() ? cfg->launch()->str() : "fork";
   if (b->launch != "fork" && b->launch != "spawn") return top.Bad("launch", "\"fork\" or \"spawn\"");
   b->hang_timeout_ms = cfg->hang_timeout_ms();

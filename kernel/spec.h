@@ -88,6 +88,10 @@ struct ModulatorEventSpec {
   float amount;
 };
 
+// The most threads a process may run shards on (a configuration or --threads asking for more
+// is refused).
+inline constexpr uint32_t kMaxThreads = 256;
+
 struct BrainSpec {
   std::string name;
   uint64_t seed = 1;
@@ -100,6 +104,7 @@ struct BrainSpec {
   float theta_hz = 8;
   std::vector<ModulatorEventSpec> events;  // sorted by tick
   uint32_t workers = 0;
+  uint32_t threads = 1;  // per process; 0: the cores the process may use (`--threads auto`)
   std::string launch = "fork";
   double hang_timeout_ms = 30000;
   Tick epoch_ticks = 1;  // derived: the epoch length (see EpochTicks)

@@ -69,6 +69,8 @@ int RunCommand(int argc, char** argv) {
   args.Option("until", "DURATION", "simulated time to run to, e.g. 500ms or 2s (default: the config's)");
   args.Option("seed", "N", "override the configuration's seed");
   args.Option("workers", "N", "worker processes; 0 runs in this process; more than the regions is clamped (default: the config's)");
+  args.Option("threads", "N|auto", "threads per process (in this process, or in each worker); each region is split into as many\n"
+              "shards, with the same results for any number (default: the config's, 1; auto: the cores each process may use)");
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
   args.Option("executor", "inproc|socket|mpi", "how regions run (default: inproc for 0 workers; mpi: under mpirun, see README)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order");
@@ -124,6 +126,18 @@ int RunCommand(int argc, char** argv) {
                                   " runs them in workers: give one of them"));
   }
   opts.coordinator_share = args.Has("coordinator-share");
+  if (args.Has("threads")) {
+    const std::string t = args.Get("threads");
+    if (t == "auto") {
+      opts.threads = -1;
+    } else {
+      auto n = args.GetInt("threads", 1);
+      if (!n.ok() || n.value() < 1 || n.value() > kernel::kMaxThreads)
+        return Fail(Status::Invalid("--threads: expected a number from 1 to " + std::to_string(kernel::kMaxThreads) +
+                                    ", or auto; got '" + t + "'"));
+      opts.threads = static_cast<int>(n.value());
+    }
+  }
   if (!opts.launch.empty() && opts.launch != "fork" && opts.launch != "spawn")
     return Fail(Status::Invalid("--launch: expected fork or spawn, got '" + opts.launch + "'"));
   if (args.Has("placement")) {

@@ -107,7 +107,7 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
     b.Clear();
     auto ids = b.CreateVector(w->regions);
     auto config = b.CreateVector(spec_->config);
-    FinishMessage(&b, wire::Payload::Setup, wire::CreateSetup(b, kProtocolVersion, w->index, ids, config));
+    FinishMessage(&b, wire::Payload::Setup, wire::CreateSetup(b, kProtocolVersion, w->index, ids, config, options_.threads));
     THALIA_RETURN_IF_ERROR(Send(*w));
   }
   Status st = Collect([](PoolWorker& w, const wire::Message& m) -> Status {
@@ -210,6 +210,8 @@ Result<MpiOptions> MpiOptionsFor(const kernel::BrainSpec& spec, const kernel::Ru
   double timeout = run.hang_timeout_ms >= 0 ? run.hang_timeout_ms : spec.hang_timeout_ms;
   if (!(timeout > 0)) return Status::Invalid("hang timeout must be a positive number of ms");
   o.hang_timeout_ms = timeout > INT_MAX ? INT_MAX : static_cast<int>(timeout);
+  // Ranks usually run one per core or host: auto takes what one rank may use.
+  o.threads = kernel::EffectiveThreads(spec, run, 1);
   return o;
 }
 

@@ -16,6 +16,7 @@ struct MpiOptions {
   int workers = 0;              // worker ranks to use; 0: every rank but 0 (clamped to the regions)
   std::vector<int> placement;   // region -> worker (worker w is rank w + 1); empty: by cost
   int hang_timeout_ms = 30000;  // a rank silent this long in one request is declared hung
+  uint32_t threads = 1;         // per worker rank
 };
 
 // Needs MaybeStartMpi to have started MPI in this process, as rank 0 (Start says so otherwise).

@@ -20,6 +20,7 @@
 #include <exception>
 
 #include "kernel/big_alloc.h"
+#include "kernel/thread_pool.h"
 #include "kernel/registry.h"
 #include "kernel/state_codec.h"
 #include "transport/child_process.h"
@@ -96,6 +97,7 @@ class SocketExecutor final : public WorkerPoolExecutor {
 
   SocketOptions options_;
   std::vector<Worker> workers_;
+  std::unique_ptr<kernel::ThreadPool> local_pool_;  // the coordinator's share's threads
   std::vector<std::unique_ptr<Region>> local_regions_;  // by region id; the coordinator's share
   std::vector<pollfd> pollfds_;
   std::vector<Worker*> polled_;
@@ -152,6 +154,10 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
     }
   }
   regions.clear();  // the workers have their own copies now
+  // After the forks: a forked child has none of its parent's threads.
+  if (options_.coordinator_share && options_.threads > 1) local_pool_ = std::make_unique<kernel::ThreadPool>(options_.threads);
+  for (auto& r : local_regions_)
+    if (r) r->SetParallelism(local_pool_.get(), options_.threads);
   for (Worker& w : workers_) {
     if (w.local) continue;
     if (options_.launch != "spawn") {
@@ -161,7 +167,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
     out_.Clear();
     auto ids = out_.CreateVector(w.regions);
     auto config = out_.CreateVector(spec_->config);
-    FinishMessage(&out_, wire::Payload::Setup, wire::CreateSetup(out_, kProtocolVersion, w.index, ids, config));
+    FinishMessage(&out_, wire::Payload::Setup, wire::CreateSetup(out_, kProtocolVersion, w.index, ids, config, options_.threads));
     THALIA_RETURN_IF_ERROR(Send(w));
   }
   Status st = Collect([](const Worker& w, const wire::Message& m) -> Status {
@@ -192,7 +198,7 @@ Status SocketExecutor::ForkWorker(Worker& w, std::vector<std::unique_ptr<Region>
     try {
       std::vector<std::unique_ptr<Region>> hosted(regions.size());
       for (RegionId r : w.regions) hosted[r] = std::move(regions[r]);
-      code = ServeWorker(theirs.get(), w.index, std::move(hosted));
+      code = ServeWorker(theirs.get(), w.index, std::move(hosted), options_.threads);
     } catch (...) {
     }
     ::_exit(code);
@@ -396,6 +402,7 @@ Result<SocketOptions> SocketOptionsFor(const kernel::BrainSpec& spec, const kern
   o.hang_timeout_ms = timeout > INT_MAX ? INT_MAX : static_cast<int>(timeout);
   o.worker_binary = run.worker_binary;
   o.coordinator_share = run.coordinator_share;
+  o.threads = kernel::EffectiveThreads(spec, run, static_cast<uint32_t>(o.workers));
   return o;
 }
 

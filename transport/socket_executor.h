@@ -23,6 +23,7 @@ struct SocketOptions {
   // workers on N cores no core waits on a coordinator that only waits. Worker 0 then reports
   // the coordinator's pid.
   bool coordinator_share = false;
+  uint32_t threads = 1;         // per worker process (and the coordinator's share)
 };
 
 // The binary spawned workers execute: `explicit_path` if set; else this program if it is

@@ -21,6 +21,7 @@
 #include "kernel/executor.h"
 #include "kernel/registry.h"
 #include "kernel/state_codec.h"
+#include "kernel/thread_pool.h"
 #include "transport/channel.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
@@ -68,10 +69,15 @@ TestFault TestFaultFor(int worker) {
 // The state of one serving worker; Handle* methods answer one request each.
 class Server {
  public:
-  Server(Channel& ch, int worker, std::vector<std::unique_ptr<kernel::Region>> regions)
+  Server(Channel& ch, int worker, std::vector<std::unique_ptr<kernel::Region>> regions, uint32_t threads)
       : ch_(ch), regions_(std::move(regions)), fault_(TestFaultFor(worker)) {
+    // The pool starts here, in the worker: threads do not survive the fork that made it.
+    if (threads > 1) pool_ = std::make_unique<kernel::ThreadPool>(threads);
     for (size_t r = 0; r < regions_.size(); ++r)
-      if (regions_[r]) hosted_.push_back(static_cast<RegionId>(r));
+      if (regions_[r]) {
+        hosted_.push_back(static_cast<RegionId>(r));
+        regions_[r]->SetParallelism(pool_.get(), threads);
+      }
     done_.regions.resize(regions_.size());
   }
   int Run();
@@ -87,6 +93,7 @@ class Server {
   std::string RegionName(int r) const { return r >= 0 ? regions_[r]->spec().name : std::string(); }
 
   Channel& ch_;
+  std::unique_ptr<kernel::ThreadPool> pool_;  // before regions_: outlives them
   std::vector<std::unique_ptr<kernel::Region>> regions_;
   std::vector<RegionId> hosted_;
   flatbuffers::FlatBufferBuilder out_{1 << 16, &kernel::BufferAllocator()};
@@ -245,7 +252,7 @@ Status Server::HandlePerturb(const wire::Perturb& m) {
 // Reads the Setup message and builds the regions it names. A Shutdown instead (a coordinator
 // that needs no more workers) sets *ended.
 Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kernel::Region>>* regions,
-                      bool* ended) {
+                      uint32_t* threads, bool* ended) {
   auto frame = ch.Receive();
   if (!frame.ok()) return frame.status();
   if (frame.value().empty()) return Status::Worker("the coordinator closed before Setup");
@@ -262,6 +269,8 @@ Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kern
                            std::to_string(kProtocolVersion));
   if (!setup->config() || !setup->regions()) return Status::Corrupt("Setup without configuration or regions");
   *worker = setup->worker();
+  *threads = setup->threads();
+  if (*threads == 0 || *threads > kernel::kMaxThreads) return Status::Corrupt("Setup asks for " + std::to_string(*threads) + " threads");
   std::vector<uint8_t> config(setup->config()->begin(), setup->config()->end());
   auto spec = kernel::ResolveBrainSpec(std::move(config), "the configuration sent by the coordinator");
   if (!spec.ok()) return spec.status();
@@ -277,23 +286,26 @@ Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kern
 
 }  // namespace
 
-int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions) {
+int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
+                 uint32_t threads) {
   if (!SendReady(channel, worker).ok()) return 1;
-  Server server(channel, worker, std::move(regions));
+  Server server(channel, worker, std::move(regions), threads);
   return server.Run();
 }
 
-int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions) {
+int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
+                uint32_t threads) {
   SocketChannel channel(fd);
-  return ServeChannel(channel, worker, std::move(regions));
+  return ServeChannel(channel, worker, std::move(regions), threads);
 }
 
 int ServeFromSetup(Channel& channel, bool* ended) {
   int worker = -1;
   std::vector<std::unique_ptr<kernel::Region>> regions;
   bool end = false;
+  uint32_t threads = 1;
   try {
-    Status st = BuildFromSetup(channel, &worker, &regions, &end);
+    Status st = BuildFromSetup(channel, &worker, &regions, &threads, &end);
     if (!st.ok()) {
       SendError(channel, -1, "worker start-up: " + st.message(), true);
       return 1;
@@ -304,7 +316,7 @@ int ServeFromSetup(Channel& channel, bool* ended) {
   }
   if (ended) *ended = end;
   if (end) return 0;
-  return ServeChannel(channel, worker, std::move(regions));
+  return ServeChannel(channel, worker, std::move(regions), threads);
 }
 
 int RunSpawnedWorker(int fd) {

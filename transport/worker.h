@@ -25,9 +25,12 @@ inline constexpr const char* kWorkerCommand = "__worker";
 // environment makes worker W misbehave when it receives the EpochBegin of epoch E. ACTION is
 // `kill` (SIGKILLs itself), `stall` (never answers) or `cut` (sends half a frame, then closes its
 // socket and exits 1). Unset, it costs one getenv per worker.
-int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions);
+// `threads` > 1: the hosted regions run split into that many shards on a pool of that many threads.
+int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
+                uint32_t threads = 1);
 // The same loop over any channel (ServeWorker is this over a SocketChannel).
-int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions);
+int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
+                 uint32_t threads = 1);
 
 // Waits for Setup on `channel`, builds the regions it names through the region registry, then
 // serves them (ServeChannel). A Shutdown instead of Setup returns 0 and sets *ended (if given):

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "kernel/brain.h"
+#include "kernel/delay_queue.h"
 #include "kernel/random.h"
 #include "tests/kernel/kernel_test_util.h"
 #include "tests/test_util.h"
@@ -172,7 +173,7 @@ TEST(Delivery, AnInboundSpikeThatWouldArriveInThePastIsRefusedNotAborted) {
 // A slot filled by any sequence of pushes (sorted runs of any length, a few or many of them, with
 // repeated keys) comes out in exactly std::sort's order, and the scratch carries nothing over.
 RC_GTEST_PROP(CanonicalOrder, SlotMergeOfRunsEqualsASort, ()) {
-  PopulationRegion::MergeScratch scratch;
+  MergeScratch scratch;
   for (int round = 0; round < 3; ++round) {
     const auto keys = *rc::gen::container<std::vector<uint64_t>>(
         rc::gen::oneOf(rc::gen::inRange<uint64_t>(0, 50), rc::gen::arbitrary<uint64_t>()));
@@ -184,9 +185,9 @@ RC_GTEST_PROP(CanonicalOrder, SlotMergeOfRunsEqualsASort, ()) {
       if (*rc::gen::arbitrary<bool>()) std::sort(piece.begin(), piece.end());
       pushed.insert(pushed.end(), piece.begin(), piece.end());
     }
-    PopulationRegion::Slot slot;
+    ArrivalSlot slot;
     for (uint64_t k : pushed) slot.Push(k);
-    PopulationRegion::SortArrivals(&slot, &scratch);
+    SortArrivals(&slot, &scratch);
     std::sort(pushed.begin(), pushed.end());
     RC_ASSERT(slot.keys == pushed);
     RC_ASSERT(slot.run_starts.empty());

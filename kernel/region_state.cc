@@ -1,0 +1,144 @@
+// The saved state of a population region: every array in the unsplit region's global order, so
+// saved states, digests and checkpoints are the same however the region is split into shards,
+// and a state saved with one split loads into any other.
+#include <algorithm>
+#include <bit>
+#include <string>
+
+#include "kernel/population_region.h"
+
+namespace thalia::kernel {
+namespace {
+
+// Whether every element has exactly the bits of `x` (so -0 differs from +0, and NaNs compare).
+bool AllBitsEqual(std::span<const float> a, float x) {
+  const uint32_t bits = std::bit_cast<uint32_t>(x);
+  return std::all_of(a.begin(), a.end(), [&](float y) { return std::bit_cast<uint32_t>(y) == bits; });
+}
+
+}  // namespace
+
+void PopulationRegion::Materialize(Group* g) {
+  if (!g->uniform) return;
+  g->weight.assign(g->target.size(), g->w0);
+  g->uniform = false;
+}
+
+std::vector<float> PopulationRegion::GatherWeights(uint32_t gi) const {
+  // The unsplit row of a source is its rows in the shards, in shard order (targets ascend
+  // within a row and shards own ascending ranges).
+  const uint32_t src_size = paths_[shards_[0].groups[gi].path].src_size;
+  std::vector<float> w;
+  w.reserve(SynapseCountOf(gi));
+  for (uint32_t s = 0; s < src_size; ++s)
+    for (const Shard& sh : shards_) {
+      const Group& g = sh.groups[gi];
+      for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k) w.push_back(g.uniform ? g.w0 : g.weight[k]);
+    }
+  return w;
+}
+
+void PopulationRegion::ScatterWeights(uint32_t gi, std::span<const float> w) {
+  const uint32_t src_size = paths_[shards_[0].groups[gi].path].src_size;
+  size_t i = 0;
+  for (Shard& sh : shards_) Materialize(&sh.groups[gi]);
+  for (uint32_t s = 0; s < src_size; ++s)
+    for (Shard& sh : shards_) {
+      Group& g = sh.groups[gi];
+      for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k) g.weight[k] = w[i++];
+    }
+}
+
+uint64_t PopulationRegion::SynapseCountOf(uint32_t gi) const {
+  uint64_t n = 0;
+  for (const Shard& sh : shards_) n += sh.groups[gi].target.size();
+  return n;
+}
+
+bool PopulationRegion::PerturbWeightForTest(float delta) {
+  for (uint32_t gi = 0; gi < shards_[0].groups.size(); ++gi) {
+    if (SynapseCountOf(gi) == 0) continue;
+    std::vector<float> w = GatherWeights(gi);
+    w[0] += delta;
+    ScatterWeights(gi, w);
+    return true;
+  }
+  return false;
+}
+
+std::vector<uint64_t> PopulationRegion::PackArrivals() { return shards_[0].queue.Pack(tick_); }
+
+size_t PopulationRegion::StateBytesHint() const {
+  constexpr size_t kPerArray = 64;  // name, table and alignment
+  size_t bytes = 4 * 8 + 6 * (static_cast<size_t>(v_.size()) * 4 + kPerArray);
+  bytes += shards_[0].queue.Pending() * 3 * 8;
+  for (const Path& p : paths_) bytes += p.post_trace.size() * 4 + kPerArray;
+  for (uint32_t gi = 0; gi < shards_[0].groups.size(); ++gi)
+    bytes += SynapseCountOf(gi) * 4 + shards_[0].groups[gi].pre_trace.size() * 4 + 2 * kPerArray;
+  return bytes;
+}
+
+void PopulationRegion::VisitState(StateVisitor& v) {
+  const RegionCounters c = counters();
+  std::vector<uint64_t> scalars = {tick_, c.spikes, c.synaptic_events, c.neuron_updates};
+  v.U64("scalars", scalars);
+  v.F32("v", {v_.data(), static_cast<size_t>(v_.size())}, false);
+  v.F32("syn_e", {se_.data(), static_cast<size_t>(se_.size())}, false);
+  v.F32("syn_i", {si_.data(), static_cast<size_t>(si_.size())}, false);
+  v.F32("adaptation", {w_.data(), static_cast<size_t>(w_.size())}, false);
+  v.F32("i_ext", {iext_.data(), static_cast<size_t>(iext_.size())}, false);
+  v.I32("refractory", {refr_.data(), static_cast<size_t>(refr_.size())});
+  std::vector<uint64_t> arrivals = v.loading() ? std::vector<uint64_t>() : PackArrivals();
+  v.U64("arrivals", arrivals);
+  for (size_t i = 0; i < paths_.size(); ++i)
+    if (paths_[i].plastic) v.F32("path" + std::to_string(i) + ".post_trace", paths_[i].post_trace, false);
+  const bool split = shards_.size() > 1;
+  for (uint32_t i = 0; i < shards_[0].groups.size(); ++i) {
+    Group& g = shards_[0].groups[i];  // path, delay and uniformity are alike in every shard
+    const std::string weight_name = "group" + std::to_string(i) + ".weight";
+    if (!g.uniform && !split) {
+      v.F32(weight_name, g.weight, true);
+    } else if (v.wants_heavy()) {
+      // Visited as the per-synapse array it stands for, in the unsplit order, so saved states
+      // and digests depend neither on the storage nor on the split; a loaded array that is not
+      // uniform any more is kept as such.
+      std::vector<float> w = GatherWeights(i);
+      v.F32(weight_name, w, true);
+      if (v.loading() && (!g.uniform || !AllBitsEqual(w, g.w0))) ScatterWeights(i, w);
+    }
+    if (paths_[g.path].plastic) {
+      const std::string trace_name = "group" + std::to_string(i) + ".pre_trace";
+      v.F32(trace_name, g.pre_trace, false);
+      // Every shard keeps the same copy.
+      if (v.loading())
+        for (size_t k = 1; k < shards_.size(); ++k) shards_[k].groups[i].pre_trace = g.pre_trace;
+    }
+  }
+  if (v.loading()) {
+    if (scalars.size() == 4) {
+      tick_ = scalars[0];
+      for (Shard& sh : shards_) sh.counters = {};
+      shards_[0].counters = {scalars[1], scalars[2], scalars[3]};
+    }
+    loaded_arrivals_ = std::move(arrivals);
+  }
+}
+
+void PopulationRegion::FinishLoad() {
+  for (Shard& sh : shards_) sh.queue.Clear();
+  const std::vector<Group>& groups = shards_[0].groups;
+  for (size_t i = 0; i + 2 < loaded_arrivals_.size(); i += 3) {
+    Tick t = loaded_arrivals_[i];
+    uint32_t source = static_cast<uint32_t>(loaded_arrivals_[i + 1] >> 32);
+    uint32_t neuron = static_cast<uint32_t>(loaded_arrivals_[i + 1]);
+    uint32_t group = static_cast<uint32_t>(loaded_arrivals_[i + 2]);
+    if (group >= groups.size() || t < tick_ || t >= tick_ + shards_[0].queue.span()) continue;
+    const Path& p = paths_[groups[group].path];
+    if (source != p.spec.from_region || neuron < p.src_offset || neuron >= p.src_offset + p.src_size)
+      continue;
+    for (Shard& sh : shards_) sh.queue.Schedule(tick_, t, Arrival::Key(source, neuron, group));
+  }
+  loaded_arrivals_.clear();
+}
+
+}  // namespace thalia::kernel

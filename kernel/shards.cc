@@ -1,0 +1,191 @@
+// Splitting a population region into shards, and running them. A split cuts every CSR group at
+// the shard boundaries (targets ascend within a row, so each row's part for a shard is one
+// contiguous piece); joining concatenates the pieces back. Neuron arrays are shared and stay
+// whole. During an epoch each shard runs `window` ticks, then all meet at a barrier and every
+// shard queues the spikes the others sent: no spike is due before that (the window is the
+// smallest internal delay), and each queue sorts what it holds into the canonical order.
+#include <algorithm>
+#include <numeric>
+
+#include "kernel/population_region.h"
+#include "kernel/thread_pool.h"
+
+namespace thalia::kernel {
+namespace {
+
+// Shard boundaries fall on multiples of this many neurons (a cache line of floats), so two
+// threads never write one line of the shared neuron arrays.
+constexpr uint32_t kShardAlign = 16;
+
+}  // namespace
+
+std::vector<uint32_t> PopulationRegion::ShardBounds() const {
+  std::vector<uint32_t> b;
+  for (const Shard& sh : shards_) b.push_back(sh.lo);
+  b.push_back(spec_.size);
+  return b;
+}
+
+std::vector<uint32_t> PopulationRegion::BalancedBounds(uint32_t shards) const {
+  // A neuron costs its update plus a share for each synapse that targets it (as Cost() does).
+  const uint32_t n = spec_.size;
+  std::vector<double> cost(n, 1.0);
+  for (const Shard& sh : shards_)
+    for (const Group& g : sh.groups)
+      for (uint32_t t : g.target) cost[t] += 0.05;
+  std::vector<double> cum(size_t{n} + 1, 0.0);
+  std::partial_sum(cost.begin(), cost.end(), cum.begin() + 1);
+  shards = std::max(1u, std::min(shards, n / kShardAlign));
+  std::vector<uint32_t> bounds = {0};
+  for (uint32_t k = 1; k < shards; ++k) {
+    const double goal = cum[n] * k / shards;
+    uint32_t at = static_cast<uint32_t>(std::lower_bound(cum.begin(), cum.end(), goal) - cum.begin());
+    at = (at + kShardAlign / 2) / kShardAlign * kShardAlign;
+    if (at > bounds.back() && at < n) bounds.push_back(at);
+  }
+  bounds.push_back(n);
+  return bounds;
+}
+
+void PopulationRegion::SetParallelism(ThreadPool* pool, uint32_t shards) {
+  pool_ = pool;
+  const std::vector<uint32_t> bounds =
+      shards > 1 ? BalancedBounds(shards) : std::vector<uint32_t>{0, spec_.size};
+  if (bounds == ShardBounds()) return;
+  JoinShards();
+  if (bounds.size() > 2) SplitShards(bounds);
+}
+
+void PopulationRegion::JoinShards() {
+  if (shards_.size() == 1) return;
+  Shard whole;
+  whole.lo = 0;
+  whole.hi = spec_.size;
+  whole.queue = shards_[0].queue;  // every shard's queue holds every arrival
+  whole.counters = counters();
+  for (uint32_t gi = 0; gi < shards_[0].groups.size(); ++gi) {
+    const Group& first = shards_[0].groups[gi];
+    const Path& p = paths_[first.path];
+    Group g;
+    g.path = first.path;
+    g.delay = first.delay;
+    g.uniform = first.uniform;
+    g.w0 = first.w0;
+    g.row.assign(size_t{p.src_size} + 1, 0);
+    for (uint32_t s = 0; s < p.src_size; ++s) {
+      uint32_t count = 0;
+      for (const Shard& sh : shards_) count += sh.groups[gi].row[s + 1] - sh.groups[gi].row[s];
+      g.row[s + 1] = g.row[s] + count;
+    }
+    g.target.resize(g.row[p.src_size]);
+    if (!g.uniform) g.weight.resize(g.target.size());
+    uint32_t k = 0;
+    for (uint32_t s = 0; s < p.src_size; ++s)
+      for (const Shard& sh : shards_) {
+        const Group& part = sh.groups[gi];
+        for (uint32_t i = part.row[s]; i < part.row[s + 1]; ++i, ++k) {
+          g.target[k] = part.target[i];
+          if (!g.uniform) g.weight[k] = part.weight[i];
+        }
+      }
+    if (p.plastic) {
+      BuildPostIndex(&g, p.src_size, spec_.populations[p.spec.to_pop]);
+      g.pre_trace = first.pre_trace;
+    }
+    whole.groups.push_back(std::move(g));
+  }
+  shards_.clear();
+  shards_.push_back(std::move(whole));
+}
+
+void PopulationRegion::SplitShards(const std::vector<uint32_t>& bounds) {
+  Shard whole = std::move(shards_[0]);
+  shards_.clear();
+  shards_.resize(bounds.size() - 1);
+  for (size_t k = 0; k + 1 < bounds.size(); ++k) {
+    Shard& sh = shards_[k];
+    sh.lo = bounds[k];
+    sh.hi = bounds[k + 1];
+    sh.queue = whole.queue;
+    if (k == 0) sh.counters = whole.counters;  // counters are sums over the shards
+    for (const Group& src : whole.groups) {
+      const Path& p = paths_[src.path];
+      Group g;
+      g.path = src.path;
+      g.delay = src.delay;
+      g.uniform = src.uniform;
+      g.w0 = src.w0;
+      g.row.assign(size_t{p.src_size} + 1, 0);
+      // Each row's synapses onto [lo, hi): one piece, since targets ascend within a row.
+      std::vector<uint32_t> first(p.src_size);
+      for (uint32_t s = 0; s < p.src_size; ++s) {
+        const auto b = src.target.begin() + src.row[s], e = src.target.begin() + src.row[s + 1];
+        THALIA_CHECK_MSG(std::is_sorted(b, e), "a CSR row whose targets do not ascend");
+        const auto lo = std::lower_bound(b, e, sh.lo), hi = std::lower_bound(lo, e, sh.hi);
+        first[s] = static_cast<uint32_t>(lo - src.target.begin());
+        g.row[s + 1] = g.row[s] + static_cast<uint32_t>(hi - lo);
+      }
+      g.target.resize(g.row[p.src_size]);
+      if (!g.uniform) g.weight.resize(g.target.size());
+      for (uint32_t s = 0; s < p.src_size; ++s)
+        for (uint32_t i = 0; i < g.row[s + 1] - g.row[s]; ++i) {
+          g.target[g.row[s] + i] = src.target[first[s] + i];
+          if (!g.uniform) g.weight[g.row[s] + i] = src.weight[first[s] + i];
+        }
+      if (p.plastic) {
+        BuildPostIndex(&g, p.src_size, spec_.populations[p.spec.to_pop]);
+        g.pre_trace = src.pre_trace;
+      }
+      sh.groups.push_back(std::move(g));
+    }
+  }
+}
+
+uint32_t PopulationRegion::PopulationOf(NeuronId n) const {
+  const auto& pops = spec_.populations;
+  const auto it = std::upper_bound(pops.begin(), pops.end(), n,
+                                   [](NeuronId x, const PopulationSpec& p) { return x < p.offset; });
+  return static_cast<uint32_t>(it - pops.begin()) - 1;
+}
+
+void PopulationRegion::TakeSpikesOf(Shard& sh, const std::vector<Spike>& spikes, Tick now) {
+  for (const Spike& s : spikes)
+    for (uint32_t gi : spike_groups_[PopulationOf(s.neuron)])
+      sh.queue.Schedule(now, s.tick + sh.groups[gi].delay, Arrival::Key(spec_.id, s.neuron, gi));
+}
+
+void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const ExternalInput> external,
+                                 const std::function<void(Shard&)>& start) {
+  const uint32_t k_shards = shard_count();
+  const uint32_t threads = pool_ ? std::min(pool_->size(), k_shards) : 1;
+  SpinBarrier barrier(threads);
+  // Thread ti runs shards ti, ti + threads, ...; every window ends at the barrier, after which
+  // each shard queues the others' spikes of that window (read from their outbox of its parity,
+  // which they do not touch again before the next barrier).
+  auto body = [&](uint32_t ti) {
+    if (ti >= threads) return;
+    for (uint32_t k = ti; k < k_shards; k += threads) start(shards_[k]);
+    int parity = 0;
+    for (Tick w0 = ctx.t0; w0 < ctx.t1; parity ^= 1) {
+      const Tick w1 = window_ == 0 ? ctx.t1 : std::min(ctx.t1, w0 + window_);
+      for (uint32_t k = ti; k < k_shards; k += threads) {
+        shards_[k].outbox[parity].clear();
+        RunTicks(shards_[k], ctx, external, w0, w1, parity);
+      }
+      if (window_ != 0) {
+        barrier.ArriveAndWait();
+        for (uint32_t k = ti; k < k_shards; k += threads)
+          for (uint32_t j = 0; j < k_shards; ++j)
+            if (j != k) TakeSpikesOf(shards_[k], shards_[j].outbox[parity], w1);
+      }
+      w0 = w1;
+    }
+  };
+  if (threads == 1) {
+    body(0);
+  } else {
+    pool_->Run(body);
+  }
+}
+
+}  // namespace thalia::kernel

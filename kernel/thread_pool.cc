@@ -1,0 +1,116 @@
+// The pool and barrier. Waiting spins for a bounded number of rounds before it blocks on the
+// atomic (a futex on Linux): a one-tick window between two threads is shorter than a wake-up.
+#include "kernel/thread_pool.h"
+
+#include <sched.h>
+
+#include <chrono>
+
+namespace thalia::kernel {
+namespace {
+
+constexpr int kSpinRounds = 4000;  // about 10-40 us of pause instructions, then block
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Waits until `a` no longer holds `old`.
+template <typename T>
+void WaitChange(const std::atomic<T>& a, T old) {
+  for (int i = 0; i < kSpinRounds; ++i) {
+    if (a.load(std::memory_order_acquire) != old) return;
+    CpuRelax();
+  }
+  while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
+}
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
+void SpinBarrier::ArriveAndWait() {
+  if (parties_ <= 1) return;
+  const uint32_t gen = generation_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == parties_) {
+    arrived_.store(0, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    generation_.notify_all();
+    return;
+  }
+  WaitChange(generation_, gen);
+}
+
+ThreadPool::ThreadPool(uint32_t threads)
+    : size_(threads == 0 ? 1 : threads), busy_ns_(new std::atomic<uint64_t>[size_]) {
+  for (uint32_t i = 0; i < size_; ++i) busy_ns_[i].store(0, std::memory_order_relaxed);
+  threads_.reserve(size_ - 1);
+  for (uint32_t i = 1; i < size_; ++i) threads_.emplace_back([this, i] { Loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void ThreadPool::Run(const std::function<void(uint32_t)>& fn) {
+  if (size_ == 1) {
+    const uint64_t t0 = NowNs();
+    fn(0);
+    busy_ns_[0].fetch_add(NowNs() - t0, std::memory_order_relaxed);
+    return;
+  }
+  fn_ = &fn;
+  running_.store(size_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_acq_rel);  // publishes fn_ and running_
+  generation_.notify_all();
+  const uint64_t t0 = NowNs();
+  fn(0);
+  busy_ns_[0].fetch_add(NowNs() - t0, std::memory_order_relaxed);
+  for (uint32_t left = running_.load(std::memory_order_acquire); left != 0;
+       left = running_.load(std::memory_order_acquire))
+    WaitChange(running_, left);
+  fn_ = nullptr;
+}
+
+void ThreadPool::Loop(uint32_t index) {
+  uint64_t seen = 0;
+  while (true) {
+    WaitChange(generation_, seen);
+    seen = generation_.load(std::memory_order_acquire);
+    if (stop_.load(std::memory_order_acquire)) return;
+    const uint64_t t0 = NowNs();
+    (*fn_)(index);
+    busy_ns_[index].fetch_add(NowNs() - t0, std::memory_order_relaxed);
+    if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) running_.notify_all();
+  }
+}
+
+std::vector<double> ThreadPool::BusySeconds() const {
+  std::vector<double> out(size_);
+  for (uint32_t i = 0; i < size_; ++i) out[i] = static_cast<double>(busy_ns_[i].load()) * 1e-9;
+  return out;
+}
+
+uint32_t AvailableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<uint32_t>(n);
+  }
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc > 0 ? hc : 1;
+}
+
+}  // namespace thalia::kernel

@@ -1,0 +1,66 @@
+// A persistent pool of threads that run one function on every thread at once (a parallel
+// section), and the barrier those threads meet at inside it. The shards of a region run on it
+// (kernel/population_region.h); it decides nothing about results, only who computes what.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace thalia::kernel {
+
+// Threads of one process meeting at the end of each window of ticks. Waits by spinning briefly
+// (a window of one tick is a few microseconds) and then blocking, so a descheduled peer on a
+// busy machine costs a wake-up, not a spinning core. Sense-reversing: reusable at once.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(uint32_t parties) : parties_(parties) {}
+  // Returns when all `parties` threads have called it. Everything a thread wrote before its
+  // call is visible to every thread after the return (acquire/release on the shared counter).
+  void ArriveAndWait();
+  uint32_t parties() const { return parties_; }
+
+ private:
+  const uint32_t parties_;
+  std::atomic<uint32_t> arrived_{0};
+  std::atomic<uint32_t> generation_{0};
+};
+
+class ThreadPool {
+ public:
+  // A pool of `threads` threads in all: the caller of Run and threads - 1 of its own.
+  explicit ThreadPool(uint32_t threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  uint32_t size() const { return size_; }
+  // Runs fn(i) for every i in [0, size()) at once, fn(0) on the calling thread; returns when
+  // all have returned. One Run at a time (the caller's thread owns the pool). fn must not throw:
+  // an exception escaping a pool thread ends the process, so catch inside.
+  void Run(const std::function<void(uint32_t)>& fn);
+  // Seconds each thread has spent inside Run's function since the pool started (busy), and
+  // waiting for work between parallel sections (index 0: the caller, whose waits are not
+  // counted). For the end-of-run report.
+  std::vector<double> BusySeconds() const;
+
+ private:
+  void Loop(uint32_t index);
+
+  const uint32_t size_;
+  std::vector<std::thread> threads_;
+  const std::function<void(uint32_t)>* fn_ = nullptr;  // written before generation_ is bumped
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<uint32_t> running_{0};
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<std::atomic<uint64_t>[]> busy_ns_;
+};
+
+// The number of CPUs this process may run on (sched_getaffinity), at least 1: what
+// `--threads auto` takes.
+uint32_t AvailableCores();
+
+}  // namespace thalia::kernel
