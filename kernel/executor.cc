@@ -38,7 +38,7 @@ class InProcessExecutor final : public Executor {
     spec_ = std::move(spec);
     regions_ = std::move(regions);
     if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_);
-    for (auto& r : regions_) r->SetParallelism(pool_.get(), threads_);
+    SetRegionsParallelism(regions_, pool_.get(), threads_);
     return Status::Ok();
   }
   Status RunEpoch(const EpochBegin& begin, EpochDone* done) override {
@@ -109,6 +109,15 @@ void SetParallelExecutorFactory(ExecutorFactory factory) {
 
 int EffectiveWorkers(const BrainSpec& spec, const RunOptions& options) {
   return options.workers >= 0 ? options.workers : static_cast<int>(spec.workers);
+}
+
+uint32_t ShardsFor(uint32_t neurons, uint32_t threads) {
+  return std::max(1u, std::min(threads, neurons / kMinShardNeurons));
+}
+
+void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, ThreadPool* pool, uint32_t threads) {
+  for (const auto& r : regions)
+    if (r) r->SetParallelism(pool, ShardsFor(r->spec().size, threads));
 }
 
 uint32_t EffectiveThreads(const BrainSpec& spec, const RunOptions& options, uint32_t processes) {

@@ -36,6 +36,13 @@ struct RunOptions {
 Status AdvanceRegion(Region& region, const EpochContext& ctx, std::span<const InSpike> inbound,
                      std::span<const ExternalInput> external, bool full_digest, RegionResult* out);
 
+// How many shards a region of `neurons` neurons runs as on `threads` threads: one per thread,
+// but none smaller than kMinShardNeurons (a smaller shard's work per tick is not worth a barrier).
+inline constexpr uint32_t kMinShardNeurons = 1024;
+uint32_t ShardsFor(uint32_t neurons, uint32_t threads);
+// Gives every region its shards (ShardsFor) on `pool` (null: one thread).
+void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, ThreadPool* pool, uint32_t threads);
+
 class Executor {
  public:
   virtual ~Executor() = default;

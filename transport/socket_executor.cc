@@ -156,8 +156,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
   regions.clear();  // the workers have their own copies now
   // After the forks: a forked child has none of its parent's threads.
   if (options_.coordinator_share && options_.threads > 1) local_pool_ = std::make_unique<kernel::ThreadPool>(options_.threads);
-  for (auto& r : local_regions_)
-    if (r) r->SetParallelism(local_pool_.get(), options_.threads);
+  kernel::SetRegionsParallelism(local_regions_, local_pool_.get(), options_.threads);
   for (Worker& w : workers_) {
     if (w.local) continue;
     if (options_.launch != "spawn") {

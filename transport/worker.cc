@@ -74,10 +74,8 @@ class Server {
     // The pool starts here, in the worker: threads do not survive the fork that made it.
     if (threads > 1) pool_ = std::make_unique<kernel::ThreadPool>(threads);
     for (size_t r = 0; r < regions_.size(); ++r)
-      if (regions_[r]) {
-        hosted_.push_back(static_cast<RegionId>(r));
-        regions_[r]->SetParallelism(pool_.get(), threads);
-      }
+      if (regions_[r]) hosted_.push_back(static_cast<RegionId>(r));
+    kernel::SetRegionsParallelism(regions_, pool_.get(), threads);
     done_.regions.resize(regions_.size());
   }
   int Run();

@@ -1,0 +1,154 @@
+// Regions split into shards on threads, in this process and inside forked and spawned workers:
+// exactly the sequential single-thread run (every spike, the last epoch's digests, the full
+// digests), and checkpoints that pass between splits.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "kernel/brain.h"
+#include "kernel/population_region.h"
+#include "kernel/registry.h"
+#include "kernel/thread_pool.h"
+#include "tests/transport/transport_test_util.h"
+
+namespace thalia::transport {
+namespace {
+
+using testing::RunFor;
+using testing::RunResult;
+
+kernel::RunOptions Threads(int threads, int workers = 0, const std::string& launch = "fork") {
+  kernel::RunOptions o = workers > 0 ? testing::Parallel(workers, launch) : kernel::RunOptions{};
+  o.threads = threads;
+  o.keep_spikes = true;
+  return o;
+}
+
+void ExpectSame(const RunResult& got, const RunResult& want, const kernel::BrainSpec& spec, const std::string& what) {
+  ASSERT_EQ(got.error, "") << what;
+  ASSERT_EQ(want.error, "") << what;
+  uint64_t spikes = 0;
+  for (size_t r = 0; r < spec.regions.size(); ++r) {
+    spikes += want.spikes[r].size();
+    ASSERT_EQ(got.spikes[r], want.spikes[r]) << what << ", region " << spec.regions[r].name;
+  }
+  ASSERT_GT(spikes, 0u) << what << ": a run without spikes compares nothing";
+  ASSERT_EQ(got.last_epoch_digests, want.last_epoch_digests) << what;
+  ASSERT_EQ(got.digests, want.digests) << what;
+}
+
+// Runs `example` for `ticks` on 1, 2, 3 and 4 threads in this process; each run equals the first.
+void ExpectEveryThreadCountMatches(const std::string& example, kernel::Tick ticks) {
+  auto spec = testing::LoadExample(example);
+  ASSERT_TRUE(spec);
+  const RunResult one = RunFor(spec, Threads(1), ticks);
+  for (int t = 2; t <= 4; ++t) ExpectSame(RunFor(spec, Threads(t), ticks), one, *spec, example + " on " + std::to_string(t) + " threads");
+}
+
+TEST(ThreadsInProcess, BrunelGivesTheSameRunOnOneToFourThreads) { ExpectEveryThreadCountMatches("brunel.json", 300); }
+// One-tick internal delays: the shards meet every tick.
+TEST(ThreadsInProcess, CobaGivesTheSameRunOnOneToFourThreads) { ExpectEveryThreadCountMatches("coba.json", 1000); }
+TEST(ThreadsInProcess, BrainGivesTheSameRunOnOneToFourThreads) { ExpectEveryThreadCountMatches("brain.json", 400); }
+TEST(ThreadsInProcess, LargeGivesTheSameRunOnOneToFourThreads) { ExpectEveryThreadCountMatches("large.json", 200); }
+
+TEST(ThreadsInProcess, RegionsLargeEnoughAreSplitOneShardPerThread) {
+  auto spec = testing::LoadExample("coba.json");
+  ASSERT_TRUE(spec);
+  kernel::ThreadPool pool(3);
+  auto region = kernel::BuildRegion(*spec, 0);
+  std::vector<std::unique_ptr<kernel::Region>> regions;
+  regions.push_back(std::move(region));
+  kernel::SetRegionsParallelism(regions, &pool, 3);
+  auto* p = dynamic_cast<kernel::PopulationRegion*>(regions[0].get());
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->shard_count(), 3u);
+  EXPECT_EQ(p->window(), 1u);  // COBA's 0.1 ms delays
+  EXPECT_EQ(kernel::ShardsFor(1500, 4), 1u);  // too small to be worth a barrier per window
+}
+
+TEST(ThreadsInProcess, ThreadsOutOfRangeAreRefused) {
+  auto spec = testing::LoadExample("tiny.json");
+  kernel::RunOptions o;
+  o.threads = 100000;
+  auto brain = kernel::Brain::Create(spec, o);
+  ASSERT_FALSE(brain.ok());
+  EXPECT_NE(brain.status().message().find("threads"), std::string::npos) << brain.status().message();
+}
+
+class ThreadsInWorkers : public ::testing::Test {
+ protected:
+  static constexpr kernel::Tick kTicks = 400;
+  static void SetUpTestSuite() {
+    spec_ = testing::LoadExample("brain.json");
+    one_ = new RunResult(RunFor(spec_, Threads(1), kTicks));
+  }
+  static void TearDownTestSuite() {
+    delete one_;
+    one_ = nullptr;
+  }
+  static inline std::shared_ptr<const kernel::BrainSpec> spec_;
+  static inline RunResult* one_ = nullptr;
+};
+
+TEST_F(ThreadsInWorkers, TwoForkedWorkersOnTwoThreadsEachMatchOneThread) {
+  ExpectSame(RunFor(spec_, Threads(2, 2, "fork"), kTicks), *one_, *spec_, "2 forked workers x 2 threads");
+  EXPECT_TRUE(testing::NoChildLeft());
+}
+
+TEST_F(ThreadsInWorkers, ThreeSpawnedWorkersOnThreeThreadsEachMatchOneThread) {
+  ExpectSame(RunFor(spec_, Threads(3, 3, "spawn"), kTicks), *one_, *spec_, "3 spawned workers x 3 threads");
+  EXPECT_TRUE(testing::NoChildLeft());
+}
+
+TEST_F(ThreadsInWorkers, TheCoordinatorsShareRunsOnThreadsToo) {
+  kernel::RunOptions o = Threads(2, 2, "fork");
+  o.coordinator_share = true;
+  ExpectSame(RunFor(spec_, o, kTicks), *one_, *spec_, "coordinator share x 2 threads");
+}
+
+// Half the run with `first`, captured, resumed with `second`: the run that never stopped. Cut
+// at an epoch boundary of the uninterrupted run, so that the last epochs coincide and their
+// digests compare too (mid-epoch, spikes in flight would wait at the coordinator in one run and
+// in the delay queue in the other; the full digests flush them and agree either way).
+void ExpectResumeMatches(const std::string& example, kernel::Tick ticks, kernel::RunOptions first,
+                         kernel::RunOptions second) {
+  auto spec = testing::LoadExample(example);
+  const RunResult whole = RunFor(spec, Threads(1), ticks);
+  auto a = kernel::Brain::Create(spec, first);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  const kernel::Tick half = ticks / 2 / spec->epoch_ticks * spec->epoch_ticks;
+  ASSERT_GT(half, 0u);
+  ASSERT_TRUE((*a)->RunUntil(half).ok());
+  RunResult got;
+  for (kernel::RegionId r = 0; r < spec->regions.size(); ++r) got.spikes.push_back((*a)->TakeSpikes(r));
+  auto state = (*a)->CaptureState();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  ASSERT_TRUE((*a)->Shutdown().ok());
+  auto b = kernel::Brain::Restore(spec, state.value(), second);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_TRUE((*b)->RunUntil(ticks).ok());
+  for (kernel::RegionId r = 0; r < spec->regions.size(); ++r) {
+    auto rest = (*b)->TakeSpikes(r);
+    got.spikes[r].insert(got.spikes[r].end(), rest.begin(), rest.end());
+  }
+  got.last_epoch_digests = (*b)->epoch_digests();
+  auto d = (*b)->RegionDigests();
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  got.digests = d.value();
+  ExpectSame(got, whole, *spec, example + " resumed");
+}
+
+TEST(ThreadsResume, StateCapturedFromFourShardsResumesOnOne) {
+  ExpectResumeMatches("brunel.json", 300, Threads(4), Threads(1));
+}
+
+TEST(ThreadsResume, StateCapturedSequentiallyResumesOnThreeWorkersOfTwoThreads) {
+  ExpectResumeMatches("brain.json", 400, Threads(1), Threads(2, 3, "fork"));
+}
+
+TEST(ThreadsResume, StateCapturedFromThreeShardsResumesOnTwo) {
+  ExpectResumeMatches("coba.json", 600, Threads(3), Threads(2));
+}
+
+}  // namespace
+}  // namespace thalia::transport
