@@ -25,6 +25,7 @@ build folders (those holding meson-private/ or meson-info/) and __pycache__.
 Identifiers are looked for in the code of every text source that is not Markdown, with the
 comments removed (// and /* */ in C++, FlatBuffers schemas and .in templates; # in Python,
 shell and Meson files): a name that only a comment or a document mentions does not exist.
+String literals stay (an environment variable's name lives in one).
 This checker's own folder is left out too, since its tests name missing things on purpose.
   - An identifier exists when it occurs as a whole word in that code.
   - A qualified name A::...::Y::Z exists when every part is an identifier that exists and
