@@ -43,6 +43,7 @@ struct WorkerStats {
   // With more than one thread: each thread's time computing shards (index 0 is the thread that
   // also serves the coordinator); empty with one thread.
   std::vector<double> thread_busy_s;
+  std::vector<double> thread_wait_s;  // of those, waiting at the barriers between windows
 };
 
 }  // namespace thalia::kernel

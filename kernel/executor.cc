@@ -29,7 +29,7 @@ namespace {
 
 class InProcessExecutor final : public Executor {
  public:
-  explicit InProcessExecutor(uint32_t threads) : threads_(threads) {}
+  InProcessExecutor(uint32_t threads, uint32_t shards) : threads_(threads), shards_(shards) {}
   std::string name() const override {
     return threads_ > 1 ? "inproc, " + std::to_string(threads_) + " threads" : "inproc";
   }
@@ -38,7 +38,7 @@ class InProcessExecutor final : public Executor {
     spec_ = std::move(spec);
     regions_ = std::move(regions);
     if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_);
-    SetRegionsParallelism(regions_, pool_.get(), threads_);
+    SetRegionsParallelism(regions_, pool_.get(), threads_, shards_);
     return Status::Ok();
   }
   Status RunEpoch(const EpochBegin& begin, EpochDone* done) override {
@@ -82,12 +82,13 @@ class InProcessExecutor final : public Executor {
     s.worker = 0;
     s.pid = 0;
     s.thread_busy_s = pool_->BusySeconds();
+    s.thread_wait_s = pool_->WaitSeconds();
     for (RegionId r = 0; r < regions_.size(); ++r) s.regions.push_back(r);
     return {s};
   }
 
  private:
-  const uint32_t threads_;
+  const uint32_t threads_, shards_;
   std::shared_ptr<const BrainSpec> spec_;
   std::unique_ptr<ThreadPool> pool_;  // before regions_: outlives them
   std::vector<std::unique_ptr<Region>> regions_;
@@ -98,8 +99,8 @@ ExecutorFactory parallel_factory;  // GUARDED_BY(factory_mu)
 
 }  // namespace
 
-std::unique_ptr<Executor> MakeInProcessExecutor(uint32_t threads) {
-  return std::make_unique<InProcessExecutor>(std::max(1u, threads));
+std::unique_ptr<Executor> MakeInProcessExecutor(uint32_t threads, uint32_t shards) {
+  return std::make_unique<InProcessExecutor>(std::max(1u, threads), shards);
 }
 
 void SetParallelExecutorFactory(ExecutorFactory factory) {
@@ -111,13 +112,15 @@ int EffectiveWorkers(const BrainSpec& spec, const RunOptions& options) {
   return options.workers >= 0 ? options.workers : static_cast<int>(spec.workers);
 }
 
-uint32_t ShardsFor(uint32_t neurons, uint32_t threads) {
+uint32_t ShardsFor(uint32_t neurons, uint32_t threads, uint32_t shards) {
+  if (shards > 0) return std::max(1u, std::min(shards, neurons / kMinShardNeuronsForced));
   return std::max(1u, std::min(threads, neurons / kMinShardNeurons));
 }
 
-void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, ThreadPool* pool, uint32_t threads) {
+void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, ThreadPool* pool, uint32_t threads,
+                           uint32_t shards) {
   for (const auto& r : regions)
-    if (r) r->SetParallelism(pool, ShardsFor(r->spec().size, threads));
+    if (r) r->SetParallelism(pool, ShardsFor(r->spec().size, threads, shards));
 }
 
 uint32_t EffectiveThreads(const BrainSpec& spec, const RunOptions& options, uint32_t processes) {
@@ -130,8 +133,10 @@ Result<std::unique_ptr<Executor>> MakeExecutor(const BrainSpec& spec, const RunO
   const int workers = EffectiveWorkers(spec, options);
   if (options.threads < -1 || options.threads > static_cast<int>(kMaxThreads))
     return Status::Invalid("threads: expected 1 to " + std::to_string(kMaxThreads) + ", or auto");
+  if (options.shards < 0 || options.shards > static_cast<int>(kMaxThreads))
+    return Status::Invalid("shards: expected 0 (one per thread) to " + std::to_string(kMaxThreads));
   if (options.executor == "inproc" || (options.executor.empty() && workers == 0))
-    return MakeInProcessExecutor(EffectiveThreads(spec, options));
+    return MakeInProcessExecutor(EffectiveThreads(spec, options), static_cast<uint32_t>(options.shards));
   ExecutorFactory f;
   {
     std::lock_guard<std::mutex> lock(factory_mu);

@@ -19,6 +19,10 @@ namespace thalia::kernel {
 struct RunOptions {
   int workers = -1;              // -1: from the configuration; 0: in-process
   int threads = 0;               // per process: 0 from the configuration (default 1); -1 auto
+  // Shards per region: 0, one per thread for regions of at least kMinShardNeurons neurons per
+  // shard; N > 0, every region split into N shards of at least kMinShardNeuronsForced (tests
+  // and experiments: the results are the same for every split).
+  int shards = 0;
   std::string launch;            // "fork" or "spawn"; empty: from the configuration
   std::string executor;          // "inproc", "socket", "mpi"; empty: inproc if workers == 0
   std::vector<int> placement;    // region -> worker override; empty: automatic
@@ -36,12 +40,15 @@ struct RunOptions {
 Status AdvanceRegion(Region& region, const EpochContext& ctx, std::span<const InSpike> inbound,
                      std::span<const ExternalInput> external, bool full_digest, RegionResult* out);
 
-// How many shards a region of `neurons` neurons runs as on `threads` threads: one per thread,
-// but none smaller than kMinShardNeurons (a smaller shard's work per tick is not worth a barrier).
+// How many shards a region of `neurons` neurons runs as on `threads` threads: `shards` if given
+// (> 0), none smaller than kMinShardNeuronsForced; else one per thread, none smaller than
+// kMinShardNeurons (a smaller shard's work per tick is not worth a barrier).
 inline constexpr uint32_t kMinShardNeurons = 1024;
-uint32_t ShardsFor(uint32_t neurons, uint32_t threads);
+inline constexpr uint32_t kMinShardNeuronsForced = 16;
+uint32_t ShardsFor(uint32_t neurons, uint32_t threads, uint32_t shards = 0);
 // Gives every region its shards (ShardsFor) on `pool` (null: one thread).
-void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, ThreadPool* pool, uint32_t threads);
+void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, ThreadPool* pool, uint32_t threads,
+                           uint32_t shards = 0);
 
 class Executor {
  public:
@@ -65,7 +72,7 @@ class Executor {
 
 // Runs every region in this process, in region id order, each split into `threads` shards on a
 // pool of that many threads.
-std::unique_ptr<Executor> MakeInProcessExecutor(uint32_t threads = 1);
+std::unique_ptr<Executor> MakeInProcessExecutor(uint32_t threads = 1, uint32_t shards = 0);
 
 using ExecutorFactory =
     std::function<Result<std::unique_ptr<Executor>>(const BrainSpec&, const RunOptions&)>;

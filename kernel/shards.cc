@@ -173,7 +173,9 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
         RunTicks(shards_[k], ctx, external, w0, w1, parity);
       }
       if (window_ != 0) {
+        const uint64_t arrived = pool_ ? ThreadPool::NowNs() : 0;
         barrier.ArriveAndWait();
+        if (pool_) pool_->AddWaitNs(ti, ThreadPool::NowNs() - arrived);
         for (uint32_t k = ti; k < k_shards; k += threads)
           for (uint32_t j = 0; j < k_shards; ++j)
             if (j != k) TakeSpikesOf(shards_[k], shards_[j].outbox[parity], w1);

@@ -29,13 +29,13 @@ void WaitChange(const std::atomic<T>& a, T old) {
   while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
 }
 
-uint64_t NowNs() {
+}  // namespace
+
+uint64_t ThreadPool::NowNs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
 }
-
-}  // namespace
 
 void SpinBarrier::ArriveAndWait() {
   if (parties_ <= 1) return;
@@ -50,8 +50,13 @@ void SpinBarrier::ArriveAndWait() {
 }
 
 ThreadPool::ThreadPool(uint32_t threads)
-    : size_(threads == 0 ? 1 : threads), busy_ns_(new std::atomic<uint64_t>[size_]) {
-  for (uint32_t i = 0; i < size_; ++i) busy_ns_[i].store(0, std::memory_order_relaxed);
+    : size_(threads == 0 ? 1 : threads),
+      busy_ns_(new std::atomic<uint64_t>[size_]),
+      wait_ns_(new std::atomic<uint64_t>[size_]) {
+  for (uint32_t i = 0; i < size_; ++i) {
+    busy_ns_[i].store(0, std::memory_order_relaxed);
+    wait_ns_[i].store(0, std::memory_order_relaxed);
+  }
   threads_.reserve(size_ - 1);
   for (uint32_t i = 1; i < size_; ++i) threads_.emplace_back([this, i] { Loop(i); });
 }
@@ -98,7 +103,16 @@ void ThreadPool::Loop(uint32_t index) {
 
 std::vector<double> ThreadPool::BusySeconds() const {
   std::vector<double> out(size_);
-  for (uint32_t i = 0; i < size_; ++i) out[i] = static_cast<double>(busy_ns_[i].load()) * 1e-9;
+  for (uint32_t i = 0; i < size_; ++i) {
+    const uint64_t busy = busy_ns_[i].load(), wait = wait_ns_[i].load();
+    out[i] = static_cast<double>(busy > wait ? busy - wait : 0) * 1e-9;
+  }
+  return out;
+}
+
+std::vector<double> ThreadPool::WaitSeconds() const {
+  std::vector<double> out(size_);
+  for (uint32_t i = 0; i < size_; ++i) out[i] = static_cast<double>(wait_ns_[i].load()) * 1e-9;
   return out;
 }
 

@@ -42,10 +42,13 @@ class ThreadPool {
   // all have returned. One Run at a time (the caller's thread owns the pool). fn must not throw:
   // an exception escaping a pool thread ends the process, so catch inside.
   void Run(const std::function<void(uint32_t)>& fn);
-  // Seconds each thread has spent inside Run's function since the pool started (busy), and
-  // waiting for work between parallel sections (index 0: the caller, whose waits are not
-  // counted). For the end-of-run report.
+  // Seconds each thread has spent inside Run's function since the pool started, less what it
+  // reported as waiting (AddWaitNs); and what it reported. For the end-of-run report.
   std::vector<double> BusySeconds() const;
+  std::vector<double> WaitSeconds() const;
+  // Thread `index` (the argument its function got) waited `ns` inside the function (a barrier).
+  void AddWaitNs(uint32_t index, uint64_t ns) { wait_ns_[index].fetch_add(ns, std::memory_order_relaxed); }
+  static uint64_t NowNs();
 
  private:
   void Loop(uint32_t index);
@@ -56,7 +59,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint32_t> running_{0};
   std::atomic<bool> stop_{false};
-  std::unique_ptr<std::atomic<uint64_t>[]> busy_ns_;
+  std::unique_ptr<std::atomic<uint64_t>[]> busy_ns_, wait_ns_;
 };
 
 // The number of CPUs this process may run on (sched_getaffinity), at least 1: what

@@ -69,6 +69,19 @@ void PrintReport(const RunReport& r) {
     std::printf("%-16s %9u %12" PRIu64 " %10.2f\n", l.name.c_str(), l.neurons, l.spikes, l.rate_hz);
   std::printf("simulated %.3f s in %.3f s wall (%s, %" PRIu64 " epochs)\n", r.simulated_s, r.wall_s,
               r.executor.c_str(), r.epochs);
+  // Load per worker and per thread: where the time went, and how uneven it was.
+  for (const kernel::WorkerStats& w : r.workers) {
+    if (w.pid != 0) std::printf("worker %d (pid %d): busy %.3f s, waiting %.3f s", w.worker, w.pid, w.busy_s, w.wait_s);
+    else std::printf("this process");
+    if (!w.thread_busy_s.empty()) {
+      std::printf("%s threads busy", w.pid != 0 ? ";" : ":");
+      for (double b : w.thread_busy_s) std::printf(" %.3f", b);
+      std::printf(" s, waiting at barriers");
+      for (double b : w.thread_wait_s) std::printf(" %.3f", b);
+      std::printf(" s");
+    }
+    std::printf("\n");
+  }
   std::printf("digest %s\n", Hex64(r.digest).c_str());
 }
 
@@ -107,7 +120,12 @@ Status WriteSummary(const std::string& path, const std::string& config, const Ru
     const kernel::WorkerStats& w = r.workers[i];
     out << (i ? "," : "") << "\n    {\"worker\": " << w.worker << ", \"pid\": " << w.pid << ", \"regions\": [";
     for (size_t k = 0; k < w.regions.size(); ++k) out << (k ? ", " : "") << w.regions[k];
-    out << "], \"epochs\": " << w.epochs << ", \"busy_s\": " << w.busy_s << ", \"wait_s\": " << w.wait_s << "}";
+    out << "], \"epochs\": " << w.epochs << ", \"busy_s\": " << w.busy_s << ", \"wait_s\": " << w.wait_s
+        << ", \"thread_busy_s\": [";
+    for (size_t t = 0; t < w.thread_busy_s.size(); ++t) out << (t ? ", " : "") << w.thread_busy_s[t];
+    out << "], \"thread_wait_s\": [";
+    for (size_t t = 0; t < w.thread_wait_s.size(); ++t) out << (t ? ", " : "") << w.thread_wait_s[t];
+    out << "]}";
   }
   out << "\n  ]\n}\n";
   out.close();

@@ -107,7 +107,7 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
     b.Clear();
     auto ids = b.CreateVector(w->regions);
     auto config = b.CreateVector(spec_->config);
-    FinishMessage(&b, wire::Payload::Setup, wire::CreateSetup(b, kProtocolVersion, w->index, ids, config, options_.threads));
+    FinishMessage(&b, wire::Payload::Setup, wire::CreateSetup(b, kProtocolVersion, w->index, ids, config, options_.threads, options_.shards));
     THALIA_RETURN_IF_ERROR(Send(*w));
   }
   Status st = Collect([](PoolWorker& w, const wire::Message& m) -> Status {
@@ -212,6 +212,7 @@ Result<MpiOptions> MpiOptionsFor(const kernel::BrainSpec& spec, const kernel::Ru
   o.hang_timeout_ms = timeout > INT_MAX ? INT_MAX : static_cast<int>(timeout);
   // Ranks usually run one per core or host: auto takes what one rank may use.
   o.threads = kernel::EffectiveThreads(spec, run, 1);
+  o.shards = static_cast<uint32_t>(std::max(0, run.shards));
   return o;
 }
 

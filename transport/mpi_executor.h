@@ -17,6 +17,7 @@ struct MpiOptions {
   std::vector<int> placement;   // region -> worker (worker w is rank w + 1); empty: by cost
   int hang_timeout_ms = 30000;  // a rank silent this long in one request is declared hung
   uint32_t threads = 1;         // per worker rank
+  uint32_t shards = 0;          // see RunOptions::shards
 };
 
 // Needs MaybeStartMpi to have started MPI in this process, as rank 0 (Start says so otherwise).

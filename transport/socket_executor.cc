@@ -156,7 +156,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
   regions.clear();  // the workers have their own copies now
   // After the forks: a forked child has none of its parent's threads.
   if (options_.coordinator_share && options_.threads > 1) local_pool_ = std::make_unique<kernel::ThreadPool>(options_.threads);
-  kernel::SetRegionsParallelism(local_regions_, local_pool_.get(), options_.threads);
+  kernel::SetRegionsParallelism(local_regions_, local_pool_.get(), options_.threads, options_.shards);
   for (Worker& w : workers_) {
     if (w.local) continue;
     if (options_.launch != "spawn") {
@@ -166,7 +166,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
     out_.Clear();
     auto ids = out_.CreateVector(w.regions);
     auto config = out_.CreateVector(spec_->config);
-    FinishMessage(&out_, wire::Payload::Setup, wire::CreateSetup(out_, kProtocolVersion, w.index, ids, config, options_.threads));
+    FinishMessage(&out_, wire::Payload::Setup, wire::CreateSetup(out_, kProtocolVersion, w.index, ids, config, options_.threads, options_.shards));
     THALIA_RETURN_IF_ERROR(Send(w));
   }
   Status st = Collect([](const Worker& w, const wire::Message& m) -> Status {
@@ -197,7 +197,7 @@ Status SocketExecutor::ForkWorker(Worker& w, std::vector<std::unique_ptr<Region>
     try {
       std::vector<std::unique_ptr<Region>> hosted(regions.size());
       for (RegionId r : w.regions) hosted[r] = std::move(regions[r]);
-      code = ServeWorker(theirs.get(), w.index, std::move(hosted), options_.threads);
+      code = ServeWorker(theirs.get(), w.index, std::move(hosted), options_.threads, options_.shards);
     } catch (...) {
     }
     ::_exit(code);
@@ -402,6 +402,8 @@ Result<SocketOptions> SocketOptionsFor(const kernel::BrainSpec& spec, const kern
   o.worker_binary = run.worker_binary;
   o.coordinator_share = run.coordinator_share;
   o.threads = kernel::EffectiveThreads(spec, run, static_cast<uint32_t>(o.workers));
+  if (run.shards < 0 || run.threads < -1) return Status::Invalid("threads and shards must not be negative (threads -1: auto)");
+  o.shards = static_cast<uint32_t>(run.shards);
   return o;
 }
 

@@ -24,6 +24,7 @@ struct SocketOptions {
   // the coordinator's pid.
   bool coordinator_share = false;
   uint32_t threads = 1;         // per worker process (and the coordinator's share)
+  uint32_t shards = 0;          // see RunOptions::shards
 };
 
 // The binary spawned workers execute: `explicit_path` if set; else this program if it is

@@ -69,13 +69,14 @@ TestFault TestFaultFor(int worker) {
 // The state of one serving worker; Handle* methods answer one request each.
 class Server {
  public:
-  Server(Channel& ch, int worker, std::vector<std::unique_ptr<kernel::Region>> regions, uint32_t threads)
+  Server(Channel& ch, int worker, std::vector<std::unique_ptr<kernel::Region>> regions, uint32_t threads,
+         uint32_t shards)
       : ch_(ch), regions_(std::move(regions)), fault_(TestFaultFor(worker)) {
     // The pool starts here, in the worker: threads do not survive the fork that made it.
     if (threads > 1) pool_ = std::make_unique<kernel::ThreadPool>(threads);
     for (size_t r = 0; r < regions_.size(); ++r)
       if (regions_[r]) hosted_.push_back(static_cast<RegionId>(r));
-    kernel::SetRegionsParallelism(regions_, pool_.get(), threads);
+    kernel::SetRegionsParallelism(regions_, pool_.get(), threads, shards);
     done_.regions.resize(regions_.size());
   }
   int Run();
@@ -250,7 +251,7 @@ Status Server::HandlePerturb(const wire::Perturb& m) {
 // Reads the Setup message and builds the regions it names. A Shutdown instead (a coordinator
 // that needs no more workers) sets *ended.
 Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kernel::Region>>* regions,
-                      uint32_t* threads, bool* ended) {
+                      uint32_t* threads, uint32_t* shards, bool* ended) {
   auto frame = ch.Receive();
   if (!frame.ok()) return frame.status();
   if (frame.value().empty()) return Status::Worker("the coordinator closed before Setup");
@@ -268,6 +269,7 @@ Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kern
   if (!setup->config() || !setup->regions()) return Status::Corrupt("Setup without configuration or regions");
   *worker = setup->worker();
   *threads = setup->threads();
+  *shards = setup->shards();
   if (*threads == 0 || *threads > kernel::kMaxThreads) return Status::Corrupt("Setup asks for " + std::to_string(*threads) + " threads");
   std::vector<uint8_t> config(setup->config()->begin(), setup->config()->end());
   auto spec = kernel::ResolveBrainSpec(std::move(config), "the configuration sent by the coordinator");
@@ -285,25 +287,25 @@ Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kern
 }  // namespace
 
 int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
-                 uint32_t threads) {
+                 uint32_t threads, uint32_t shards) {
   if (!SendReady(channel, worker).ok()) return 1;
-  Server server(channel, worker, std::move(regions), threads);
+  Server server(channel, worker, std::move(regions), threads, shards);
   return server.Run();
 }
 
 int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
-                uint32_t threads) {
+                uint32_t threads, uint32_t shards) {
   SocketChannel channel(fd);
-  return ServeChannel(channel, worker, std::move(regions), threads);
+  return ServeChannel(channel, worker, std::move(regions), threads, shards);
 }
 
 int ServeFromSetup(Channel& channel, bool* ended) {
   int worker = -1;
   std::vector<std::unique_ptr<kernel::Region>> regions;
   bool end = false;
-  uint32_t threads = 1;
+  uint32_t threads = 1, shards = 0;
   try {
-    Status st = BuildFromSetup(channel, &worker, &regions, &threads, &end);
+    Status st = BuildFromSetup(channel, &worker, &regions, &threads, &shards, &end);
     if (!st.ok()) {
       SendError(channel, -1, "worker start-up: " + st.message(), true);
       return 1;
@@ -314,7 +316,7 @@ int ServeFromSetup(Channel& channel, bool* ended) {
   }
   if (ended) *ended = end;
   if (end) return 0;
-  return ServeChannel(channel, worker, std::move(regions), threads);
+  return ServeChannel(channel, worker, std::move(regions), threads, shards);
 }
 
 int RunSpawnedWorker(int fd) {

@@ -25,12 +25,12 @@ inline constexpr const char* kWorkerCommand = "__worker";
 // environment makes worker W misbehave when it receives the EpochBegin of epoch E. ACTION is
 // `kill` (SIGKILLs itself), `stall` (never answers) or `cut` (sends half a frame, then closes its
 // socket and exits 1). Unset, it costs one getenv per worker.
-// `threads` > 1: the hosted regions run split into that many shards on a pool of that many threads.
+// `threads` > 1: the hosted regions run on a pool of that many threads, split as ShardsFor says.
 int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
-                uint32_t threads = 1);
+                uint32_t threads = 1, uint32_t shards = 0);
 // The same loop over any channel (ServeWorker is this over a SocketChannel).
 int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
-                 uint32_t threads = 1);
+                 uint32_t threads = 1, uint32_t shards = 0);
 
 // Waits for Setup on `channel`, builds the regions it names through the region registry, then
 // serves them (ServeChannel). A Shutdown instead of Setup returns 0 and sets *ended (if given):

@@ -92,6 +92,25 @@ RC_GTEST_PROP(ExactProperties, SequentialEqualsEveryParallelMode, ()) {
   RC_ASSERT(NoChildLeft());
 }
 
+// Regions split into any number of shards (one-tick internal delays included), on any number of
+// threads in this process: every spike and digest of the unsplit run, the last epoch's too.
+RC_GTEST_PROP(ExactProperties, SequentialEqualsEverySplitOnThreads, ()) {
+  auto spec = GenSmallBrain();
+  const auto inputs = GenApiInputs(*spec, spec->DurationTicks());
+  Mode mode;
+  mode.threads = Uniform(1, 5);
+  mode.shards = Uniform(1, 8);
+  RC_LOG() << "mode " << ToString(mode) << "\n";
+  RC_TAG(mode.threads, mode.shards);
+  const Outcome seq = RunSequential(spec, inputs);
+  auto b = Create(spec, mode);
+  RunWithInputs(*b, inputs, spec->DurationTicks());
+  const Outcome split = Finish(*b);
+  RC_CLASSIFY(SpikeCount(seq) == 0, "silent");
+  AssertSame(seq, split);
+  RC_ASSERT(seq.last_epoch_digests == split.last_epoch_digests);
+}
+
 // Records the run of `spec` in `mode` with `inputs` to `path`, in chunks of `chunk_bytes`.
 Outcome Record(std::shared_ptr<const kernel::BrainSpec> spec, const Mode& mode,
                const std::vector<ApiInput>& inputs, const std::string& path, size_t chunk_bytes) {

@@ -30,18 +30,31 @@ struct Mode {
   int workers = 0;
   std::string launch;         // "fork" or "spawn" when workers > 0
   std::vector<int> placement;  // region -> worker; empty: automatic
+  int threads = 1;             // per process
+  int shards = 0;              // RunOptions::shards: 0 one per thread (large regions only)
 };
 
 inline std::string ToString(const Mode& m) {
-  if (m.workers == 0) return "inproc";
   std::ostringstream os;
-  os << m.launch << "x" << m.workers;
+  if (m.workers == 0) {
+    os << "inproc";
+  } else {
+    os << m.launch << "x" << m.workers;
+  }
   if (!m.placement.empty()) {
     os << "[";
     for (size_t i = 0; i < m.placement.size(); ++i) os << (i ? "," : "") << m.placement[i];
     os << "]";
   }
+  if (m.threads != 1 || m.shards != 0) os << " threads " << m.threads << " shards " << m.shards;
   return os.str();
+}
+
+// Threads and shards of a mode: generated brains are small, so regions are split into a drawn
+// number of shards (RunOptions::shards) whatever the threads, or not at all.
+inline void GenSplit(Mode* m) {
+  m->threads = Uniform(1, 5);
+  m->shards = Uniform(0, 3) == 0 ? 0 : Uniform(1, 8);
 }
 
 // A placement of `regions` regions on exactly `workers` workers (each hosts at least one): a
@@ -60,21 +73,28 @@ inline std::vector<int> GenPlacement(size_t regions, int workers) {
 // the time. `allow_inproc` adds the in-process executor to the choices.
 inline Mode GenMode(size_t regions, bool allow_inproc) {
   Mode m;
-  if (allow_inproc && Uniform(0, 4) == 0) return m;
+  if (allow_inproc && Uniform(0, 4) == 0) {
+    if (Uniform(0, 2) == 0) GenSplit(&m);
+    return m;
+  }
   m.workers = Uniform<int>(1, static_cast<int>(regions) + 1);
   m.launch = Uniform(0, 4) == 0 ? "spawn" : "fork";
   if (*rc::gen::arbitrary<bool>()) m.placement = GenPlacement(regions, m.workers);
+  if (Uniform(0, 2) == 0) GenSplit(&m);
   return m;
 }
 
 inline kernel::RunOptions OptionsFor(const Mode& m) {
+  kernel::RunOptions o;
   if (m.workers == 0) {
-    kernel::RunOptions o;
     o.workers = 0;
     o.keep_spikes = true;
-    return o;
+  } else {
+    o = Parallel(m.workers, m.launch, m.placement);
   }
-  return Parallel(m.workers, m.launch, m.placement);
+  o.threads = m.threads;
+  o.shards = m.shards;
+  return o;
 }
 
 inline std::shared_ptr<const kernel::BrainSpec> ResolveGenerated(std::vector<uint8_t> config) {
