@@ -1,6 +1,7 @@
 // The Region interface: a population of neurons with its own state, synapses, plasticity and
 // random stream, advanced one epoch at a time. A region lives wholly in one process; nothing in
 // it may depend on which process that is.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstddef>
