@@ -1,4 +1,4 @@
-// The run-time side of thalia/version.h: the version and format versions the library was built with.
+// The run-time side of thalia/version.h: the versions the library was built with.
 #include "thalia/version.h"
 
 #include "kernel/region.h"

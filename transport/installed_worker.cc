@@ -36,10 +36,12 @@ std::filesystem::path BesideSharedLibrary() {
 
 std::string InstalledWorkerBinary() {
 #ifdef THALIA_LIBDIR_TO_BINDIR
-  if (auto beside = BesideSharedLibrary(); !beside.empty() && Executable(beside)) return beside.string();
+  if (auto beside = BesideSharedLibrary(); !beside.empty() && Executable(beside))
+    return beside.string();
 #endif
 #ifdef THALIA_INSTALL_BINDIR
-  if (const std::filesystem::path installed = std::filesystem::path(THALIA_INSTALL_BINDIR) / "thalia";
+  if (const std::filesystem::path installed =
+          std::filesystem::path(THALIA_INSTALL_BINDIR) / "thalia";
       Executable(installed))
     return installed.string();
 #endif

@@ -1,6 +1,6 @@
 // Where the `thalia` installed with libthalia lies, for the spawned workers of a program that is
 // not `thalia` itself. Only the copy of installed_worker.cc compiled into libthalia
-// (thalia/meson.build) knows the install paths; in the build tree's component libraries it finds none.
+// (thalia/meson.build) knows the install paths; the build tree's component libraries find none.
 #pragma once
 
 #include <string>

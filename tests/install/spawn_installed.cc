@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   const thalia::FormatVersionSet formats = thalia::FormatVersions();
   std::printf("header %s library %s\n", THALIA_VERSION, thalia::LibraryVersion());
   std::printf("formats trace %u/%u checkpoint %u/%u\n", formats.trace,
-              thalia::recorder::kTraceFormatVersion, formats.checkpoint, thalia::recorder::kCheckpointVersion);
+              thalia::recorder::kTraceFormatVersion, formats.checkpoint,
+              thalia::recorder::kCheckpointVersion);
   if (versions_only) return 0;
   // Which libthalia this process loaded (the install test checks it is the installed one).
   Dl_info info{};
@@ -58,12 +59,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", brain.status().message().c_str());
     return 1;
   }
-  const thalia::kernel::Tick until = thalia::kernel::MsToTicks(std::atof(argv[2]), spec.value()->dt_ms);
+  const thalia::kernel::Tick until =
+      thalia::kernel::MsToTicks(std::atof(argv[2]), spec.value()->dt_ms);
   if (thalia::Status st = brain.value()->RunUntil(until); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
     return 1;
   }
-  for (const auto& w : brain.value()->Stats()) std::printf("worker %d %s\n", w.worker, ExecutableOf(w.pid).c_str());
+  for (const auto& w : brain.value()->Stats())
+    std::printf("worker %d %s\n", w.worker, ExecutableOf(w.pid).c_str());
   auto digest = brain.value()->Digest();
   if (!digest.ok()) {
     std::fprintf(stderr, "%s\n", digest.status().message().c_str());
