@@ -72,8 +72,9 @@ def installed_paths(args, stage):
 
 
 def check_headers(args, include_root, env, work):
-    """Every installed header says it is public (the generated schema headers and version.h come
-    from templates) and one file including all of them compiles against the installed tree."""
+    """Every installed header says it is public (the generated schema headers excepted), every
+    header that says so is installed, and one file including all of them compiles against the
+    installed tree."""
     headers = []
     for folder, _, files in os.walk(include_root):
         for name in files:
@@ -87,6 +88,13 @@ def check_headers(args, include_root, env, work):
         with open(os.path.join(include_root, h)) as f:
             if PUBLIC_MARK not in f.read():
                 raise Failure(f'{include_root}/{h}: installed, but its comment does not say "{PUBLIC_MARK}"')
+    for folder in ('kernel', 'transport', 'recorder', 'replay'):
+        for name in sorted(os.listdir(os.path.join(args.source_root, folder))):
+            if name.endswith('.h') and f'{folder}/{name}' not in headers:
+                with open(os.path.join(args.source_root, folder, name)) as f:
+                    if PUBLIC_MARK in f.read():
+                        raise Failure(f'{folder}/{name} says it is public but is not installed '
+                                      f'({folder}/meson.build: {folder}_public_headers)')
     unit = os.path.join(work, 'all_headers.cc')
     with open(unit, 'w') as f:
         f.writelines(f'#include "{h}"\n' for h in headers)
