@@ -2,7 +2,7 @@
 // cortex, read striatal output, reward the brain when D1 wins, and print a learning curve. The same
 // code runs sequentially or in worker processes (`--workers N`), with the same results.
 //
-// usage: train_loop CONFIG [--workers N] [--trials N]
+// usage: train_loop CONFIG [--workers N] [--launch fork|spawn] [--trials N]
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -21,16 +21,25 @@ int main(int argc, char** argv) {
   thalia::transport::MaybeRunWorker(argc, argv);  // a spawned worker never returns from here
   thalia::transport::Install();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::printf("usage: train_loop CONFIG [--workers N] [--trials N]\n\n"
+    std::printf("usage: train_loop CONFIG [--workers N] [--launch fork|spawn] [--trials N]\n\n"
                 "Presents a stimulus to cortex on every trial, rewards the brain with dopamine when\n"
                 "striatum D1 fires more than D2, and prints spikes per trial and the final digest.\n");
     return argc < 2 ? 2 : 0;
   }
   thalia::kernel::RunOptions options;
   int trials = 10;
-  for (int i = 2; i + 1 < argc; i += 2) {
+  for (int i = 2; i < argc; i += 2) {
+    if (i + 1 == argc) {
+      std::fprintf(stderr, "train_loop: %s needs a value (see --help)\n", argv[i]);
+      return 2;
+    }
     if (std::strcmp(argv[i], "--workers") == 0) options.workers = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--launch") == 0) options.launch = argv[i + 1];
     else if (std::strcmp(argv[i], "--trials") == 0) trials = std::atoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "train_loop: unknown option '%s' (see --help)\n", argv[i]);
+      return 2;
+    }
   }
   options.keep_spikes = true;
   auto spec = thalia::kernel::LoadBrainSpec(argv[1]);

@@ -2,6 +2,7 @@
 // executor: build from a configuration, run_until / step_epochs, inject input, set modulators,
 // read spikes, counters and digests, capture and restore the complete state.
 // Thread-compatible: one thread drives a Brain.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // The 64-bit state digest: a fixed-byte-order hash of canonical field values (never of
 // FlatBuffers bytes, whose encoding of one value is not unique).
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

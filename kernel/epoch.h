@@ -1,5 +1,6 @@
 // The epoch messages as C++ values (DESIGN.md, "The epoch"). In-process they are passed as they
 // are; between processes transport/ encodes them as FlatBuffers (schemas/messages.fbs).
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // How the coordinator runs the regions for an epoch. The epoch loop (Brain) talks only to this
 // interface, so sequential and parallel runs share one loop. The in-process executor lives here;
 // worker processes and MPI live in transport/ and are installed through SetParallelExecutorFactory.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <functional>
@@ -29,7 +30,7 @@ struct RunOptions {
   double hang_timeout_ms = -1;   // -1: from the configuration
   bool keep_spikes = false;      // keep every spike for Brain::TakeSpikes
   uint64_t full_digest_every = 0;  // epochs between full (weight) digests; 0: only on request
-  std::string worker_binary;     // spawn: the thalia binary; empty: this program or $THALIA_WORKER_BINARY
+  std::string worker_binary;     // spawn: the thalia binary; empty: see transport::WorkerBinary
   bool coordinator_share = false;  // socket: worker 0's regions run in the coordinator's process
 };
 

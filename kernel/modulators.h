@@ -2,6 +2,7 @@
 // state and sends it with every EpochBegin; a region evaluates it per tick. The state changes only
 // at events (a reward, a set), never at epoch boundaries, so the values at a tick do not depend on
 // how the run was cut into epochs.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <array>

@@ -2,6 +2,7 @@
 // random stream, advanced one epoch at a time. A region lives wholly in one process (its shards
 // may run on several threads there); nothing in it may depend on which process that is, or on
 // how many threads and shards run it.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstddef>

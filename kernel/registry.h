@@ -3,6 +3,7 @@
 // Workers that are spawned rebuild their regions through this registry from the configuration,
 // so a program that registers its own types must do so before it starts a parallel run (and,
 // for spawn, before transport::MaybeRunWorker in main).
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <functional>

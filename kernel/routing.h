@@ -1,6 +1,7 @@
 // SpikeRouter: which source neurons' spikes each region receives, from the inter-region pathways,
 // and the routing of one epoch's outbound spikes into per-target inbound lists in canonical
 // order. The epoch loop and single-region replay share it, so both route identically.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <utility>

@@ -1,6 +1,7 @@
 // The resolved brain specification: the configuration after region types have filled in their
 // populations and pathways and every name has been resolved to an index. Built once from the
 // FlatBuffers configuration (which it keeps, verbatim, for workers, traces and checkpoints).
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <array>

@@ -1,5 +1,6 @@
 // Status and Result<T>: how every library boundary reports failure, with its context as fields.
 // THALIA_CHECK: a broken invariant aborts with file and line (never for bad user input).
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

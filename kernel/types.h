@@ -1,4 +1,5 @@
 // Simulated time as integer ticks, spikes, and the one canonical event order of the kernel.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 //   (*brain)->RunUntil(until);
 // Errors: kCorrupt for a damaged or truncated file, kInvalidInput for another format version or
 // a file that is not a checkpoint, kIo when the file system fails; each message says what to do.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

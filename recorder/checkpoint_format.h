@@ -1,5 +1,6 @@
 // The on-disk format of a checkpoint file, shared by its writer and its reader: magic, format
 // version, fixed header, size limits and the CRC-32C that guards the whole file.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <array>

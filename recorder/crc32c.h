@@ -1,5 +1,6 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of trace chunks, index and
 // footer, and of checkpoints. Written here because zstd does not export its own hash.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,5 @@
 // Small POSIX helpers the trace writer and reader share: full writes and reads, and the fsync of a folder that makes a rename durable.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <unistd.h>

@@ -1,5 +1,6 @@
 // The on-disk trace format, shared by the writer (recorder/trace_writer.h) and the reader
 // (recorder/trace_reader.h). Prose version with a worked layout: recorder/trace_format.md.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstddef>

@@ -3,6 +3,7 @@
 // chunk; what was dropped goes to the reporter. A corrupt chunk (bad magic, checksum, zstd frame
 // or record) is an error naming the chunk and its byte offset — or, when not strict, the end of
 // the intact prefix, reported like a cut tail. Never trusts a length before bounding it.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

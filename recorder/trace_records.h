@@ -1,6 +1,7 @@
 // The trace records as C++ values, and their encoding to and from schemas/trace.fbs. Decoding
 // verifies the buffer (size limit, flatbuffers::Verifier) and every value a user of the record
 // could index with (region ids, neuron ids, ticks), so a corrupt trace is an error, never a crash.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,7 @@
 // EpochObserver the coordinator attaches with Brain::AddObserver, so every execution mode records
 // through the same code. The epoch loop only encodes a record and queues it; chunking, zstd and
 // file writes run on the writer's own thread.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <chrono>

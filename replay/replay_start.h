@@ -1,6 +1,7 @@
 // Where a replay starts: the beginning of the run, or a checkpoint - the one a trace segment
 // names in its header, or for --from EPOCH the newest loadable checkpoint at or before EPOCH,
 // found among the trace's CheckpointMarks and the checkpoints of a folder.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

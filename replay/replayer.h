@@ -2,6 +2,7 @@
 // boundaries, modulator events and external inputs, and compares every epoch's spikes and
 // digests with the record. Also replays one region alone, fed with the inbound spikes rebuilt
 // from the other regions' recorded output (SpikeRouter routes them as the epoch loop does).
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

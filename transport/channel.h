@@ -1,5 +1,6 @@
 // The worker's link to its coordinator: whole frames in, whole frames out. The worker loop
 // (transport/worker.h) is written against this, so Unix sockets and MPI share one loop.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 // exactly what FlatBufferBuilder::FinishSizePrefixed produces. A receiver checks the length
 // against its limit before reading the body, then runs flatbuffers::Verifier on the body.
 // Rule: bump kProtocolVersion whenever messages.fbs changes in a way either side must know.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,5 @@
 // Makes the kernel use the socket executor for runs with workers (kernel::SetParallelExecutorFactory).
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 namespace thalia::transport {

@@ -26,6 +26,7 @@
 #include "transport/child_process.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
+#include "transport/installed_worker.h"
 #include "transport/placement.h"
 #include "transport/unique_fd.h"
 #include "transport/worker.h"
@@ -379,7 +380,7 @@ std::string WorkerBinary(const std::string& explicit_path) {
   if (!explicit_path.empty()) return explicit_path;
   if (SelfIsWorkerBinary()) return "/proc/self/exe";
   if (const char* env = std::getenv("THALIA_WORKER_BINARY"); env && *env) return env;
-  return "";
+  return InstalledWorkerBinary();
 }
 
 std::unique_ptr<kernel::Executor> MakeSocketExecutor(SocketOptions options) {

@@ -28,7 +28,9 @@ struct SocketOptions {
 };
 
 // The binary spawned workers execute: `explicit_path` if set; else this program if it is
-// `thalia` (it called MaybeRunWorker); else $THALIA_WORKER_BINARY; else empty.
+// `thalia` (it called MaybeRunWorker); else $THALIA_WORKER_BINARY; else, in a program linked
+// with an installed libthalia, the `thalia` installed with it (transport/installed_worker.h);
+// else empty.
 std::string WorkerBinary(const std::string& explicit_path);
 
 std::unique_ptr<kernel::Executor> MakeSocketExecutor(SocketOptions options);

@@ -1,5 +1,6 @@
 // A move-only owner of a file descriptor: closes it in its destructor. get() lends it,
 // release() gives it up. Every socket of transport/ lives in one of these.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <unistd.h>

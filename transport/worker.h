@@ -2,6 +2,7 @@
 // A forked worker calls ServeWorker with the regions it inherited; a spawned one is a fresh
 // `thalia __worker --fd N` process (MaybeRunWorker) that builds its regions from the Setup
 // message. Either sends Error{region, message} before it exits on a failure.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <memory>
