@@ -10,6 +10,7 @@
 #include "kernel/registry.h"
 #include "kernel/routing.h"
 #include "kernel/state_codec.h"
+#include "replay/probe.h"
 #include "recorder/checkpoint.h"
 #include "replay/replay_start.h"
 
@@ -227,6 +228,75 @@ Status ReplayRegion(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec
   });
 }
 
+// Probed replay: each region that runs (all, or the --region one) is fed, as in ReplayRegion,
+// with the inbound spikes rebuilt from the other regions' recorded output, and compared with the
+// record; a probed region advances one tick at a time from the probe window's first epoch on.
+Status ReplayProbed(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec> spec,
+                    const ReplayOptions& o, ReplayResult* result, const ReplayStart* start) {
+  const kernel::BrainSpec& s = *spec;
+  const size_t n = s.regions.size();
+  if (o.probe_every == 0) return Status::Invalid("--probe-every: expected at least 1 tick");
+  if (!o.region.empty() && s.RegionIndex(o.region) < 0)
+    return Status::Invalid("no region '" + o.region + "' in the trace's configuration");
+  std::vector<ProbeSpec> probes;
+  for (const std::string& text : o.probes) {
+    auto p = ParseProbe(text, s);
+    if (!p.ok()) return p.status();
+    if (!o.region.empty() && p->region != o.region)
+      return Status::Invalid("--probe " + text + ": --region runs only " + o.region + ", not " + p->region);
+    probes.push_back(std::move(p).value());
+  }
+  std::vector<std::unique_ptr<kernel::Region>> regions(n);
+  std::vector<std::unique_ptr<RegionProbe>> probers(n);
+  for (RegionId r = 0; r < n; ++r) {
+    if (!o.region.empty() && s.regions[r].name != o.region) continue;
+    regions[r] = kernel::BuildRegion(s, r);
+    if (start) THALIA_RETURN_IF_ERROR(kernel::LoadRegionState(*regions[r], start->checkpoint.state.regions[r]));
+    std::vector<const ProbeSpec*> mine;
+    for (const ProbeSpec& p : probes) {
+      if (p.region_id != r) continue;
+      THALIA_RETURN_IF_ERROR(CheckProbeVars(p, *regions[r]));
+      mine.push_back(&p);
+    }
+    if (!mine.empty()) probers[r] = std::make_unique<RegionProbe>(mine, &result->probes);
+  }
+  if (!o.perturb_region.empty()) {
+    const int r = s.RegionIndex(o.perturb_region);
+    if (r < 0 || !regions[r]) return Status::Invalid("cannot perturb " + o.perturb_region + ": it does not run");
+    if (!regions[r]->PerturbWeightForTest(o.perturb_delta)) return Status::Invalid("no weight to perturb");
+  }
+  result->probes.dt_ms = s.dt_ms;
+  const kernel::ModulatorModel model(s);
+  const kernel::SpikeRouter router(s);
+  std::vector<std::vector<kernel::InSpike>> inbound(n);  // routed from the previous batch
+  std::vector<Spike> out;
+  bool probing = false;
+  return ForEachBatch(reader, s, o, result, start, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
+    probing = probing || !o.from_epoch || b.epoch >= *o.from_epoch;
+    const kernel::EpochContext ctx{b.epoch, b.t0, b.t1, b.modulators, b.events};
+    std::optional<Divergence> first;
+    for (RegionId r = 0; r < n; ++r) {
+      if (!regions[r]) continue;
+      out.clear();
+      if (probers[r] && probing) {
+        AdvanceTickByTick(*regions[r], model, ctx, inbound[r], b.external[r], &out, [&](kernel::Tick t) {
+          if (t % o.probe_every == 0) probers[r]->Sample(*regions[r]);
+        });
+        probers[r]->NoteSpikes(out);
+      } else {
+        regions[r]->Advance(ctx, inbound[r], b.external[r], &out);
+      }
+      KeepFirst(&first, CompareRegion(b, r, s.regions[r].name, out, regions[r]->Digest(b.full_digest)));
+    }
+    if (probing)
+      for (kernel::Tick t = b.t0; t < b.t1; ++t)
+        if (t % o.probe_every == 0) result->probes.ticks.push_back(t);
+    for (auto& v : inbound) v.clear();
+    router.Route(b.spikes, &inbound);
+    return first;
+  });
+}
+
 }  // namespace
 
 Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& options) {
@@ -247,7 +317,9 @@ Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& 
     result.first_epoch = from->checkpoint.state.epoch;
   }
   Status st;
-  if (options.region.empty()) {
+  if (!options.probes.empty()) {
+    st = ReplayProbed(*reader.value(), spec.value(), options, &result, from);
+  } else if (options.region.empty()) {
     st = ReplayBrain(*reader.value(), spec.value(), options, &result, from);
   } else {
     int r = spec.value()->RegionIndex(options.region);
