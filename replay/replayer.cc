@@ -3,6 +3,7 @@
 // ticks [t0, t1), compare spikes, digests and modulator state; stop at the first divergence.
 #include "replay/replayer.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -271,6 +272,9 @@ Status ReplayProbed(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec
   std::vector<std::vector<kernel::InSpike>> inbound(n);  // routed from the previous batch
   std::vector<Spike> out;
   bool probing = false;
+  const kernel::Tick window = o.from_ms ? kernel::MsToTicks(*o.from_ms, s.dt_ms) : 0;
+  const kernel::Tick window_end = o.until_ms ? kernel::MsToTicks(*o.until_ms, s.dt_ms) : kernel::kMaxTick;
+  auto sampled = [&](kernel::Tick t) { return t >= window && t < window_end && t % o.probe_every == 0; };
   return ForEachBatch(reader, s, o, result, start, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
     probing = probing || !o.from_epoch || b.epoch >= *o.from_epoch;
     const kernel::EpochContext ctx{b.epoch, b.t0, b.t1, b.modulators, b.events};
@@ -280,9 +284,13 @@ Status ReplayProbed(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec
       out.clear();
       if (probers[r] && probing) {
         AdvanceTickByTick(*regions[r], model, ctx, inbound[r], b.external[r], &out, [&](kernel::Tick t) {
-          if (t % o.probe_every == 0) probers[r]->Sample(*regions[r]);
+          if (sampled(t)) probers[r]->Sample(*regions[r]);
         });
-        probers[r]->NoteSpikes(out);
+        auto later = std::lower_bound(out.begin(), out.end(), window,
+                                      [](const Spike& sp, kernel::Tick t) { return sp.tick < t; });
+        auto end = std::lower_bound(later, out.end(), window_end,
+                                    [](const Spike& sp, kernel::Tick t) { return sp.tick < t; });
+        probers[r]->NoteSpikes({later, end});
       } else {
         regions[r]->Advance(ctx, inbound[r], b.external[r], &out);
       }
@@ -290,19 +298,51 @@ Status ReplayProbed(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec
     }
     if (probing)
       for (kernel::Tick t = b.t0; t < b.t1; ++t)
-        if (t % o.probe_every == 0) result->probes.ticks.push_back(t);
+        if (sampled(t)) result->probes.ticks.push_back(t);
     for (auto& v : inbound) v.clear();
     router.Route(b.spikes, &inbound);
     return first;
   });
 }
 
+// --from/--until TIME: the epoch whose ticks hold `ms` (read from the trace's batches; epochs need not
+// all be of the configured length).
+Result<uint64_t> EpochAtTime(const std::string& trace_path, const recorder::TraceReaderOptions& ro, double ms,
+                             const std::string& option) {
+  auto reader = TraceReader::Open(trace_path, ro);
+  if (!reader.ok()) return reader.status();
+  const kernel::Tick tick = kernel::MsToTicks(ms, reader.value()->header().dt_ms);
+  DecodedRecord rec;
+  kernel::Tick end = 0;
+  while (true) {
+    auto more = reader.value()->Next(&rec);
+    if (!more.ok()) return more.status();
+    if (!more.value()) break;
+    if (rec.kind != RecordKind::kBatch) continue;
+    if (rec.batch.t0 <= tick && tick < rec.batch.t1) return rec.batch.epoch;
+    end = rec.batch.t1;
+  }
+  return Status::Invalid(option + " " + std::to_string(ms) + " ms (tick " + std::to_string(tick) +
+                         "): past the end of the trace, which ends at tick " + std::to_string(end));
+}
+
 }  // namespace
 
-Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& options) {
+Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& given) {
   recorder::TraceReaderOptions ro;
-  ro.strict = options.strict;
-  ro.reporter = options.reporter;
+  ro.strict = given.strict;
+  ro.reporter = given.reporter;
+  ReplayOptions options = given;
+  if (options.from_ms) {
+    auto epoch = EpochAtTime(trace_path, ro, *options.from_ms, "--from");
+    if (!epoch.ok()) return epoch.status();
+    options.from_epoch = epoch.value();
+  }
+  if (options.until_ms) {
+    auto epoch = EpochAtTime(trace_path, ro, *options.until_ms, "--until");
+    if (!epoch.ok()) return epoch.status();
+    options.until_epoch = epoch.value();
+  }
   auto reader = TraceReader::Open(trace_path, ro);
   if (!reader.ok()) return reader.status();
   auto start = FindReplayStart(trace_path, reader.value()->header(), options.from_epoch,

@@ -21,10 +21,13 @@ namespace thalia::replay {
 struct ReplayOptions {
   std::string region;                      // replay only this region (by name); empty: all
   std::optional<uint64_t> until_epoch;     // stop after this epoch
+  std::optional<double> until_ms;          // --until TIME: after the epoch holding it; probes end before it
   std::optional<uint64_t> break_at_epoch;  // call thalia_replay_break before this epoch
   // Start at the newest checkpoint at or before this epoch (trace marks, checkpoint_dir), instead
   // of the run's start (see replay/replay_start.h).
   std::optional<uint64_t> from_epoch;
+  // --from TIME: as from_epoch, for the epoch holding this time (ms); probes start at this tick.
+  std::optional<double> from_ms;
   std::string checkpoint_dir;
   bool strict = true;                      // a corrupt chunk is an error (else: end of the prefix)
   recorder::TraceReporter* reporter = nullptr;

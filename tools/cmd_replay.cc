@@ -2,6 +2,8 @@
 // Exit 0 with a one-line verdict when identical, 3 when diverged, 2 when the trace is unusable.
 // With --probe, also writes the probed variables (CSV, or an SVG plot) to --probe-out.
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "replay/probe_output.h"
 #include "replay/replayer.h"
@@ -24,6 +26,27 @@ class StderrReporter final : public recorder::TraceReporter {
   }
 };
 
+// A number is an epoch; a duration with a unit (93min, 1.5s) is a time in the run.
+struct EpochOrTimeValue {
+  uint64_t epoch = 0;
+  std::optional<double> ms;
+};
+Result<EpochOrTimeValue> EpochOrTime(const Args& args, const std::string& name) {
+  const std::string text = args.Get(name);
+  EpochOrTimeValue v;
+  if (!text.empty() && text.find_first_not_of("0123456789") != std::string::npos) {
+    auto ms = ParseDurationMs(text);
+    if (!ms.ok())
+      return Status::Invalid("--" + name + ": expected an epoch (120) or a time (93min, 1.5s); " + ms.status().message());
+    v.ms = ms.value();
+    return v;
+  }
+  auto e = args.GetUint(name, 0);
+  if (!e.ok()) return e.status();
+  v.epoch = e.value();
+  return v;
+}
+
 }  // namespace
 
 int ReplayCommand(int argc, char** argv) {
@@ -39,10 +62,12 @@ int ReplayCommand(int argc, char** argv) {
             "With --from the probe starts at that epoch (replay starts at a checkpoint before it).");
   args.Positional("TRACE", "trace file written by thalia run --record");
   args.Option("region", "NAME", "replay this region alone, fed with the other regions' recorded spikes");
-  args.Option("until", "EPOCH", "stop after this epoch");
+  args.Option("until", "EPOCH|TIME", "stop after this epoch, or after the epoch holding TIME (probes end before TIME)");
   args.Option("break-at", "EPOCH",
               "call thalia_replay_break(EPOCH) before running this epoch (a debugger breakpoint)");
-  args.Option("from", "EPOCH", "start at the nearest checkpoint at or before EPOCH (the trace's marks, or --checkpoint-dir)");
+  args.Option("from", "EPOCH|TIME",
+              "start at the nearest checkpoint at or before EPOCH, or the epoch holding TIME (e.g. 93min)\n"
+              "                          (checkpoints: the trace's marks, or --checkpoint-dir)");
   args.Option("checkpoint-dir", "DIR", "with --from: also look for checkpoints in DIR");
   args.Repeated("probe", "REGION:NEURONS:VARS", "record these variables of these neurons after every tick");
   args.Option("probe-out", "FILE", "where the probes go: CSV, or an SVG plot when FILE ends in .svg");
@@ -61,9 +86,9 @@ int ReplayCommand(int argc, char** argv) {
   o.strict = !args.Has("lenient");
   o.perturb_region = args.Get("perturb-weight-for-test");
   if (args.Has("until")) {
-    auto e = args.GetUint("until", 0);
+    auto e = EpochOrTime(args, "until");
     if (!e.ok()) return Fail(e.status());
-    o.until_epoch = e.value();
+    if (e->ms) o.until_ms = e->ms; else o.until_epoch = e->epoch;
   }
   if (args.Has("break-at")) {
     auto e = args.GetUint("break-at", 0);
@@ -71,12 +96,12 @@ int ReplayCommand(int argc, char** argv) {
     o.break_at_epoch = e.value();
   }
   if (args.Has("from")) {
-    auto e = args.GetUint("from", 0);
+    auto e = EpochOrTime(args, "from");
     if (!e.ok()) return Fail(e.status());
-    o.from_epoch = e.value();
+    if (e->ms) o.from_ms = e->ms; else o.from_epoch = e->epoch;
   }
   o.checkpoint_dir = args.Get("checkpoint-dir");
-  if (!o.checkpoint_dir.empty() && !o.from_epoch) return Fail(Status::Invalid("--checkpoint-dir goes with --from EPOCH"));
+  if (!o.checkpoint_dir.empty() && !o.from_epoch && !o.from_ms) return Fail(Status::Invalid("--checkpoint-dir goes with --from EPOCH"));
   o.probes = args.GetAll("probe");
   const std::string probe_out = args.Get("probe-out");
   if (o.probes.empty() && (!probe_out.empty() || args.Has("probe-every")))

@@ -190,6 +190,22 @@ TEST_F(ProbeTest, AProbeFromAMidRunCheckpointGivesTheValuesOfAProbeFromTheStart)
   }
 }
 
+TEST_F(ProbeTest, AProbeFromATimeStartsAtThatTickFromTheCheckpointBeforeIt) {
+  const std::string path = Record(/*checkpoint_at=*/300);
+  const ReplayResult full = ReplayWith(path, {});
+  ReplayOptions o;
+  o.from_ms = 45.3;  // tick 453
+  o.checkpoint_dir = dir_.File("ck");
+  const ReplayResult part = ReplayWith(path, o);
+  EXPECT_FALSE(part.started_from.empty());
+  ASSERT_EQ(part.probes.ticks.front(), 453u);
+  ASSERT_EQ(part.probes.ticks.size(), kTicks - 453);
+  for (size_t i = 0; i < full.probes.series.size(); ++i) {
+    const std::vector<double>& whole = full.probes.series[i].values;
+    EXPECT_EQ(part.probes.series[i].values, std::vector<double>(whole.begin() + 453, whole.end()));
+  }
+}
+
 TEST_F(ProbeTest, ProbeEverySamplesTheTicksThatAreItsMultiples) {
   const std::string path = Record();
   const ReplayResult every = ReplayWith(path, {});
