@@ -31,9 +31,9 @@ Status Finish(File f, const std::string& path) {
   return Status::Ok();
 }
 
-std::string Number(double v) {
+std::string Number(double v, int digits = 9) {
   char b[32];
-  std::snprintf(b, sizeof(b), "%.9g", v);
+  std::snprintf(b, sizeof(b), "%.*g", digits, v);
   return b;
 }
 
@@ -101,8 +101,8 @@ Status WriteProbeSvg(const ProbeData& data, const std::string& path) {
                  panels[p].first.c_str(), panels[p].second.c_str());
     std::fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n",
                  kLeft, top, plot_w, kPanel);
-    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", kLeft - 4, top + 10, Number(hi).c_str());
-    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", kLeft - 4, top + kPanel, Number(lo).c_str());
+    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", kLeft - 4, top + 10, Number(hi, 4).c_str());
+    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", kLeft - 4, top + kPanel, Number(lo, 4).c_str());
     std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\">%s ms</text>\n", kLeft, top + kPanel + 14,
                  Number(kernel::TicksToMs(data.ticks.front(), data.dt_ms)).c_str());
     std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s ms</text>\n", kLeft + plot_w, top + kPanel + 14,
@@ -122,8 +122,10 @@ Status WriteProbeSvg(const ProbeData& data, const std::string& path) {
       for (const auto& [px, pts] : columns) {
         auto [mn, mx] = std::minmax_element(pts.begin(), pts.end(),
                                             [](const auto& a, const auto& b) { return a.second < b.second; });
-        std::vector<std::pair<double, double>> keep = {pts.front(), *mn, *mx, pts.back()};
+        std::vector<std::pair<double, double>> keep = pts;
+        if (keep.size() > 4) keep = {pts.front(), *mn, *mx, pts.back()};
         std::sort(keep.begin(), keep.end());
+        keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
         for (const auto& [x, v] : keep) std::fprintf(out, "%.1f,%.2f ", x, y_of(v));
       }
       std::fprintf(out, "\"/>\n");
