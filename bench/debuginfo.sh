@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The default build carries debug information (-O3 -g): shows side by side that it runs as fast as
-# the same sources built without it (-O3), and that the machine code of the kernel's hot paths is
-# the same instruction for instruction. Runs kernel_bench from both builds in turn, N rounds.
+# the same sources built without it (-O3), and that the machine code is the same instruction for
+# instruction. Runs kernel_bench from both builds in turn, N rounds.
 set -euo pipefail
 
 usage() {
@@ -33,24 +33,27 @@ for b in "$with" "$without"; do
   [ -x "$b/bench/kernel_bench" ] || { echo "bench/debuginfo.sh: $b/bench/kernel_bench missing (see --help)" >&2; exit 2; }
 done
 
-echo "debug sections: with $(readelf -S "$with/bench/kernel_bench" | grep -c '\.debug_'), without $(readelf -S "$without/bench/kernel_bench" | grep -c '\.debug_')"
-# The hot paths, disassembled without addresses (which move with the code around them).
-for fn in 'thalia::kernel::PopulationRegion::Advance' 'thalia::kernel::PopulationRegion::UpdatePopulation'; do
-  dis() { gdb -batch -ex "disassemble '$fn'" "$1" 2>/dev/null | sed -E 's/^ *0x[0-9a-f]+ <\+[0-9]+>:\t//; s/0x[0-9a-f]+ <[^>]*>/ADDR/g' | grep -v '^Dump\|^End'; }
-  if [ "$(dis "$with/bench/kernel_bench" | md5sum)" = "$(dis "$without/bench/kernel_bench" | md5sum)" ]; then
-    echo "$fn: the same $(dis "$with/bench/kernel_bench" | wc -l) instructions in both builds"
-  else
-    echo "$fn: the instructions differ between the builds"
-  fi
-done
+echo "debug sections in kernel_bench: with $(readelf -S "$with/bench/kernel_bench" | grep -c '\.debug_'), without $(readelf -S "$without/bench/kernel_bench" | grep -c '\.debug_')"
+# The machine code: the whole .text of both kernel_bench binaries, instruction by instruction at
+# the same addresses; the lines that differ are printed.
+text() { objdump -d --no-show-raw-insn -j .text "$1" | tail -n +4; }
+diffs="$(diff <(text "$with/bench/kernel_bench") <(text "$without/bench/kernel_bench") | grep '^[<>]' || true)"
+echo "kernel_bench .text: $(text "$with/bench/kernel_bench" | grep -c $'\t') instructions;" \
+     "$(printf '%s' "$diffs" | grep -c '^<' || true) differ between the builds"
+[ -n "$diffs" ] && printf '%s\n' "$diffs" | head -20
 
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 for ((i = 0; i < reps; i++)); do
   for net in "coba.json 10000" "brain.json 1000"; do
     set -- $net
-    echo "with $("$with/bench/kernel_bench" "$root/examples/$1" "$2")" >>"$out"
-    echo "without $("$without/bench/kernel_bench" "$root/examples/$1" "$2")" >>"$out"
+    # Alternate which build goes first, so neither always starts on a warmer machine.
+    if ((i % 2 == 0)); then order="with without"; else order="without with"; fi
+    for b in $order; do
+      dir=$with
+      [ "$b" = without ] && dir=$without
+      echo "$b $("$dir/bench/kernel_bench" "$root/examples/$1" "$2")" >>"$out"
+    done
   done
 done
 python3 - "$out" "$reps" <<'PY'
@@ -59,15 +62,15 @@ rows = {}
 for line in open(sys.argv[1]):
     f = line.split()
     build, net = f[0], f[1]
-    wall = float(f[f.index("wall") + 1])
-    digest = f[f.index("digest") + 1]
-    rows.setdefault(net, {}).setdefault(build, []).append((wall, digest))
-print(f"median wall time of {sys.argv[2]} runs each, the two builds in turn:")
-print("| network | -O3 -g (default) | -O3 | ratio | same digest |")
-print("|---|---|---|---|---|")
+    value = lambda key: float(f[f.index(key) + 1])
+    rows.setdefault(net, {}).setdefault(build, []).append((value("wall"), value("cpu"), f[f.index("digest") + 1]))
+print(f"medians of {sys.argv[2]} runs each, the two builds in turn (CPU = user + system):")
+print("| network | wall -O3 -g (default) | wall -O3 | ratio | CPU -O3 -g | CPU -O3 | ratio | same digest |")
+print("|---|---|---|---|---|---|---|---|")
 for net, b in rows.items():
-    w = statistics.median(x[0] for x in b["with"])
-    o = statistics.median(x[0] for x in b["without"])
-    same = {x[1] for x in b["with"]} == {x[1] for x in b["without"]}
-    print(f"| {net} | {w:.3f} s | {o:.3f} s | {w / o:.3f} | {'yes' if same else 'NO'} |")
+    med = lambda build, k: statistics.median(x[k] for x in b[build])
+    same = {x[2] for x in b["with"]} == {x[2] for x in b["without"]}
+    print(f"| {net} | {med('with', 0):.3f} s | {med('without', 0):.3f} s | {med('with', 0) / med('without', 0):.3f} | "
+          f"{med('with', 1):.3f} s | {med('without', 1):.3f} s | {med('with', 1) / med('without', 1):.3f} | "
+          f"{'yes' if same else 'NO'} |")
 PY
