@@ -77,7 +77,8 @@ struct ProbeData {
 // Samples the probes of one region: Sample() copies the requested elements through VisitState.
 class RegionProbe {
  public:
-  // Adds the series of `probes` (all of this region) to `data`, which must outlive this.
+  // Adds the series of `probes` (all of this region) to `data`, which must outlive this; keeps
+  // no reference to `probes`.
   RegionProbe(const std::vector<const ProbeSpec*>& probes, ProbeData* data);
   void Sample(kernel::Region& region);
   // Notes the spikes of probed neurons among `spikes` (the region's, in tick order).

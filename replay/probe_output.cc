@@ -66,11 +66,97 @@ Status WriteProbeCsv(const ProbeData& data, const std::string& path) {
   return Finish(std::move(f).value(), path);
 }
 
+namespace {
+
+// The plot's layout and its drawing steps: a frame per panel, a line per series, spike marks.
+class SvgPlot {
+ public:
+  static constexpr size_t kLegend = 12;  // labels shown per panel; the rest are drawn unlabelled
+  static constexpr double kWidth = 900, kLeft = 70, kRight = 20, kPanel = 160, kGap = 50, kTop = 30;
+  static constexpr double kPlotWidth = kWidth - kLeft - kRight;
+
+  SvgPlot(FILE* out, const ProbeData& data) : out_(out), data_(data) {
+    t0_ = static_cast<double>(data.ticks.front());
+    t1_ = static_cast<double>(data.ticks.back());
+  }
+  double X(double tick) const { return kLeft + (tick - t0_) / std::max(1.0, t1_ - t0_) * kPlotWidth; }
+
+  // Frame, title and axis labels of panel `p`, scaled to the values of its series.
+  void Frame(size_t p, const std::string& region, const std::string& var) {
+    top_ = kTop + static_cast<double>(p) * (kPanel + kGap);
+    lo_ = INFINITY, hi_ = -INFINITY;
+    for (const ProbeSeries& s : data_.series)
+      if (s.region == region && s.var == var)
+        for (double v : s.values) lo_ = std::min(lo_, v), hi_ = std::max(hi_, v);
+    if (!(hi_ > lo_)) hi_ = lo_ + 1;
+    std::fprintf(out_, "<text x=\"%.0f\" y=\"%.0f\" font-weight=\"bold\">%s %s</text>\n", kLeft, top_ - 14,
+                 Escape(region).c_str(), Escape(var).c_str());
+    std::fprintf(out_, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n",
+                 kLeft, top_, kPlotWidth, kPanel);
+    Label(kLeft - 4, top_ + 10, true, Number(hi_, 4));
+    Label(kLeft - 4, top_ + kPanel, true, Number(lo_, 4));
+    Label(kLeft, top_ + kPanel + 14, false, Number(kernel::TicksToMs(data_.ticks.front(), data_.dt_ms)) + " ms");
+    Label(kLeft + kPlotWidth, top_ + kPanel + 14, true, Number(kernel::TicksToMs(data_.ticks.back(), data_.dt_ms)) + " ms");
+  }
+
+  // Series `s` as the `line`-th line of the current panel, with its legend entry and spikes.
+  void Line(const ProbeSeries& s, size_t line) {
+    const char* colour = kColours[line % std::size(kColours)];
+    // One column per pixel: its first, lowest, highest and last value, in time order, so lines
+    // stay continuous and peaks survive.
+    std::map<long, std::vector<std::pair<double, double>>> columns;
+    for (size_t k = 0; k < s.values.size(); ++k) {
+      const double x = X(static_cast<double>(data_.ticks[k]));
+      columns[std::lround(x)].push_back({x, s.values[k]});
+    }
+    std::fprintf(out_, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1\" points=\"", colour);
+    for (const auto& [px, pts] : columns) {
+      auto [mn, mx] = std::minmax_element(pts.begin(), pts.end(),
+                                          [](const auto& a, const auto& b) { return a.second < b.second; });
+      std::vector<std::pair<double, double>> keep = pts;
+      if (keep.size() > 4) keep = {pts.front(), *mn, *mx, pts.back()};
+      std::sort(keep.begin(), keep.end());
+      keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
+      for (const auto& [x, v] : keep) std::fprintf(out_, "%.1f,%.2f ", x, Y(v));
+    }
+    std::fprintf(out_, "\"/>\n");
+    if (line < kLegend)
+      std::fprintf(out_, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">%s</text>\n",
+                   kLeft + 200 + 50.0 * static_cast<double>(line), top_ - 14, colour,
+                   line + 1 == kLegend ? "..." : ((s.per_neuron ? "n" : "#") + std::to_string(s.index)).c_str());
+    if (!s.per_neuron) return;
+    for (const ProbeSpikes& sp : data_.spikes) {
+      if (sp.region != s.region || sp.neuron != s.index) continue;
+      for (kernel::Tick t : sp.ticks) {
+        if (static_cast<double>(t) > t1_) continue;
+        const double x = X(static_cast<double>(t));
+        std::fprintf(out_, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\"/>\n", x, x,
+                     top_ - 8, top_ - 1, colour);
+      }
+    }
+  }
+
+ private:
+  static std::string Escape(const std::string& text) {
+    std::string e;
+    for (char c : text) e += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
+    return e;
+  }
+  double Y(double v) const { return top_ + kPanel - (v - lo_) / (hi_ - lo_) * kPanel; }
+  void Label(double x, double y, bool right, const std::string& text) {
+    std::fprintf(out_, "<text x=\"%.0f\" y=\"%.0f\"%s>%s</text>\n", x, y, right ? " text-anchor=\"end\"" : "",
+                 Escape(text).c_str());
+  }
+
+  FILE* out_;
+  const ProbeData& data_;
+  double t0_ = 0, t1_ = 0, top_ = 0, lo_ = 0, hi_ = 1;
+};
+
+}  // namespace
+
 Status WriteProbeSvg(const ProbeData& data, const std::string& path) {
-  constexpr size_t kLegend = 12;  // labels shown per panel; the rest are drawn unlabelled
-  constexpr double kWidth = 900, kLeft = 70, kRight = 20, kPanel = 160, kGap = 50, kTop = 30;
-  const double plot_w = kWidth - kLeft - kRight;
-  // Panels: one per (region, var), in the order the series were requested.
+  // Panels: one per (region, var), in the order of the series.
   std::vector<std::pair<std::string, std::string>> panels;
   for (const ProbeSeries& s : data.series)
     if (std::find(panels.begin(), panels.end(), std::make_pair(s.region, s.var)) == panels.end())
@@ -78,70 +164,20 @@ Status WriteProbeSvg(const ProbeData& data, const std::string& path) {
   auto f = Create(path);
   if (!f.ok()) return f.status();
   FILE* out = f.value().get();
-  const double height = kTop + static_cast<double>(panels.size()) * (kPanel + kGap) + 10;
+  const double height = SvgPlot::kTop + static_cast<double>(panels.size()) * (SvgPlot::kPanel + SvgPlot::kGap) + 10;
   std::fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-               kWidth, height);
+               SvgPlot::kWidth, std::max(height, 40.0));
   if (data.ticks.empty()) {
-    std::fprintf(out, "<text x=\"%.0f\" y=\"20\">no samples in the probed window</text>\n</svg>\n", kLeft);
+    std::fprintf(out, "<text x=\"%.0f\" y=\"20\">no samples in the probed window</text>\n</svg>\n", SvgPlot::kLeft);
     return Finish(std::move(f).value(), path);
   }
-  const double t0 = static_cast<double>(data.ticks.front()), t1 = static_cast<double>(data.ticks.back());
-  const double span = std::max(1.0, t1 - t0);
-  auto x_of = [&](double t) { return kLeft + (t - t0) / span * plot_w; };
+  SvgPlot plot(out, data);
   for (size_t p = 0; p < panels.size(); ++p) {
-    const double top = kTop + static_cast<double>(p) * (kPanel + kGap);
-    double lo = INFINITY, hi = -INFINITY;
-    for (const ProbeSeries& s : data.series)
-      if (s.region == panels[p].first && s.var == panels[p].second)
-        for (double v : s.values) lo = std::min(lo, v), hi = std::max(hi, v);
-    if (!(hi > lo)) hi = lo + 1;
-    auto y_of = [&](double v) { return top + kPanel - (v - lo) / (hi - lo) * kPanel; };
-    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" font-weight=\"bold\">%s %s</text>\n", kLeft, top - 14,
-                 panels[p].first.c_str(), panels[p].second.c_str());
-    std::fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#999\"/>\n",
-                 kLeft, top, plot_w, kPanel);
-    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", kLeft - 4, top + 10, Number(hi, 4).c_str());
-    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", kLeft - 4, top + kPanel, Number(lo, 4).c_str());
-    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\">%s ms</text>\n", kLeft, top + kPanel + 14,
-                 Number(kernel::TicksToMs(data.ticks.front(), data.dt_ms)).c_str());
-    std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s ms</text>\n", kLeft + plot_w, top + kPanel + 14,
-                 Number(kernel::TicksToMs(data.ticks.back(), data.dt_ms)).c_str());
+    plot.Frame(p, panels[p].first, panels[p].second);
     size_t line = 0;
-    for (const ProbeSeries& s : data.series) {
-      if (s.region != panels[p].first || s.var != panels[p].second) continue;
-      const char* colour = kColours[line++ % std::size(kColours)];
-      // One column per pixel: its first, lowest, highest and last value, in time order of the
-      // extremes, so lines stay continuous and peaks survive.
-      std::map<long, std::vector<std::pair<double, double>>> columns;
-      for (size_t k = 0; k < s.values.size(); ++k) {
-        const double x = x_of(static_cast<double>(data.ticks[k]));
-        columns[std::lround(x)].push_back({x, s.values[k]});
-      }
-      std::fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1\" points=\"", colour);
-      for (const auto& [px, pts] : columns) {
-        auto [mn, mx] = std::minmax_element(pts.begin(), pts.end(),
-                                            [](const auto& a, const auto& b) { return a.second < b.second; });
-        std::vector<std::pair<double, double>> keep = pts;
-        if (keep.size() > 4) keep = {pts.front(), *mn, *mx, pts.back()};
-        std::sort(keep.begin(), keep.end());
-        keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
-        for (const auto& [x, v] : keep) std::fprintf(out, "%.1f,%.2f ", x, y_of(v));
-      }
-      std::fprintf(out, "\"/>\n");
-      if (line <= kLegend)
-        std::fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">%s</text>\n",
-                     kLeft + 200 + 50.0 * static_cast<double>(line - 1), top - 14, colour,
-                     line == kLegend ? "..." : (std::string(s.per_neuron ? "n" : "#") + std::to_string(s.index)).c_str());
-      if (!s.per_neuron) continue;
-      for (const ProbeSpikes& sp : data.spikes) {
-        if (sp.region != s.region || sp.neuron != s.index) continue;
-        for (kernel::Tick t : sp.ticks)
-          if (static_cast<double>(t) <= t1)
-          std::fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\"/>\n",
-                       x_of(static_cast<double>(t)), x_of(static_cast<double>(t)), top - 8, top - 1, colour);
-      }
-    }
+    for (const ProbeSeries& s : data.series)
+      if (s.region == panels[p].first && s.var == panels[p].second) plot.Line(s, line++);
   }
   std::fprintf(out, "</svg>\n");
   return Finish(std::move(f).value(), path);

@@ -229,13 +229,15 @@ Status ReplayRegion(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec
   });
 }
 
-// Probed replay: each region that runs (all, or the --region one) is fed, as in ReplayRegion,
-// with the inbound spikes rebuilt from the other regions' recorded output, and compared with the
-// record; a probed region advances one tick at a time from the probe window's first epoch on.
-Status ReplayProbed(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec> spec,
-                    const ReplayOptions& o, ReplayResult* result, const ReplayStart* start) {
-  const kernel::BrainSpec& s = *spec;
-  const size_t n = s.regions.size();
+// The regions a probed replay runs (null: not run) and the probes of each (null: none), loaded
+// from the checkpoint it starts at, if any.
+struct ProbedRegions {
+  std::vector<std::unique_ptr<kernel::Region>> regions;
+  std::vector<std::unique_ptr<RegionProbe>> probes;
+};
+
+Status BuildProbedRegions(const kernel::BrainSpec& s, const ReplayOptions& o, const ReplayStart* start,
+                          ProbeData* data, ProbedRegions* out) {
   if (o.probe_every == 0) return Status::Invalid("--probe-every: expected at least 1 tick");
   if (!o.region.empty() && s.RegionIndex(o.region) < 0)
     return Status::Invalid("no region '" + o.region + "' in the trace's configuration");
@@ -247,26 +249,41 @@ Status ReplayProbed(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec
       return Status::Invalid("--probe " + text + ": --region runs only " + o.region + ", not " + p->region);
     probes.push_back(std::move(p).value());
   }
-  std::vector<std::unique_ptr<kernel::Region>> regions(n);
-  std::vector<std::unique_ptr<RegionProbe>> probers(n);
-  for (RegionId r = 0; r < n; ++r) {
+  out->regions.resize(s.regions.size());
+  out->probes.resize(s.regions.size());
+  for (RegionId r = 0; r < s.regions.size(); ++r) {
     if (!o.region.empty() && s.regions[r].name != o.region) continue;
-    regions[r] = kernel::BuildRegion(s, r);
-    if (start) THALIA_RETURN_IF_ERROR(kernel::LoadRegionState(*regions[r], start->checkpoint.state.regions[r]));
+    out->regions[r] = kernel::BuildRegion(s, r);
+    if (start) THALIA_RETURN_IF_ERROR(kernel::LoadRegionState(*out->regions[r], start->checkpoint.state.regions[r]));
     std::vector<const ProbeSpec*> mine;
     for (const ProbeSpec& p : probes) {
       if (p.region_id != r) continue;
-      THALIA_RETURN_IF_ERROR(CheckProbeVars(p, *regions[r]));
+      THALIA_RETURN_IF_ERROR(CheckProbeVars(p, *out->regions[r]));
       mine.push_back(&p);
     }
-    if (!mine.empty()) probers[r] = std::make_unique<RegionProbe>(mine, &result->probes);
+    // RegionProbe copies what it needs from the specs.
+    if (!mine.empty()) out->probes[r] = std::make_unique<RegionProbe>(mine, data);
   }
   if (!o.perturb_region.empty()) {
     const int r = s.RegionIndex(o.perturb_region);
-    if (r < 0 || !regions[r]) return Status::Invalid("cannot perturb " + o.perturb_region + ": it does not run");
-    if (!regions[r]->PerturbWeightForTest(o.perturb_delta)) return Status::Invalid("no weight to perturb");
+    if (r < 0 || !out->regions[r]) return Status::Invalid("cannot perturb " + o.perturb_region + ": it does not run");
+    if (!out->regions[r]->PerturbWeightForTest(o.perturb_delta)) return Status::Invalid("no weight to perturb");
   }
-  result->probes.dt_ms = s.dt_ms;
+  data->dt_ms = s.dt_ms;
+  return Status::Ok();
+}
+
+// Probed replay: each region that runs (all, or the --region one) is fed, as in ReplayRegion,
+// with the inbound spikes rebuilt from the other regions' recorded output, and compared with the
+// record; a probed region advances one tick at a time from the probe window's first epoch on.
+Status ReplayProbed(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec> spec,
+                    const ReplayOptions& o, ReplayResult* result, const ReplayStart* start) {
+  const kernel::BrainSpec& s = *spec;
+  const size_t n = s.regions.size();
+  ProbedRegions built;
+  THALIA_RETURN_IF_ERROR(BuildProbedRegions(s, o, start, &result->probes, &built));
+  auto& regions = built.regions;
+  auto& probers = built.probes;
   const kernel::ModulatorModel model(s);
   const kernel::SpikeRouter router(s);
   std::vector<std::vector<kernel::InSpike>> inbound(n);  // routed from the previous batch
