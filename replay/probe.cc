@@ -76,8 +76,8 @@ class ShapeVisitor final : public kernel::StateVisitor {
 // Copies the requested elements of the requested arrays.
 class SampleVisitor final : public kernel::StateVisitor {
  public:
-  SampleVisitor(bool heavy, std::function<bool(std::string_view, std::span<const float>,
-                                               std::span<const int32_t>)> take)
+  using Take = std::function<void(std::string_view, std::span<const float>, std::span<const int32_t>)>;
+  SampleVisitor(bool heavy, Take take)
       : heavy_(heavy), take_(std::move(take)) {}
   bool wants_heavy() const override { return heavy_; }
   void F32(std::string_view name, std::span<float> data, bool) override { take_(name, data, {}); }
@@ -86,7 +86,7 @@ class SampleVisitor final : public kernel::StateVisitor {
 
  private:
   bool heavy_;
-  std::function<bool(std::string_view, std::span<const float>, std::span<const int32_t>)> take_;
+  Take take_;
 };
 
 }  // namespace
@@ -211,9 +211,8 @@ void RegionProbe::Sample(kernel::Region& region) {
         s.per_neuron = size == neurons;
         s.values.push_back(f.empty() ? static_cast<double>(i[w.indices[k]]) : static_cast<double>(f[w.indices[k]]));
       }
-      return true;
+      return;
     }
-    return false;
   });
   region.VisitState(v);
 }
