@@ -8,12 +8,15 @@
 
 #include <bit>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "kernel/population_region.h"
 #include "kernel/registry.h"
 #include "kernel/state_codec.h"
 #include "recorder/checkpoint.h"
 #include "recorder/checkpoint_series.h"
+#include "replay/probe_output.h"
 #include "replay/replayer.h"
 #include "tests/recorder/trace_test_util.h"
 #include "transport/install.h"
@@ -229,6 +232,19 @@ TEST_F(ProbeTest, AProbedReplayStillReportsADivergence) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_TRUE(r->divergence);
   EXPECT_EQ(r->divergence->region, "striatum");
+}
+
+TEST(ProbeOutput, TheCsvCountsEachSpikeInTheRowOfTheFirstSampleAtOrAfterIt) {
+  TempDir dir;
+  ProbeData data;
+  data.ticks = {0, 5, 10};
+  data.series = {{"pfc", "v", 3, true, {-65.0, -64.5, -50.25}}};
+  data.spikes = {{"pfc", 3, {2, 4, 5, 7}}};
+  const std::string path = dir.File("p.csv");
+  ASSERT_TRUE(WriteProbeCsv(data, path).ok());
+  std::ifstream in(path);
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(all, "tick,time_ms,pfc:3:v,pfc:3:spikes\n0,0,-65,0\n5,0.5,-64.5,3\n10,1,-50.25,1\n");
 }
 
 void ExpectRefused(const std::string& trace, const std::string& probe, const std::string& region,
