@@ -3,6 +3,7 @@
 // ticks [t0, t1), compare spikes, digests and modulator state; stop at the first divergence.
 #include "replay/replayer.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -10,6 +11,7 @@
 #include "kernel/registry.h"
 #include "kernel/routing.h"
 #include "kernel/state_codec.h"
+#include "replay/probe.h"
 #include "recorder/checkpoint.h"
 #include "replay/replay_start.h"
 
@@ -227,12 +229,137 @@ Status ReplayRegion(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec
   });
 }
 
+// The regions a probed replay runs (null: not run) and the probes of each (null: none), loaded
+// from the checkpoint it starts at, if any.
+struct ProbedRegions {
+  std::vector<std::unique_ptr<kernel::Region>> regions;
+  std::vector<std::unique_ptr<RegionProbe>> probes;
+};
+
+Status BuildProbedRegions(const kernel::BrainSpec& s, const ReplayOptions& o, const ReplayStart* start,
+                          ProbeData* data, ProbedRegions* out) {
+  if (o.probe_every == 0) return Status::Invalid("--probe-every: expected at least 1 tick");
+  if (!o.region.empty() && s.RegionIndex(o.region) < 0)
+    return Status::Invalid("no region '" + o.region + "' in the trace's configuration");
+  std::vector<ProbeSpec> probes;
+  for (const std::string& text : o.probes) {
+    auto p = ParseProbe(text, s);
+    if (!p.ok()) return p.status();
+    if (!o.region.empty() && p->region != o.region)
+      return Status::Invalid("--probe " + text + ": --region runs only " + o.region + ", not " + p->region);
+    probes.push_back(std::move(p).value());
+  }
+  out->regions.resize(s.regions.size());
+  out->probes.resize(s.regions.size());
+  for (RegionId r = 0; r < s.regions.size(); ++r) {
+    if (!o.region.empty() && s.regions[r].name != o.region) continue;
+    out->regions[r] = kernel::BuildRegion(s, r);
+    if (start) THALIA_RETURN_IF_ERROR(kernel::LoadRegionState(*out->regions[r], start->checkpoint.state.regions[r]));
+    std::vector<const ProbeSpec*> mine;
+    for (const ProbeSpec& p : probes) {
+      if (p.region_id != r) continue;
+      THALIA_RETURN_IF_ERROR(CheckProbeVars(p, *out->regions[r]));
+      mine.push_back(&p);
+    }
+    // RegionProbe copies what it needs from the specs.
+    if (!mine.empty()) out->probes[r] = std::make_unique<RegionProbe>(mine, data);
+  }
+  if (!o.perturb_region.empty()) {
+    const int r = s.RegionIndex(o.perturb_region);
+    if (r < 0 || !out->regions[r]) return Status::Invalid("cannot perturb " + o.perturb_region + ": it does not run");
+    if (!out->regions[r]->PerturbWeightForTest(o.perturb_delta)) return Status::Invalid("no weight to perturb");
+  }
+  data->dt_ms = s.dt_ms;
+  return Status::Ok();
+}
+
+// Probed replay: each region that runs (all, or the --region one) is fed, as in ReplayRegion,
+// with the inbound spikes rebuilt from the other regions' recorded output, and compared with the
+// record; a probed region advances one tick at a time from the probe window's first epoch on.
+Status ReplayProbed(TraceReader& reader, std::shared_ptr<const kernel::BrainSpec> spec,
+                    const ReplayOptions& o, ReplayResult* result, const ReplayStart* start) {
+  const kernel::BrainSpec& s = *spec;
+  const size_t n = s.regions.size();
+  ProbedRegions built;
+  THALIA_RETURN_IF_ERROR(BuildProbedRegions(s, o, start, &result->probes, &built));
+  auto& regions = built.regions;
+  auto& probers = built.probes;
+  const kernel::ModulatorModel model(s);
+  const kernel::SpikeRouter router(s);
+  std::vector<std::vector<kernel::InSpike>> inbound(n);  // routed from the previous batch
+  std::vector<Spike> out;
+  bool probing = false;
+  const kernel::Tick window = o.from_ms ? kernel::MsToTicks(*o.from_ms, s.dt_ms) : 0;
+  const kernel::Tick window_end = o.until_ms ? kernel::MsToTicks(*o.until_ms, s.dt_ms) : kernel::kMaxTick;
+  auto sampled = [&](kernel::Tick t) { return t >= window && t < window_end && t % o.probe_every == 0; };
+  return ForEachBatch(reader, s, o, result, start, [&](const TraceBatch& b) -> Result<std::optional<Divergence>> {
+    probing = probing || !o.from_epoch || b.epoch >= *o.from_epoch;
+    const kernel::EpochContext ctx{b.epoch, b.t0, b.t1, b.modulators, b.events};
+    std::optional<Divergence> first;
+    for (RegionId r = 0; r < n; ++r) {
+      if (!regions[r]) continue;
+      out.clear();
+      if (probers[r] && probing) {
+        AdvanceTickByTick(*regions[r], model, ctx, inbound[r], b.external[r], &out, [&](kernel::Tick t) {
+          if (sampled(t)) probers[r]->Sample(*regions[r]);
+        });
+        auto later = std::lower_bound(out.begin(), out.end(), window,
+                                      [](const Spike& sp, kernel::Tick t) { return sp.tick < t; });
+        auto end = std::lower_bound(later, out.end(), window_end,
+                                    [](const Spike& sp, kernel::Tick t) { return sp.tick < t; });
+        probers[r]->NoteSpikes({later, end});
+      } else {
+        regions[r]->Advance(ctx, inbound[r], b.external[r], &out);
+      }
+      KeepFirst(&first, CompareRegion(b, r, s.regions[r].name, out, regions[r]->Digest(b.full_digest)));
+    }
+    if (probing)
+      for (kernel::Tick t = b.t0; t < b.t1; ++t)
+        if (sampled(t)) result->probes.ticks.push_back(t);
+    for (auto& v : inbound) v.clear();
+    router.Route(b.spikes, &inbound);
+    return first;
+  });
+}
+
+// --from/--until TIME: the epoch whose ticks hold `ms` (read from the trace's batches; epochs need not
+// all be of the configured length).
+Result<uint64_t> EpochAtTime(const std::string& trace_path, const recorder::TraceReaderOptions& ro, double ms,
+                             const std::string& option) {
+  auto reader = TraceReader::Open(trace_path, ro);
+  if (!reader.ok()) return reader.status();
+  const kernel::Tick tick = kernel::MsToTicks(ms, reader.value()->header().dt_ms);
+  DecodedRecord rec;
+  kernel::Tick end = 0;
+  while (true) {
+    auto more = reader.value()->Next(&rec);
+    if (!more.ok()) return more.status();
+    if (!more.value()) break;
+    if (rec.kind != RecordKind::kBatch) continue;
+    if (rec.batch.t0 <= tick && tick < rec.batch.t1) return rec.batch.epoch;
+    end = rec.batch.t1;
+  }
+  return Status::Invalid(option + " " + std::to_string(ms) + " ms (tick " + std::to_string(tick) +
+                         "): past the end of the trace, which ends at tick " + std::to_string(end));
+}
+
 }  // namespace
 
-Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& options) {
+Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& given) {
   recorder::TraceReaderOptions ro;
-  ro.strict = options.strict;
-  ro.reporter = options.reporter;
+  ro.strict = given.strict;
+  ro.reporter = given.reporter;
+  ReplayOptions options = given;
+  if (options.from_ms) {
+    auto epoch = EpochAtTime(trace_path, ro, *options.from_ms, "--from");
+    if (!epoch.ok()) return epoch.status();
+    options.from_epoch = epoch.value();
+  }
+  if (options.until_ms) {
+    auto epoch = EpochAtTime(trace_path, ro, *options.until_ms, "--until");
+    if (!epoch.ok()) return epoch.status();
+    options.until_epoch = epoch.value();
+  }
   auto reader = TraceReader::Open(trace_path, ro);
   if (!reader.ok()) return reader.status();
   auto start = FindReplayStart(trace_path, reader.value()->header(), options.from_epoch,
@@ -247,7 +374,9 @@ Result<ReplayResult> Replay(const std::string& trace_path, const ReplayOptions& 
     result.first_epoch = from->checkpoint.state.epoch;
   }
   Status st;
-  if (options.region.empty()) {
+  if (!options.probes.empty()) {
+    st = ReplayProbed(*reader.value(), spec.value(), options, &result, from);
+  } else if (options.region.empty()) {
     st = ReplayBrain(*reader.value(), spec.value(), options, &result, from);
   } else {
     int r = spec.value()->RegionIndex(options.region);

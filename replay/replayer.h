@@ -12,6 +12,7 @@
 #include "kernel/status.h"
 #include "kernel/types.h"
 #include "recorder/trace_reader.h"
+#include "replay/probe.h"
 
 // A debugger breaks here: replay calls it before it runs epoch `epoch` when asked to (--break-at).
 extern "C" void thalia_replay_break(uint64_t epoch);
@@ -21,13 +22,23 @@ namespace thalia::replay {
 struct ReplayOptions {
   std::string region;                      // replay only this region (by name); empty: all
   std::optional<uint64_t> until_epoch;     // stop after this epoch
+  std::optional<double> until_ms;          // --until TIME: after the epoch holding it; probes end before it
   std::optional<uint64_t> break_at_epoch;  // call thalia_replay_break before this epoch
   // Start at the newest checkpoint at or before this epoch (trace marks, checkpoint_dir), instead
   // of the run's start (see replay/replay_start.h).
   std::optional<uint64_t> from_epoch;
+  // --from TIME: as from_epoch, for the epoch holding this time (ms); probes start at this tick.
+  std::optional<double> from_ms;
   std::string checkpoint_dir;
   bool strict = true;                      // a corrupt chunk is an error (else: end of the prefix)
   recorder::TraceReporter* reporter = nullptr;
+  // Probes, each REGION:NEURONS:VARS (replay/probe.h), sampled after every tick that is a multiple
+  // of probe_every, from the first tick of epoch from_epoch (or of the first epoch replayed) on,
+  // into ReplayResult::probes. A probed region runs one tick at a time; every epoch is still
+  // compared with the record (each region fed with the others' recorded spikes). No probes: the
+  // replay runs exactly as without this feature.
+  std::vector<std::string> probes;
+  uint64_t probe_every = 1;
   // Test hook: change one weight of this region before replaying, to provoke a divergence.
   std::string perturb_region;
   float perturb_delta = 0.01f;
@@ -53,6 +64,7 @@ struct ReplayResult {
   std::string trace_end;        // why reading stopped when it was not complete
   bool stopped_early = false;   // --until
   std::optional<Divergence> divergence;
+  ProbeData probes;  // with ReplayOptions::probes
 };
 
 // Replays the trace. Errors: an unreadable trace (kInvalidInput / kCorrupt) or a failure to

@@ -7,11 +7,15 @@
 namespace thalia::tools {
 
 void Args::Option(const std::string& name, const std::string& value_name, const std::string& help) {
-  specs_[name] = {value_name, help, false};
+  specs_[name] = {value_name, help, false, false};
+  order_.push_back(name);
+}
+void Args::Repeated(const std::string& name, const std::string& value_name, const std::string& help) {
+  specs_[name] = {value_name, help + " (may be repeated)", false, true};
   order_.push_back(name);
 }
 void Args::Flag(const std::string& name, const std::string& help) {
-  specs_[name] = {"", help, true};
+  specs_[name] = {"", help, true, false};
   order_.push_back(name);
 }
 void Args::Positional(const std::string& name, const std::string& help, bool required) {
@@ -51,6 +55,7 @@ Status Args::Parse(int argc, char** argv) {
         value = argv[++i];
       }
       values_[name] = value;
+      if (it->second.repeated) all_values_[name].push_back(value);
       continue;
     }
     positionals_.push_back(a);
@@ -82,6 +87,11 @@ std::string Args::Help() const {
 std::string Args::Get(const std::string& name, const std::string& def) const {
   auto it = values_.find(name);
   return it == values_.end() ? def : it->second;
+}
+
+std::vector<std::string> Args::GetAll(const std::string& name) const {
+  auto it = all_values_.find(name);
+  return it == all_values_.end() ? std::vector<std::string>() : it->second;
 }
 
 Result<uint64_t> Args::GetUint(const std::string& name, uint64_t def) const {

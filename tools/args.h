@@ -19,6 +19,8 @@ class Args {
   Args(std::string usage, std::string summary) : usage_(std::move(usage)), summary_(std::move(summary)) {}
   void Option(const std::string& name, const std::string& value_name, const std::string& help);
   void Flag(const std::string& name, const std::string& help);
+  // An option that may be given more than once (read with GetAll).
+  void Repeated(const std::string& name, const std::string& value_name, const std::string& help);
   void Positional(const std::string& name, const std::string& help, bool required = true);
 
   // Parses argv (after the subcommand). Returns an error for unknown or malformed options.
@@ -28,6 +30,8 @@ class Args {
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   std::string Get(const std::string& name, const std::string& def = "") const;
+  // Every value of a Repeated option, in command-line order.
+  std::vector<std::string> GetAll(const std::string& name) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
   Result<uint64_t> GetUint(const std::string& name, uint64_t def) const;
   Result<int64_t> GetInt(const std::string& name, int64_t def) const;
@@ -36,6 +40,7 @@ class Args {
   struct Spec {
     std::string value_name, help;
     bool flag;
+    bool repeated = false;
   };
   std::string usage_, summary_;
   std::map<std::string, Spec> specs_;
@@ -43,6 +48,7 @@ class Args {
   std::vector<std::pair<std::string, std::string>> positional_specs_;
   std::vector<bool> positional_required_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::vector<std::string> positionals_;
   bool help_ = false;
 };
