@@ -1,6 +1,7 @@
 // Probes: any state variable of any neuron, recomputed during a replay. A probe names a region,
 // neurons (or elements) and variables among the arrays the region's VisitState walks; the replay
 // advances a probed region one tick at a time and copies the requested elements after each tick.
+// Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
 #include <cstdint>
