@@ -1,0 +1,77 @@
+// The C++ side of thalia.Brain: one kernel::Brain, the trace it records to, and the epoch loop
+// driven from Python with the GIL released for each epoch and Ctrl-C seen between epochs.
+// Thread-compatible: Python calls it with the GIL held, so one thread at a time.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/brain.h"
+#include "recorder/trace_writer.h"
+
+namespace thalia::python {
+
+class BrainHandle {
+ public:
+  BrainHandle(std::unique_ptr<kernel::Brain> brain, bool keep_spikes);
+  ~BrainHandle();
+
+  // Runs whole epochs until the brain's tick reaches `until` (the last one shortened to end there).
+  void RunUntil(kernel::Tick until);
+  void StepEpochs(uint64_t epochs);
+
+  // neurons, ticks and amounts have equal lengths (the Python layer broadcasts them).
+  void InjectSpikes(uint32_t region, const std::vector<uint32_t>& neurons,
+                    const std::vector<uint64_t>& ticks, const std::vector<float>& amounts);
+  void SetCurrents(uint32_t region, const std::vector<uint32_t>& neurons,
+                   const std::vector<uint64_t>& ticks, const std::vector<float>& amounts);
+  void AddModulator(int modulator, float amount);
+  // The spikes kept since the last call, as (tick, neuron) numpy arrays.
+  pybind11::tuple TakeSpikes(uint32_t region);
+  pybind11::tuple Counters(uint32_t region) const;
+  uint64_t Digest();
+  std::vector<uint64_t> RegionDigests();
+  float ModulatorLevel(int modulator) const;
+  pybind11::list Stats() const;
+  pybind11::dict Spec() const;
+
+  // Recording: at most one trace at a time.
+  void StartRecording(const std::string& path);
+  // Closes the trace (finished: renamed to its name) or, if !ok, abandons it (PATH.incomplete).
+  std::string StopRecording(bool ok);
+  bool recording() const { return trace_ != nullptr; }
+  void SaveCheckpoint(const std::string& path);
+
+  // Ends the workers; every later call that needs the brain raises RuntimeError.
+  void Close();
+  kernel::Tick tick() const;
+  uint64_t epoch() const;
+  std::string executor() const;
+  bool keep_spikes() const { return keep_spikes_; }
+  bool closed() const { return brain_ == nullptr || stopped_; }
+  // The checkpoint a resumed brain started from: a trace started before its first epoch names it.
+  void set_resumed_from(recorder::CheckpointRef ref) { resumed_from_ = std::move(ref); }
+
+ private:
+  kernel::Brain& Live() const;  // raises RuntimeError once the brain is closed or stopped
+  // After each epoch: raises KeyboardInterrupt (or whatever a signal handler raised). A brain
+  // with worker processes ends them first, so no worker outlives the interrupted call.
+  void CheckSignals();
+  void CheckRun(const Status& status);
+
+  std::unique_ptr<kernel::Brain> brain_;
+  std::unique_ptr<recorder::TraceWriter> trace_;
+  bool keep_spikes_ = false;
+  bool stopped_ = false;     // workers ended by an interrupt or a failed run
+  std::string stopped_why_;
+  recorder::CheckpointRef resumed_from_;
+};
+
+// Registers thalia._thalia.Brain, create_brain and resume_brain.
+void BindBrain(pybind11::module_& m);
+
+}  // namespace thalia::python
