@@ -93,9 +93,9 @@ class Brain:
     unit ("500ms", "2s"). Regions are named or numbered.
 
     Each epoch runs with the GIL released. Ctrl-C raises KeyboardInterrupt between epochs; a
-    brain with worker processes ends and reaps them first and then refuses further calls (one run
-    in this process stays usable). A failed run raises RunError. Use ``with Brain(...) as b:`` or
-    ``close()`` to end the workers at a known point.
+    brain with worker processes ends and reaps them first and then refuses further calls, while a
+    brain run in this process stays usable. A failed run raises RunError. Use ``with Brain(...)
+    as b:`` or ``close()`` to end the workers at a known point.
 
     Example::
 
