@@ -37,6 +37,7 @@ BrainHandle::~BrainHandle() {
 kernel::Brain& BrainHandle::Live() const {
   if (!brain_) throw py::value_error("this brain is closed");
   if (stopped_) throw std::runtime_error("this brain has stopped: " + stopped_why_);
+  if (busy_) throw std::runtime_error("this brain is running in another thread; one thread drives a brain");
   return *brain_;
 }
 
@@ -69,6 +70,7 @@ void BrainHandle::CheckSignals() {
 
 void BrainHandle::RunUntil(kernel::Tick until) {
   kernel::Brain& brain = Live();
+  Busy busy(this);
   // One epoch per call, as Brain::RunUntil cuts them, so the epochs (and the trace) are the same.
   const kernel::Tick epoch_ticks = brain.spec().epoch_ticks;
   while (brain.tick() < until) {
@@ -84,6 +86,7 @@ void BrainHandle::RunUntil(kernel::Tick until) {
 
 void BrainHandle::StepEpochs(uint64_t epochs) {
   kernel::Brain& brain = Live();
+  Busy busy(this);
   for (uint64_t i = 0; i < epochs; ++i) {
     Status st;
     {
@@ -137,6 +140,7 @@ py::tuple BrainHandle::Counters(uint32_t region) const {
 
 uint64_t BrainHandle::Digest() {
   kernel::Brain& brain = Live();
+  Busy busy(this);
   Result<uint64_t> d = Status::Internal("not computed");
   {
     py::gil_scoped_release release;
@@ -148,6 +152,7 @@ uint64_t BrainHandle::Digest() {
 
 std::vector<uint64_t> BrainHandle::RegionDigests() {
   kernel::Brain& brain = Live();
+  Busy busy(this);
   Result<std::vector<uint64_t>> d = Status::Internal("not computed");
   {
     py::gil_scoped_release release;
@@ -213,6 +218,8 @@ void BrainHandle::StartRecording(const std::string& path) {
 
 std::string BrainHandle::StopRecording(bool ok) {
   if (!trace_) return "";
+  if (busy_) throw std::runtime_error("this brain is running in another thread; one thread drives a brain");
+  Busy busy(this);
   brain_->RemoveObserver(trace_.get());
   std::unique_ptr<recorder::TraceWriter> trace = std::move(trace_);
   Status st;
@@ -226,6 +233,7 @@ std::string BrainHandle::StopRecording(bool ok) {
 
 void BrainHandle::SaveCheckpoint(const std::string& path) {
   kernel::Brain& brain = Live();
+  Busy busy(this);
   recorder::TracePosition position;
   if (trace_) {
     position.path = trace_->path();
@@ -250,6 +258,8 @@ void BrainHandle::SaveCheckpoint(const std::string& path) {
 
 void BrainHandle::Close() {
   if (!brain_) return;
+  if (busy_) throw std::runtime_error("this brain is running in another thread; one thread drives a brain");
+  Busy busy(this);
   if (trace_) {
     brain_->RemoveObserver(trace_.get());
     (void)trace_->Abandon();

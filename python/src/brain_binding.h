@@ -57,15 +57,30 @@ class BrainHandle {
   void set_resumed_from(recorder::CheckpointRef ref) { resumed_from_ = std::move(ref); }
 
  private:
-  kernel::Brain& Live() const;  // raises RuntimeError once the brain is closed or stopped
+  // Raises ValueError once the brain is closed, RuntimeError once it has stopped or while another
+  // Python thread is inside a call that released the GIL (one thread drives a brain).
+  kernel::Brain& Live() const;
   // After each epoch: raises KeyboardInterrupt (or whatever a signal handler raised). A brain
   // with worker processes ends them first, so no worker outlives the interrupted call.
   void CheckSignals();
   void CheckRun(const Status& status);
 
+  // Marks the brain busy for the lifetime of a call that releases the GIL.
+  class Busy {
+   public:
+    explicit Busy(BrainHandle* h) : h_(h) { h_->busy_ = true; }
+    ~Busy() { h_->busy_ = false; }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+
+   private:
+    BrainHandle* h_;
+  };
+
   std::unique_ptr<kernel::Brain> brain_;
   std::unique_ptr<recorder::TraceWriter> trace_;
   bool keep_spikes_ = false;
+  bool busy_ = false;        // a call has released the GIL and runs the brain (see Busy)
   bool stopped_ = false;     // workers ended by an interrupt or a failed run
   std::string stopped_why_;
   recorder::CheckpointRef resumed_from_;

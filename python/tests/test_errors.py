@@ -86,3 +86,16 @@ def test_a_stalled_worker_is_reported_as_hung(monkeypatch):
         with pytest.raises(thalia.RunError, match="hung") as e:
             brain.run(until="100ms")
         assert e.value.worker == 0 and e.value.epoch == 3
+
+
+def test_out_of_range_times_and_amounts_are_value_errors():
+    with thalia.Brain(TINY, workers=0) as brain:
+        with pytest.raises(ValueError, match="longest run"):
+            brain.run(until="1e30s")
+        with pytest.raises(ValueError, match="ticks must be"):
+            brain.inject_spike("cortex", 1, 0.5, tick=-5)
+        with pytest.raises(ValueError, match="finite"):
+            brain.inject_spike("cortex", 1, float("nan"))
+        with pytest.raises(ValueError, match="modulator"):
+            brain.add_modulator("serotonin", 1.0)
+        brain.run(until="5ms")  # still usable after refusing them

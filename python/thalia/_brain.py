@@ -13,6 +13,7 @@ from ._workers import missing_message, worker_binary
 __all__ = ["Brain", "Population", "Recording", "resume"]
 
 MODULATORS = ("dopamine", "acetylcholine", "noradrenaline")
+MAX_TICK = 2**62  # kernel::kMaxTick: no run goes further
 
 
 class Population:
@@ -227,11 +228,14 @@ class Brain:
             if target < self.tick:
                 raise ValueError(f"until: {until!r} is before the brain's time ({self.time_ms:g} ms); "
                                  "until is the time to run to (duration= runs for a while)")
-        self._core.run_until(target)
+        self.run_ticks(target)
 
     def run_ticks(self, until_tick):
         """Runs to tick ``until_tick`` (an absolute tick)."""
-        self._core.run_until(int(until_tick))
+        until_tick = int(until_tick)
+        if until_tick >= MAX_TICK:
+            raise ValueError(f"until: tick {until_tick} is beyond the longest run (2^62 ticks)")
+        self._core.run_until(max(until_tick, 0))
 
     def step(self, epochs=1):
         """Runs ``epochs`` whole epochs."""
@@ -246,8 +250,8 @@ class Brain:
         n, t, a = np.broadcast_arrays(np.asarray(neuron), np.asarray(tick), np.asarray(amount))
         if n.size and (not np.issubdtype(n.dtype, np.integer) or n.min() < 0):
             raise ValueError(f"{what}: neurons must be non-negative integers")
-        if t.size and (not np.issubdtype(t.dtype, np.integer) or t.min() < 0):
-            raise ValueError(f"{what}: ticks must be non-negative integers (see Brain.ticks for durations)")
+        if t.size and (not np.issubdtype(t.dtype, np.integer) or t.min() < 0 or t.max() >= MAX_TICK):
+            raise ValueError(f"{what}: ticks must be integers from 0 to 2^62 (see Brain.ticks for durations)")
         return (r, n.ravel().astype(np.uint32).tolist(), t.ravel().astype(np.uint64).tolist(),
                 a.ravel().astype(np.float32).tolist())
 

@@ -177,7 +177,8 @@ class Trace:
                 if not 0 <= r < len(self.regions):
                     raise ValueError(f"no region {region!r} in {self.path}: it has {len(self.regions)}")
         lo = 0 if start is None else ms_to_ticks(duration_ms(start, "start"), self.dt_ms)
-        hi = 2**64 - 1 if stop is None else ms_to_ticks(duration_ms(stop, "stop"), self.dt_ms)
+        hi = 2**64 - 1 if stop is None else min(ms_to_ticks(duration_ms(stop, "stop"), self.dt_ms), 2**64 - 1)
+        lo = min(lo, 2**64 - 1)
         if hi <= lo:
             raise ValueError(f"stop {stop!r} is not after start {start!r}")
         ticks, regions, neurons = _thalia.read_spikes(self.path, r, lo, hi, self.strict)

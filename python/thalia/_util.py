@@ -5,7 +5,7 @@ import numbers
 import re
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60000.0}
-_DURATION = re.compile(r"\s*([^a-z\s]+)(us|ms|s|min)\s*")
+_DURATION = re.compile(r"\s*([-+0-9.eE]+)(us|ms|s|min)\s*")
 
 
 def duration_ms(value, what):
