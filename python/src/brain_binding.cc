@@ -1,6 +1,6 @@
 // thalia._thalia.Brain: the kernel's Brain driven from Python. Each epoch runs with the GIL
 // released; between epochs pending signals are handled, so Ctrl-C raises KeyboardInterrupt at an
-// epoch boundary, after a brain with worker processes has ended and reaped them.
+// epoch boundary, after a brain with worker processes has parked its state and reaped them.
 #include "python/src/brain_binding.h"
 
 #include <pybind11/numpy.h>
@@ -22,8 +22,10 @@ namespace py = pybind11;
 
 namespace thalia::python {
 
-BrainHandle::BrainHandle(std::unique_ptr<kernel::Brain> brain, bool keep_spikes)
-    : brain_(std::move(brain)), keep_spikes_(keep_spikes) {}
+BrainHandle::BrainHandle(std::unique_ptr<kernel::Brain> brain, kernel::RunOptions options)
+    : brain_(std::move(brain)), options_(std::move(options)) {
+  counter_base_.assign(brain_->spec().regions.size(), {});
+}
 
 BrainHandle::~BrainHandle() {
   // A trace still open when the brain goes is what a crash leaves: TRACE.incomplete.
@@ -34,11 +36,62 @@ BrainHandle::~BrainHandle() {
   if (brain_) (void)brain_->Shutdown();
 }
 
-kernel::Brain& BrainHandle::Live() const {
+kernel::Brain& BrainHandle::Live() {
   if (!brain_) throw py::value_error("this brain is closed");
   if (stopped_) throw std::runtime_error("this brain has stopped: " + stopped_why_);
   if (busy_) throw std::runtime_error("this brain is running in another thread; one thread drives a brain");
+  if (parked_) Unpark();
   return *brain_;
+}
+
+void BrainHandle::Park() {
+  kernel::Brain& brain = *brain_;
+  const size_t n = brain.spec().regions.size();
+  parked_spikes_.resize(n);
+  recorder::TracePosition position;
+  if (trace_) position = {trace_->path(), trace_->stats().epochs};
+  Result<recorder::Checkpoint> state = Status::Internal("not captured");
+  Status st;
+  {
+    py::gil_scoped_release release;
+    for (kernel::RegionId r = 0; r < n; ++r) {
+      std::vector<kernel::Spike> spikes = brain.TakeSpikes(r);
+      parked_spikes_[r].insert(parked_spikes_[r].end(), spikes.begin(), spikes.end());
+    }
+    state = recorder::CaptureCheckpoint(brain, position);
+    st = brain.Shutdown();
+  }
+  if (!state.ok() || !st.ok()) {
+    stopped_ = true;
+    stopped_why_ = "interrupted at tick " + std::to_string(brain.tick()) + ", and its state could not be kept: " +
+                   (state.ok() ? st : state.status()).message();
+    return;
+  }
+  for (kernel::RegionId r = 0; r < n; ++r) {
+    const kernel::RegionCounters& c = brain.counters(r);
+    counter_base_[r].spikes += c.spikes;
+    counter_base_[r].synaptic_events += c.synaptic_events;
+    counter_base_[r].neuron_updates += c.neuron_updates;
+  }
+  parked_ = std::move(state).value();
+}
+
+void BrainHandle::Unpark() {
+  Result<std::unique_ptr<kernel::Brain>> brain = Status::Internal("not resumed");
+  {
+    Busy busy(this);
+    py::gil_scoped_release release;
+    brain = recorder::ResumeBrain(*parked_, options_);
+  }
+  if (!brain.ok()) {
+    stopped_ = true;
+    stopped_why_ = "interrupted, and its workers could not be started again: " + brain.status().message();
+    Raise(brain.status(), Domain::kRun, static_cast<int64_t>(parked_->state.epoch));
+  }
+  parked_.reset();
+  if (trace_) brain_->RemoveObserver(trace_.get());
+  brain_ = std::move(brain).value();
+  if (trace_) brain_->AddObserver(trace_.get());
 }
 
 void BrainHandle::CheckRun(const Status& status) {
@@ -52,18 +105,11 @@ void BrainHandle::CheckSignals() {
   if (PyErr_CheckSignals() == 0) return;
   if (brain_->executor_name() != "inproc") {
     // The workers end now, not when the object is collected: the interrupted program may never
-    // touch this brain again. The state they held is gone, so the brain says so from now on.
+    // touch this brain again. Its state stays here, and the next call continues it exactly.
     PyObject *type, *value, *trace;
     PyErr_Fetch(&type, &value, &trace);
-    Status st;
-    {
-      py::gil_scoped_release release;
-      st = brain_->Shutdown();
-    }
+    Park();
     PyErr_Restore(type, value, trace);
-    stopped_ = true;
-    stopped_why_ = "interrupted at tick " + std::to_string(brain_->tick()) +
-                   " and its worker processes ended (a brain run in this process stays usable)";
   }
   throw py::error_already_set();
 }
@@ -120,6 +166,10 @@ py::tuple BrainHandle::TakeSpikes(uint32_t region) {
   kernel::Brain& brain = Live();
   if (region >= brain.spec().regions.size()) throw py::index_error("no region " + std::to_string(region));
   std::vector<kernel::Spike> spikes = brain.TakeSpikes(region);
+  if (region < parked_spikes_.size() && !parked_spikes_[region].empty()) {
+    spikes.insert(spikes.begin(), parked_spikes_[region].begin(), parked_spikes_[region].end());
+    parked_spikes_[region].clear();
+  }
   py::array_t<uint64_t> ticks(static_cast<py::ssize_t>(spikes.size()));
   py::array_t<uint32_t> neurons(static_cast<py::ssize_t>(spikes.size()));
   uint64_t* t = ticks.mutable_data();
@@ -131,11 +181,13 @@ py::tuple BrainHandle::TakeSpikes(uint32_t region) {
   return py::make_tuple(ticks, neurons);
 }
 
-py::tuple BrainHandle::Counters(uint32_t region) const {
+py::tuple BrainHandle::Counters(uint32_t region) {
   kernel::Brain& brain = Live();
   if (region >= brain.spec().regions.size()) throw py::index_error("no region " + std::to_string(region));
   const kernel::RegionCounters& c = brain.counters(region);
-  return py::make_tuple(c.spikes, c.synaptic_events, c.neuron_updates);
+  const kernel::RegionCounters& base = counter_base_[region];
+  return py::make_tuple(base.spikes + c.spikes, base.synaptic_events + c.synaptic_events,
+                        base.neuron_updates + c.neuron_updates);
 }
 
 uint64_t BrainHandle::Digest() {
@@ -162,15 +214,15 @@ std::vector<uint64_t> BrainHandle::RegionDigests() {
   return d.value();
 }
 
-float BrainHandle::ModulatorLevel(int modulator) const {
+float BrainHandle::ModulatorLevel(int modulator) {
   if (modulator < 0 || modulator >= kernel::kNumModulators)
     throw py::value_error("modulator must be 0 (dopamine), 1 (acetylcholine) or 2 (noradrenaline)");
   return Live().ModulatorLevel(modulator);
 }
 
-py::list BrainHandle::Stats() const {
+py::list BrainHandle::Stats() {
   py::list out;
-  if (!brain_) return out;
+  if (!brain_ || stopped_ || parked_) return out;
   for (const kernel::WorkerStats& w : brain_->Stats()) {
     py::dict d;
     d["worker"] = w.worker;
@@ -271,11 +323,18 @@ void BrainHandle::Close() {
     st = brain_->Shutdown();
   }
   brain_.reset();
+  parked_.reset();
   Check(st, Domain::kRun);
 }
 
-kernel::Tick BrainHandle::tick() const { return brain_ ? brain_->tick() : 0; }
-uint64_t BrainHandle::epoch() const { return brain_ ? brain_->epoch() : 0; }
+kernel::Tick BrainHandle::tick() const {
+  if (parked_) return parked_->state.tick;
+  return brain_ ? brain_->tick() : 0;
+}
+uint64_t BrainHandle::epoch() const {
+  if (parked_) return parked_->state.epoch;
+  return brain_ ? brain_->epoch() : 0;
+}
 std::string BrainHandle::executor() const { return brain_ ? brain_->executor_name() : "closed"; }
 
 namespace {
@@ -332,7 +391,7 @@ std::unique_ptr<BrainHandle> CreateBrain(const std::string& source, bool is_path
     brain = kernel::Brain::Create(spec.value(), o);
   }
   Check(brain.status(), Domain::kConfig);
-  return std::make_unique<BrainHandle>(std::move(brain).value(), keep_spikes);
+  return std::make_unique<BrainHandle>(std::move(brain).value(), o);
 }
 
 std::unique_ptr<BrainHandle> ResumeFromFile(const std::string& path, int workers, int threads,
@@ -350,7 +409,7 @@ std::unique_ptr<BrainHandle> ResumeFromFile(const std::string& path, int workers
   }
   // A checkpoint that loads but does not reproduce its digests is unusable, not a bad argument.
   Check(brain.status(), brain.status().kind() == ErrorKind::kWorker ? Domain::kRun : Domain::kFile);
-  auto handle = std::make_unique<BrainHandle>(std::move(brain).value(), keep_spikes);
+  auto handle = std::make_unique<BrainHandle>(std::move(brain).value(), o);
   const recorder::Checkpoint& c = checkpoint.value();
   handle->set_resumed_from({path, c.state.epoch, c.state.tick, kernel::CombineDigests(c.digests)});
   return handle;
@@ -381,7 +440,8 @@ void BindBrain(py::module_& m) {
       .def_property_readonly("epoch", &BrainHandle::epoch)
       .def_property_readonly("executor", &BrainHandle::executor)
       .def_property_readonly("keep_spikes", &BrainHandle::keep_spikes)
-      .def_property_readonly("closed", &BrainHandle::closed);
+      .def_property_readonly("closed", &BrainHandle::closed)
+      .def_property_readonly("parked", &BrainHandle::parked);
   m.def("create_brain", &CreateBrain, "Builds a brain (use thalia.Brain).", py::arg("source"),
         py::arg("is_path"), py::arg("name"), py::arg("seed"), py::arg("workers"), py::arg("threads"),
         py::arg("launch"), py::arg("placement"), py::arg("hang_timeout_ms"), py::arg("keep_spikes"),

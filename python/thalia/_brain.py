@@ -94,9 +94,10 @@ class Brain:
     unit ("500ms", "2s"). Regions are named or numbered.
 
     Each epoch runs with the GIL released. Ctrl-C raises KeyboardInterrupt between epochs; a
-    brain with worker processes ends and reaps them first and then refuses further calls, while a
-    brain run in this process stays usable. A failed run raises RunError. Use ``with Brain(...)
-    as b:`` or ``close()`` to end the workers at a known point.
+    brain with worker processes first keeps its state in memory and ends and reaps its workers,
+    and its next call continues on new workers exactly as if it had not been interrupted. A
+    failed run raises RunError and the brain stops (resume a checkpoint to go on). Use ``with
+    Brain(...) as b:`` or ``close()`` to end the workers at a known point.
 
     Example::
 
@@ -206,7 +207,7 @@ class Brain:
 
     @property
     def closed(self):
-        """Whether the brain was closed or has stopped (after an interrupt or a failed run)."""
+        """Whether the brain was closed or has stopped (after a failed run)."""
         return self._core.closed
 
     def ticks(self, duration):
