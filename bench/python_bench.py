@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,26 +43,32 @@ brain.close()
 
 
 def timed(cmd, **kw):
+    """Runs cmd; returns its wall time, its CPU time (user + system of the process and every
+    process it reaped, workers included) and its output."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, **kw)
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr}")
-    return wall, p.stdout
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return wall, cpu, p.stdout
 
 
 def run_cli(cli, workers, tmp):
     summary = os.path.join(tmp, "summary.json")
-    wall, out = timed([cli, "run", BRAIN, "--until", "1s", "--workers", str(workers), "--quiet",
-                       "--summary", summary])
+    wall, cpu, out = timed([cli, "run", BRAIN, "--until", "1s", "--workers", str(workers), "--quiet",
+                            "--summary", summary])
     s = json.load(open(summary))
-    return {"loop": s["wall_s"], "wall": wall, "digest": s["digest"]}
+    return {"loop": s["wall_s"], "wall": wall, "cpu": cpu, "digest": s["digest"]}
 
 
 def run_python(workers, keep):
-    wall, out = timed([sys.executable, "-c", PY_RUN, BRAIN, str(workers), "1" if keep else "0"])
+    wall, cpu, out = timed([sys.executable, "-c", PY_RUN, BRAIN, str(workers), "1" if keep else "0"])
     r = json.loads(out.strip().splitlines()[-1])
     r["wall"] = wall
+    r["cpu"] = cpu
     return r
 
 
@@ -83,27 +90,31 @@ def bench_runs(cli, rounds, tmp):
     digests = {r["digest"] for rows in results.values() for r in rows}
     if len(digests) != 1:
         sys.exit(f"python_bench: the runs disagree: digests {sorted(digests)}")
-    lines = ["| brain.json, 1 s simulated | workers | run loop (s, median) | vs CLI | process wall (s, median) | vs CLI |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| brain.json, 1 s simulated | workers | run loop wall (s) | vs CLI | process wall (s) | vs CLI "
+             "| process CPU (s) | vs CLI |",
+             "|---|---|---|---|---|---|---|---|"]
     base = {}
     for name, workers, _ in variants:
         rows = results[name]
-        loop, wall = median(rows, "loop"), median(rows, "wall")
+        loop, wall, cpu = median(rows, "loop"), median(rows, "wall"), median(rows, "cpu")
         if name.startswith("CLI"):
-            base[workers] = (loop, wall)
-        b_loop, b_wall = base[workers]
-        lines.append(f"| {name} | {workers} | {loop:.3f} | {loop / b_loop:.3f}x | {wall:.3f} | {wall / b_wall:.3f}x |")
+            base[workers] = (loop, wall, cpu)
+        b_loop, b_wall, b_cpu = base[workers]
+        lines.append(f"| {name} | {workers} | {loop:.3f} | {loop / b_loop:.3f}x | {wall:.3f} | {wall / b_wall:.3f}x "
+                     f"| {cpu:.3f} | {cpu / b_cpu:.3f}x |")
     lines.append("")
-    lines.append(f"Every run reached digest {digests.pop()}. Run loop: the CLI's `--summary` wall_s "
-                 "against perf_counter around Brain.run; process wall: the whole process, start-up, "
-                 "build and (Python) `import thalia` with numpy included.")
+    lines.append(f"Medians of {len(rows)} rounds. Every run reached digest {digests.pop()}. Run loop "
+                 "wall: the CLI's `--summary` wall_s against perf_counter around Brain.run; process "
+                 "wall and CPU (user + system, workers included): the whole process, start-up, build "
+                 "and (Python) `import thalia` with numpy included. On a shared machine the CPU "
+                 "column is the steadier one.")
     return lines
 
 
 def bench_spikes(cli, rounds, tmp):
     import thalia
     trace = os.path.join(tmp, "brain.trace")
-    timed([cli, "run", BRAIN, "--until", "1s", "--workers", "0", "--quiet", "--record", trace])
+    timed([cli, "run", BRAIN, "--until", "1s", "--workers", "0", "--quiet", "--record", trace])  # the trace
     csv = os.path.join(tmp, "spikes.csv")
     py, scan, text = [], [], []
     count = None
