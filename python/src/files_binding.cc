@@ -177,8 +177,10 @@ py::object SpikeOrNone(const std::optional<kernel::Spike>& s) {
 }
 
 py::dict RunReplay(const std::string& path, const std::string& region, std::optional<uint64_t> from_epoch,
-                   std::optional<uint64_t> until_epoch, const std::string& checkpoint_dir, bool strict) {
+                   std::optional<uint64_t> until_epoch, const std::string& checkpoint_dir, bool strict,
+                   const std::string& perturb_region) {
   replay::ReplayOptions o;
+  o.perturb_region = perturb_region;
   o.region = region;
   o.from_epoch = from_epoch;
   o.until_epoch = until_epoch;
@@ -286,7 +288,8 @@ void BindFiles(py::module_& m) {
   m.def("read_spikes", &ReadSpikes, "Reads a trace's spikes (use thalia.Trace.spikes).", py::arg("path"),
         py::arg("region"), py::arg("start"), py::arg("stop"), py::arg("strict"));
   m.def("replay", &RunReplay, "Replays a trace (use thalia.Trace.replay).", py::arg("path"), py::arg("region"),
-        py::arg("from_epoch"), py::arg("until_epoch"), py::arg("checkpoint_dir"), py::arg("strict"));
+        py::arg("from_epoch"), py::arg("until_epoch"), py::arg("checkpoint_dir"), py::arg("strict"),
+        py::arg("perturb_region"));
   m.def("read_checkpoint", &ReadCheckpoint, "Reads a checkpoint (use thalia.Checkpoint).", py::arg("path"));
   m.def("verify_checkpoint", &VerifyCheckpoint, "Loads a checkpoint and checks its digests.", py::arg("path"));
 }

@@ -160,3 +160,22 @@ def test_recording_over_a_trace_keeps_the_old_one(recorded, tmp_path):
             brain.run(until="20ms")
     assert (tmp_path / "again.trace.old").exists()
     assert thalia.Trace(target).duration_ms == pytest.approx(20.0)
+
+
+def test_a_divergence_is_reported_as_an_object_with_the_cli_text(recorded):
+    path, _ = recorded
+    verdict = thalia.Trace(path).replay(perturb_weight_for_test="cortex")
+    assert not verdict and verdict.divergence is not None
+    d = verdict.divergence
+    assert d.region in thalia.Trace(path).regions and d.t0 <= d.tick <= d.t1
+    assert d.expected_digest != d.got_digest or d.expected != d.got
+    p = cli("replay", path, "--perturb-weight-for-test", "cortex", check=False)
+    assert p.returncode == 3
+    assert verdict.description == p.stdout.strip()
+    assert f"diverged at epoch {d.epoch} " in verdict.description
+
+
+def test_replay_until_an_epoch_stops_there(recorded):
+    path, _ = recorded
+    verdict = thalia.Trace(path).replay(until_epoch=10)
+    assert verdict.identical and verdict.stopped_early and verdict.epochs == 11

@@ -184,14 +184,17 @@ class Trace:
         ticks, regions, neurons = _thalia.read_spikes(self.path, r, lo, hi, self.strict)
         return Spikes(ticks, neurons, regions, self.dt_ms, self.regions)
 
-    def replay(self, region=None, *, from_epoch=None, until_epoch=None, checkpoint_dir=None):
+    def replay(self, region=None, *, from_epoch=None, until_epoch=None, checkpoint_dir=None,
+               perturb_weight_for_test=None):
         """Re-runs the recorded run in this process and compares every epoch's spikes and
         digests with the record (``thalia replay``). ``region``: that region alone, fed with the
         others' recorded spikes. ``from_epoch``: start at the newest checkpoint at or before it
-        (the trace's marks, or ``checkpoint_dir``). Returns a ReplayResult; a divergence is a
-        result, not an exception."""
+        (the trace's marks, or ``checkpoint_dir``); ``until_epoch``: stop after it. Returns a
+        ReplayResult; a divergence is a result, not an exception. ``perturb_weight_for_test``
+        (a region name) changes one of its weights first, to see a divergence reported."""
         result = _thalia.replay(self.path, region or "", from_epoch, until_epoch,
-                                os.fspath(checkpoint_dir) if checkpoint_dir else "", self.strict)
+                                os.fspath(checkpoint_dir) if checkpoint_dir else "", self.strict,
+                                perturb_weight_for_test or "")
         return ReplayResult(result)
 
     def __repr__(self):
