@@ -151,9 +151,7 @@ py::tuple ReadSpikes(const std::string& path, int region, uint64_t from, uint64_
   std::vector<uint64_t> ticks;
   std::vector<uint32_t> regions, neurons;
   std::vector<std::pair<kernel::Spike, uint32_t>> all;
-  int region_count = -1;
-  ForEachBatch(path, strict, nullptr, [&](const recorder::TraceHeaderInfo& h, const recorder::TraceBatch& b) {
-    region_count = static_cast<int>(h.region_names.size());
+  ForEachBatch(path, strict, nullptr, [&](const recorder::TraceHeaderInfo&, const recorder::TraceBatch& b) {
     if (b.t1 <= from || b.t0 >= to) return;
     all.clear();
     for (size_t r = 0; r < b.spikes.size(); ++r) {
