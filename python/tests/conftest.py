@@ -1,9 +1,7 @@
-"""Shared fixtures of the Python package's tests: the source tree, the CLI, small configurations."""
+"""Shared helpers of the Python package's tests: the source tree, the CLI and its digest, the example configurations."""
 
 import os
 import subprocess
-
-import pytest
 
 SOURCE_ROOT = os.environ.get("THALIA_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 CLI = os.environ.get("THALIA_CLI", "thalia")
@@ -25,8 +23,3 @@ def cli_digest(*args):
     lines = [l for l in out.splitlines() if l.startswith("digest ")]
     assert len(lines) == 1, out
     return int(lines[0].split()[1], 16)
-
-
-@pytest.fixture
-def tiny():
-    return TINY
