@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import thalia
-from conftest import TINY, cli_digest
+from conftest import BRAIN, TINY, cli_digest
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +149,11 @@ def test_closed_brain_refuses_to_run():
     assert brain.closed
     with pytest.raises(ValueError, match="closed"):
         brain.run(until="10ms")
+
+
+def test_threads_give_the_digest_of_one_thread():
+    expected = cli_digest(BRAIN, "--until", "100ms", "--workers", "0")
+    for workers in (0, 2):
+        with thalia.Brain(BRAIN, workers=workers, threads=2) as brain:
+            brain.run(until="100ms")
+            assert brain.digest() == expected

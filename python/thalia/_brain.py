@@ -82,7 +82,8 @@ class Brain:
     changes a result (the determinism contract):
 
     - ``workers``: worker processes (0: every region in this process); default: the config's.
-    - ``threads``: threads per worker (0 or None: the config's; -1: automatic).
+    - ``threads``: threads per process, each region split into shards on them (0 or None: the
+      config's, default 1; -1: automatic).
     - ``launch``: ``"fork"`` (workers inherit this brain) or ``"spawn"`` (workers run the
       ``thalia`` executable; see ``worker_binary`` and THALIA_WORKER_BINARY).
     - ``placement``: the worker of each region, in configuration order.
