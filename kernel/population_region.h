@@ -99,8 +99,9 @@ class PopulationRegion final : public Region {
     std::vector<uint64_t> thr;  // ceil(cdf[k] * 2^32): the same test on the raw 32-bit word
   };
   // A contiguous range [lo, hi) of the region's neurons and all that belongs to it. Touched by
-  // one thread at a time; other shards read only `outbox` (after the window's barrier).
-  struct Shard {
+  // one thread at a time; other shards read only `outbox` (after the window's barrier). Aligned
+  // to a cache line so that two threads never write one line of neighbouring shards.
+  struct alignas(64) Shard {
     uint32_t lo = 0, hi = 0;
     std::vector<Group> groups;  // by region group index
     DelayQueue queue;

@@ -27,13 +27,15 @@ void PopulationRegion::Materialize(Group* g) {
 std::vector<float> PopulationRegion::GatherWeights(uint32_t gi) const {
   // The unsplit row of a source is its rows in the shards, in shard order (targets ascend
   // within a row and shards own ascending ranges).
-  const uint32_t src_size = paths_[shards_[0].groups[gi].path].src_size;
+  const Group& first = shards_[0].groups[gi];
+  if (first.uniform) return std::vector<float>(SynapseCountOf(gi), first.w0);  // alike in every shard
+  const uint32_t src_size = paths_[first.path].src_size;
   std::vector<float> w;
   w.reserve(SynapseCountOf(gi));
   for (uint32_t s = 0; s < src_size; ++s)
     for (const Shard& sh : shards_) {
       const Group& g = sh.groups[gi];
-      for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k) w.push_back(g.uniform ? g.w0 : g.weight[k]);
+      w.insert(w.end(), g.weight.begin() + g.row[s], g.weight.begin() + g.row[s + 1]);
     }
   return w;
 }
