@@ -154,6 +154,10 @@ class PopulationRegion final : public Region {
   std::vector<float> GatherWeights(uint32_t gi) const;
   uint64_t SynapseCountOf(uint32_t gi) const;
   void ScatterWeights(uint32_t gi, std::span<const float> w);
+  // A group of `like`'s pathway and delay with no synapse yet; and, once its synapses are in, its
+  // by-target index and presynaptic traces (copied from `traces_of`) if the pathway is plastic.
+  Group EmptyPart(const Group& like) const;
+  void FinishPart(Group* g, const Group& traces_of) const;
   // Splitting: joins the shards back into one, then cuts it at `bounds`.
   void JoinShards();
   void SplitShards(const std::vector<uint32_t>& bounds);

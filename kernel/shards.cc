@@ -19,6 +19,23 @@ constexpr uint32_t kShardAlign = 16;
 
 }  // namespace
 
+PopulationRegion::Group PopulationRegion::EmptyPart(const Group& like) const {
+  Group g;
+  g.path = like.path;
+  g.delay = like.delay;
+  g.uniform = like.uniform;
+  g.w0 = like.w0;
+  g.row.assign(size_t{paths_[like.path].src_size} + 1, 0);
+  return g;
+}
+
+void PopulationRegion::FinishPart(Group* g, const Group& traces_of) const {
+  const Path& p = paths_[g->path];
+  if (!p.plastic) return;
+  BuildPostIndex(g, p.src_size, spec_.populations[p.spec.to_pop]);
+  g->pre_trace = traces_of.pre_trace;  // after BuildPostIndex, which zeroes them
+}
+
 std::vector<uint32_t> PopulationRegion::ShardBounds() const {
   std::vector<uint32_t> b;
   for (const Shard& sh : shards_) b.push_back(sh.lo);
@@ -66,12 +83,7 @@ void PopulationRegion::JoinShards() {
   for (uint32_t gi = 0; gi < shards_[0].groups.size(); ++gi) {
     const Group& first = shards_[0].groups[gi];
     const Path& p = paths_[first.path];
-    Group g;
-    g.path = first.path;
-    g.delay = first.delay;
-    g.uniform = first.uniform;
-    g.w0 = first.w0;
-    g.row.assign(size_t{p.src_size} + 1, 0);
+    Group g = EmptyPart(first);
     for (uint32_t s = 0; s < p.src_size; ++s) {
       uint32_t count = 0;
       for (const Shard& sh : shards_) count += sh.groups[gi].row[s + 1] - sh.groups[gi].row[s];
@@ -88,10 +100,7 @@ void PopulationRegion::JoinShards() {
           if (!g.uniform) g.weight[k] = part.weight[i];
         }
       }
-    if (p.plastic) {
-      BuildPostIndex(&g, p.src_size, spec_.populations[p.spec.to_pop]);
-      g.pre_trace = first.pre_trace;
-    }
+    FinishPart(&g, first);
     whole.groups.push_back(std::move(g));
   }
   shards_.clear();
@@ -110,12 +119,7 @@ void PopulationRegion::SplitShards(const std::vector<uint32_t>& bounds) {
     if (k == 0) sh.counters = whole.counters;  // counters are sums over the shards
     for (const Group& src : whole.groups) {
       const Path& p = paths_[src.path];
-      Group g;
-      g.path = src.path;
-      g.delay = src.delay;
-      g.uniform = src.uniform;
-      g.w0 = src.w0;
-      g.row.assign(size_t{p.src_size} + 1, 0);
+      Group g = EmptyPart(src);
       // Each row's synapses onto [lo, hi): one piece, since targets ascend within a row.
       std::vector<uint32_t> first(p.src_size);
       for (uint32_t s = 0; s < p.src_size; ++s) {
@@ -132,10 +136,7 @@ void PopulationRegion::SplitShards(const std::vector<uint32_t>& bounds) {
           g.target[g.row[s] + i] = src.target[first[s] + i];
           if (!g.uniform) g.weight[g.row[s] + i] = src.weight[first[s] + i];
         }
-      if (p.plastic) {
-        BuildPostIndex(&g, p.src_size, spec_.populations[p.spec.to_pop]);
-        g.pre_trace = src.pre_trace;
-      }
+      FinishPart(&g, src);
       sh.groups.push_back(std::move(g));
     }
   }
