@@ -91,6 +91,7 @@ TEST(Config, BadInputsNameFilePlaceAndExpectation) {
        {"pathways[0].w_max"}},
       {Brain(R"("events": [{"time_ms": -3, "amount": 1}])"), {"events[0].time_ms"}},
       {Brain(R"("batch_window_ms": 0.01)"), {"batch_window_ms", "at least one tick"}},
+      {Brain(R"("threads": 1000)"), {"threads", "0 (auto) to 256"}},
       // Times too long for a tick (their conversion used to be undefined and give 0 ticks).
       {Brain(R"("duration_ms": 1e30)"), {"duration_ms", "2^62 ticks"}},
       {Brain(R"("events": [{"time_ms": 1e30, "amount": 1}])"), {"events[0].time_ms", "2^62 ticks"}},

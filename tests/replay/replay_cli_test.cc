@@ -158,5 +158,32 @@ TEST_F(ReplayCli, TwentyCutsAndTwentyFlipsEndCleanly) {
   }
 }
 
+// A one-region network split into shards on three threads (COBA: the shards meet every tick):
+// the same digest as one thread, and its trace replays identically in one process, whole and
+// with the region alone.
+TEST_F(ReplayCli, ARunOnThreadsReplaysInOneThread) {
+  const std::string coba = Quote(ExamplePath("coba.json"));
+  const std::string trace = dir_->File("coba3.trace");
+  auto one = RunThalia("run " + coba + " --until 200ms --quiet --threads 1", *dir_);
+  auto three = RunThalia("run " + coba + " --until 200ms --quiet --threads 3 --record " + Quote(trace), *dir_);
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  ASSERT_EQ(three.exit_code, 0) << three.out;
+  EXPECT_FALSE(DigestLine(one.out).empty());
+  EXPECT_EQ(DigestLine(three.out), DigestLine(one.out));
+  auto whole = RunThalia("replay " + Quote(trace), *dir_);
+  EXPECT_EQ(whole.exit_code, 0) << whole.out;
+  EXPECT_NE(whole.out.find("identical"), std::string::npos) << whole.out;
+  auto alone = RunThalia("replay " + Quote(trace) + " --region net", *dir_);
+  EXPECT_EQ(alone.exit_code, 0) << alone.out;
+}
+
+TEST_F(ReplayCli, BadThreadCountsAreRefusedWithExitTwo) {
+  for (const char* bad : {"0", "-2", "many", "257"}) {
+    auto r = RunThalia("run " + Quote(ExamplePath("tiny.json")) + " --until 10ms --quiet --threads " + bad, *dir_);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--threads"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace thalia::testing
