@@ -95,7 +95,7 @@ THALIA_VECTOR_CLONES void StepConductance(uint32_t n, float v_rest, float dto, f
 // selects), so every stored value is exactly the one the branching form would store.
 THALIA_VECTOR_CLONES bool Threshold(uint32_t n, float v_reset, float v_thresh, float adapt_b, int32_t ref_ticks,
                float* __restrict v, int32_t* __restrict refr, float* __restrict w,
-               int32_t* __restrict fired) {
+               uint8_t* __restrict fired) {
   const int32_t reset_bits = std::bit_cast<int32_t>(v_reset);
   int32_t any = 0;
   for (uint32_t i = 0; i < n; ++i) {
@@ -110,7 +110,7 @@ THALIA_VECTOR_CLONES bool Threshold(uint32_t n, float v_reset, float v_thresh, f
     const int32_t r_minus_1 = static_cast<int32_t>(static_cast<uint32_t>(r) - 1u);
     refr[i] = (refractory & r_minus_1) | (fires & ref_ticks) | (~reset & r);
     w[i] = std::bit_cast<float>((fires & std::bit_cast<int32_t>(jumped)) | (~fires & std::bit_cast<int32_t>(wi)));
-    fired[i] = fires & 1;
+    fired[i] = static_cast<uint8_t>(fires & 1);
     any |= fires;
   }
   return any != 0;

@@ -29,9 +29,9 @@ void StepConductance(uint32_t n, float v_rest, float dto, float e_exc, float e_i
                      float* __restrict ie, float* __restrict ii);
 
 // Refractoriness, threshold and reset of neurons [0, n); fired[i] = 1 for each neuron that
-// fired. Returns whether any did.
+// fired, 0 for the others. Returns whether any did.
 bool Threshold(uint32_t n, float v_reset, float v_thresh, float adapt_b, int32_t ref_ticks,
                float* __restrict v, int32_t* __restrict refr, float* __restrict w,
-               int32_t* __restrict fired);
+               uint8_t* __restrict fired);
 
 }  // namespace thalia::kernel
