@@ -167,6 +167,12 @@ void PopulationRegion::RunTicks(Shard& sh, const EpochContext& ctx,
                                 int parity) {
   sh.factor.resize(paths_.size());
   sh.gate.resize(paths_.size());
+  auto all_zero_bits = [&](const float* a) {
+    uint32_t bits = 0;
+    for (uint32_t i = sh.lo; i < sh.hi; ++i) bits |= std::bit_cast<uint32_t>(a[i]);
+    return bits == 0;
+  };
+  sh.quiet = all_zero_bits(w_.data()) && all_zero_bits(iext_.data());
   for (Tick t = from; t < to; ++t) {
     while (sh.ev < ctx.events.size() && ctx.events[sh.ev].tick <= t)
       modulators_.Apply(&sh.m, ctx.events[sh.ev++]);
@@ -256,6 +262,7 @@ void PopulationRegion::ApplyExternal(Shard& sh, std::span<const ExternalInput> e
     if (x.tick < t || x.neuron < sh.lo || x.neuron >= sh.hi) continue;
     if (x.kind == ExternalInput::kCurrent) {
       iext_[x.neuron] = x.amount;
+      sh.quiet = false;
     } else if (x.amount >= 0) {
       in_e_[x.neuron] += x.amount;
     } else {
@@ -287,25 +294,45 @@ void PopulationRegion::UpdatePopulation(Shard& sh, size_t pop_index, float bias,
   const float v_rest = ns.v_rest, pm = c.pm, omp = c.one_minus_pm, pem = c.pem, pim = c.pim,
               pe = c.pe, pi = c.pi, dto = c.dt_over_tau, e_exc = ns.e_exc, e_inh = ns.e_inh;
   const float v_reset = ns.v_reset, v_thresh = ns.v_thresh, adapt_b = ns.adapt_b, pw = c.pw;
+  // Quiet: no adaptation, and w and iext +0 (see Shard::quiet); drive is what the full Delta and
+  // Current steps compute from bias, iext and w then (kernel/neuron_kernels.h).
+  const bool quiet = sh.quiet && adapt_b == 0;
+  const float drive = (bias + 0.0f - 0.0f) * omp;
   constexpr uint32_t kBlock = 256;
   alignas(8) uint8_t fired[kBlock];
   for (uint32_t b = 0; b < n; b += kBlock) {
     const uint32_t m = std::min(kBlock, n - b);
-    switch (ns.synapse) {
-      case SynapseKind::Delta:
-        StepDelta(m, v_rest, pm, omp, bias, v + b, iext + b, w + b, ie + b, ii + b);
-        break;
-      case SynapseKind::Current:
-        StepCurrent(m, v_rest, pm, omp, pem, pim, pe, pi, bias, v + b, se + b, si + b, iext + b,
-                    w + b, ie + b, ii + b);
-        break;
-      default:
-        StepConductance(m, v_rest, dto, e_exc, e_inh, pe, pi, bias, v + b, se + b, si + b,
-                        iext + b, w + b, ie + b, ii + b);
-        break;
+    if (quiet) {
+      switch (ns.synapse) {
+        case SynapseKind::Delta:
+          StepDeltaQuiet(m, v_rest, pm, drive, v + b, ie + b, ii + b);
+          break;
+        case SynapseKind::Current:
+          StepCurrentQuiet(m, v_rest, pm, drive, pem, pim, pe, pi, v + b, se + b, si + b, ie + b, ii + b);
+          break;
+        default:
+          StepConductanceQuiet(m, v_rest, dto, e_exc, e_inh, pe, pi, bias, v + b, se + b, si + b,
+                               ie + b, ii + b);
+          break;
+      }
+      if (!ThresholdQuiet(m, v_reset, v_thresh, c.ref_ticks, v + b, refr + b, fired)) continue;
+    } else {
+      switch (ns.synapse) {
+        case SynapseKind::Delta:
+          StepDelta(m, v_rest, pm, omp, bias, v + b, iext + b, w + b, ie + b, ii + b);
+          break;
+        case SynapseKind::Current:
+          StepCurrent(m, v_rest, pm, omp, pem, pim, pe, pi, bias, v + b, se + b, si + b, iext + b,
+                      w + b, ie + b, ii + b);
+          break;
+        default:
+          StepConductance(m, v_rest, dto, e_exc, e_inh, pe, pi, bias, v + b, se + b, si + b,
+                          iext + b, w + b, ie + b, ii + b);
+          break;
+      }
+      if (!Threshold(m, v_reset, v_thresh, adapt_b, c.ref_ticks, v + b, refr + b, w + b, fired))
+        continue;
     }
-    if (!Threshold(m, v_reset, v_thresh, adapt_b, c.ref_ticks, v + b, refr + b, w + b, fired))
-      continue;
     // The (few) neurons that fired, in index order: eight flags (bytes of 0 or 1) at a time, each
     // set flag one set bit of the word.
     for (uint32_t j = m; j % 8 != 0; ++j) fired[j] = 0;
