@@ -135,7 +135,7 @@ THALIA_VECTOR_CLONES void StepConductanceQuiet(uint32_t n, float v_rest, float d
 
 // Threshold for neurons without adaptation (adapt_b == 0) whose w is +0: the full form would
 // store w + adapt_b = +0 for a neuron that fires and w for the others, +0 either way.
-THALIA_VECTOR_CLONES bool ThresholdQuiet(uint32_t n, float v_reset, float v_thresh, int32_t ref_ticks,
+THALIA_VECTOR_CLONES_BYTES bool ThresholdQuiet(uint32_t n, float v_reset, float v_thresh, int32_t ref_ticks,
                                          float* __restrict v, int32_t* __restrict refr,
                                          uint8_t* __restrict fired) {
   const int32_t reset_bits = std::bit_cast<int32_t>(v_reset);
@@ -160,7 +160,7 @@ THALIA_VECTOR_CLONES bool ThresholdQuiet(uint32_t n, float v_reset, float v_thre
 // (v_reset, a new refractory period, the adaptation jump) and gets fired[i] = 1. Returns whether
 // any neuron fired. The choices are bit masks over the floats' bits (g++ does not if-convert float
 // selects), so every stored value is exactly the one the branching form would store.
-THALIA_VECTOR_CLONES bool Threshold(uint32_t n, float v_reset, float v_thresh, float adapt_b, int32_t ref_ticks,
+THALIA_VECTOR_CLONES_BYTES bool Threshold(uint32_t n, float v_reset, float v_thresh, float adapt_b, int32_t ref_ticks,
                float* __restrict v, int32_t* __restrict refr, float* __restrict w,
                uint8_t* __restrict fired) {
   const int32_t reset_bits = std::bit_cast<int32_t>(v_reset);
