@@ -88,69 +88,82 @@ THALIA_VECTOR_CLONES void StepConductance(uint32_t n, float v_rest, float dto, f
   }
 }
 
-// The same steps for neurons whose external current and adaptation are +0 (the "quiet" forms):
-// they neither read iext nor w, three streams fewer per neuron and tick. `drive` is the value
+// The same steps for neurons whose external current and adaptation are +0 (the "quiet" forms),
+// fused with the threshold pass (as Threshold with adapt_b = 0, which would store w + 0 = +0 for
+// a neuron that fires and w = +0 for the others, so w is left alone): they neither read iext nor
+// w, three streams fewer per neuron and tick, and each neuron's V is read and written once. `drive` is the value
 // the full form computes from the two, so every neuron gets the same bits: for Delta and Current
 // (bias + iext - w) * omp with iext = w = +0, i.e. (bias + 0.0f - 0.0f) * omp, a constant; for
 // Conductance the sum keeps its order (... + bias + 0.0f - 0.0f; g++ keeps x + 0.0f, which
 // turns -0 into +0, and may drop x - 0.0f, which changes no value).
-THALIA_VECTOR_CLONES void StepDeltaQuiet(uint32_t n, float v_rest, float pm, float drive,
-                                         float* __restrict v, float* __restrict ie,
-                                         float* __restrict ii) {
-  for (uint32_t i = 0; i < n; ++i) {
-    v[i] = v_rest + (v[i] - v_rest) * pm + drive + ie[i] - ii[i];
-    ie[i] = 0.0f;
-    ii[i] = 0.0f;
-  }
+// Refractoriness, threshold and reset of one neuron whose adaptation stays +0 (see
+// ThresholdQuiet), for the fused quiet steps; returns all ones if it fired.
+[[gnu::always_inline]] inline int32_t ResetLane(float vi, float v_thresh, int32_t reset_bits,
+                                                int32_t ref_ticks, float* v, int32_t* refr,
+                                                uint8_t* fired) {
+  const int32_t r = *refr;
+  const int32_t refractory = -static_cast<int32_t>(r > 0);
+  const int32_t fires = -static_cast<int32_t>(vi >= v_thresh) & ~refractory;
+  const int32_t reset = refractory | fires;
+  *v = std::bit_cast<float>((reset & reset_bits) | (~reset & std::bit_cast<int32_t>(vi)));
+  const int32_t r_minus_1 = static_cast<int32_t>(static_cast<uint32_t>(r) - 1u);
+  *refr = (refractory & r_minus_1) | (fires & ref_ticks) | (~reset & r);
+  *fired = static_cast<uint8_t>(fires & 1);
+  return fires;
 }
 
-THALIA_VECTOR_CLONES void StepCurrentQuiet(uint32_t n, float v_rest, float pm, float drive, float pem,
-                                           float pim, float pe, float pi, float* __restrict v,
-                                           float* __restrict se, float* __restrict si,
-                                           float* __restrict ie, float* __restrict ii) {
-  for (uint32_t i = 0; i < n; ++i) {
-    const float e = se[i] + ie[i], h = si[i] + ii[i];
-    v[i] = v_rest + (v[i] - v_rest) * pm + drive + e * pem - h * pim;
-    se[i] = e * pe;
-    si[i] = h * pi;
-    ie[i] = 0.0f;
-    ii[i] = 0.0f;
-  }
-}
-
-THALIA_VECTOR_CLONES void StepConductanceQuiet(uint32_t n, float v_rest, float dto, float e_exc,
-                                               float e_inh, float pe, float pi, float bias,
-                                               float* __restrict v, float* __restrict se,
-                                               float* __restrict si, float* __restrict ie,
-                                               float* __restrict ii) {
-  for (uint32_t i = 0; i < n; ++i) {
-    const float e = se[i] + ie[i], h = si[i] + ii[i], vi = v[i];
-    v[i] = vi + dto * (-(vi - v_rest) - e * (vi - e_exc) - h * (vi - e_inh) + bias + 0.0f - 0.0f);
-    se[i] = e * pe;
-    si[i] = h * pi;
-    ie[i] = 0.0f;
-    ii[i] = 0.0f;
-  }
-}
-
-// Threshold for neurons without adaptation (adapt_b == 0) whose w is +0: the full form would
-// store w + adapt_b = +0 for a neuron that fires and w for the others, +0 either way.
-THALIA_VECTOR_CLONES_BYTES bool ThresholdQuiet(uint32_t n, float v_reset, float v_thresh, int32_t ref_ticks,
-                                         float* __restrict v, int32_t* __restrict refr,
-                                         uint8_t* __restrict fired) {
-  const int32_t reset_bits = std::bit_cast<int32_t>(v_reset);
+THALIA_VECTOR_CLONES_BYTES bool StepDeltaQuiet(uint32_t n, float v_rest, float pm, float drive,
+                                               float* __restrict v, float* __restrict ie,
+                                               float* __restrict ii, const QuietReset& q,
+                                               int32_t* __restrict refr, uint8_t* __restrict fired) {
+  const int32_t reset_bits = std::bit_cast<int32_t>(q.v_reset);
   int32_t any = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    const int32_t r = refr[i];
-    const float vi = v[i];
-    const int32_t refractory = -static_cast<int32_t>(r > 0);
-    const int32_t fires = -static_cast<int32_t>(vi >= v_thresh) & ~refractory;
-    const int32_t reset = refractory | fires;
-    v[i] = std::bit_cast<float>((reset & reset_bits) | (~reset & std::bit_cast<int32_t>(vi)));
-    const int32_t r_minus_1 = static_cast<int32_t>(static_cast<uint32_t>(r) - 1u);
-    refr[i] = (refractory & r_minus_1) | (fires & ref_ticks) | (~reset & r);
-    fired[i] = static_cast<uint8_t>(fires & 1);
-    any |= fires;
+    const float vi = v_rest + (v[i] - v_rest) * pm + drive + ie[i] - ii[i];
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
+    any |= ResetLane(vi, q.v_thresh, reset_bits, q.ref_ticks, v + i, refr + i, fired + i);
+  }
+  return any != 0;
+}
+
+THALIA_VECTOR_CLONES_BYTES bool StepCurrentQuiet(uint32_t n, float v_rest, float pm, float drive,
+                                                 float pem, float pim, float pe, float pi,
+                                                 float* __restrict v, float* __restrict se,
+                                                 float* __restrict si, float* __restrict ie,
+                                                 float* __restrict ii, const QuietReset& q,
+                                                 int32_t* __restrict refr, uint8_t* __restrict fired) {
+  const int32_t reset_bits = std::bit_cast<int32_t>(q.v_reset);
+  int32_t any = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const float e = se[i] + ie[i], h = si[i] + ii[i];
+    const float vi = v_rest + (v[i] - v_rest) * pm + drive + e * pem - h * pim;
+    se[i] = e * pe;
+    si[i] = h * pi;
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
+    any |= ResetLane(vi, q.v_thresh, reset_bits, q.ref_ticks, v + i, refr + i, fired + i);
+  }
+  return any != 0;
+}
+
+THALIA_VECTOR_CLONES_BYTES bool StepConductanceQuiet(uint32_t n, float v_rest, float dto, float e_exc,
+                                                     float e_inh, float pe, float pi, float bias,
+                                                     float* __restrict v, float* __restrict se,
+                                                     float* __restrict si, float* __restrict ie,
+                                                     float* __restrict ii, const QuietReset& q,
+                                                     int32_t* __restrict refr,
+                                                     uint8_t* __restrict fired) {
+  const int32_t reset_bits = std::bit_cast<int32_t>(q.v_reset);
+  int32_t any = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const float e = se[i] + ie[i], h = si[i] + ii[i], v0 = v[i];
+    const float vi = v0 + dto * (-(v0 - v_rest) - e * (v0 - e_exc) - h * (v0 - e_inh) + bias + 0.0f - 0.0f);
+    se[i] = e * pe;
+    si[i] = h * pi;
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
+    any |= ResetLane(vi, q.v_thresh, reset_bits, q.ref_ticks, v + i, refr + i, fired + i);
   }
   return any != 0;
 }

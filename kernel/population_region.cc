@@ -303,19 +303,22 @@ void PopulationRegion::UpdatePopulation(Shard& sh, size_t pop_index, float bias,
   for (uint32_t b = 0; b < n; b += kBlock) {
     const uint32_t m = std::min(kBlock, n - b);
     if (quiet) {
+      const QuietReset q{v_reset, v_thresh, c.ref_ticks};
+      bool any;
       switch (ns.synapse) {
         case SynapseKind::Delta:
-          StepDeltaQuiet(m, v_rest, pm, drive, v + b, ie + b, ii + b);
+          any = StepDeltaQuiet(m, v_rest, pm, drive, v + b, ie + b, ii + b, q, refr + b, fired);
           break;
         case SynapseKind::Current:
-          StepCurrentQuiet(m, v_rest, pm, drive, pem, pim, pe, pi, v + b, se + b, si + b, ie + b, ii + b);
+          any = StepCurrentQuiet(m, v_rest, pm, drive, pem, pim, pe, pi, v + b, se + b, si + b,
+                                 ie + b, ii + b, q, refr + b, fired);
           break;
         default:
-          StepConductanceQuiet(m, v_rest, dto, e_exc, e_inh, pe, pi, bias, v + b, se + b, si + b,
-                               ie + b, ii + b);
+          any = StepConductanceQuiet(m, v_rest, dto, e_exc, e_inh, pe, pi, bias, v + b, se + b,
+                                     si + b, ie + b, ii + b, q, refr + b, fired);
           break;
       }
-      if (!ThresholdQuiet(m, v_reset, v_thresh, c.ref_ticks, v + b, refr + b, fired)) continue;
+      if (!any) continue;
     } else {
       switch (ns.synapse) {
         case SynapseKind::Delta:
