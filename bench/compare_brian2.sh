@@ -94,7 +94,8 @@ neurons() { if [ "$1" = brunel ]; then echo 12500; else echo 4000; fi; }
 # Thalia's statistics: one recorded run per network, not timed.
 for net in $nets; do
   ms=$(until_ms "$net")
-  "$thalia" run "$root/examples/$net.json" --until "${ms}ms" --quiet --record "$work/$net.trace" >/dev/null
+  "$thalia" run "$root/examples/$net.json" --until "${ms}ms" --quiet --record "$work/$net.trace" \
+    >"$work/run.out" 2>&1 || { cat "$work/run.out" >&2; exit 1; }
   "$thalia" trace spikes "$work/$net.trace" > "$work/$net.csv" 2>/dev/null
   "$python" "$ref/spike_stats.py" "$work/$net.csv" --neurons "$(neurons "$net")" --until-ms "$ms" \
     --label "thalia-$net" | tee -a "$log"

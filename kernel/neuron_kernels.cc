@@ -14,7 +14,7 @@ namespace thalia::kernel {
 // (thr is non-decreasing and >= 1). In 32 bits: word >= thr[j] <=> word > thr[j] - 1, and
 // thr[j] = 2^32 becomes 0xffffffff, which no word exceeds. The first two comparisons run
 // branch-free (vectorised) over blocks of the population; only in a block with a word above
-// thr[1] - 1 (rare at the usual rates) do those words walk the rest of the table.
+// thr[1] - 1 (rare at low means) do the further entries count, each in one vectorised pass.
 THALIA_VECTOR_CLONES void CountPoisson(uint32_t n, const uint32_t* __restrict words,
                                        const std::vector<uint64_t>& thr, uint32_t* __restrict k) {
   const uint32_t a0 = static_cast<uint32_t>(thr[0] - 1);
@@ -30,12 +30,17 @@ THALIA_VECTOR_CLONES void CountPoisson(uint32_t n, const uint32_t* __restrict wo
       high |= above;
     }
     if (!longer || high == 0) continue;
-    for (uint32_t i = b; i < e; ++i) {
-      if (k[i] < 2) continue;
-      const uint64_t x = words[i];
-      uint32_t c = 2;
-      while (c + 1 < thr.size() && x >= thr[c]) ++c;
-      k[i] = c;
+    // k = how many of the thresholds the word reaches: one vectorised pass per further entry,
+    // until no word of the block reaches it (the table is non-decreasing).
+    for (size_t j = 2; j + 1 < thr.size(); ++j) {
+      const uint32_t aj = static_cast<uint32_t>(thr[j] - 1);
+      uint32_t more = 0;
+      for (uint32_t i = b; i < e; ++i) {
+        const uint32_t above = static_cast<uint32_t>(words[i] > aj);
+        k[i] += above;
+        more |= above;
+      }
+      if (more == 0) break;
     }
   }
 }

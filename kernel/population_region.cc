@@ -173,10 +173,16 @@ void PopulationRegion::RunTicks(Shard& sh, const EpochContext& ctx,
     return bits == 0;
   };
   sh.quiet = all_zero_bits(w_.data()) && all_zero_bits(iext_.data());
+  // Theta's phase enters only through theta_gain and theta_gating. Without either, a bias plus
+  // 0 * theta is the bias itself (x + (+-0) = x for every x but -0), so the sine is skipped.
+  bool theta_used = false;
+  for (const Path& p : paths_) theta_used |= p.spec.theta_gating != 0;
+  for (const PopulationSpec& pop : spec_.populations)
+    theta_used |= pop.neuron.theta_gain != 0 || (pop.neuron.bias == 0 && std::signbit(pop.neuron.bias));
   for (Tick t = from; t < to; ++t) {
     while (sh.ev < ctx.events.size() && ctx.events[sh.ev].tick <= t)
       modulators_.Apply(&sh.m, ctx.events[sh.ev++]);
-    const float theta = modulators_.ThetaSin(t);
+    const float theta = theta_used ? modulators_.ThetaSin(t) : 0.0f;
     for (size_t i = 0; i < paths_.size(); ++i) {
       sh.factor[i] = paths_[i].plastic ? PlasticityFactor(paths_[i], sh.m, t) : 0.0f;
       sh.gate[i] = paths_[i].spec.theta_gating == 0 ? 1.0f : 1.0f + paths_[i].spec.theta_gating * theta;
