@@ -61,17 +61,35 @@ THALIA_VECTOR_CLONES int32_t FloorNeurons(uint32_t n, float* __restrict v, float
   return count;
 }
 
-// Poisson drive: one random word per neuron (a counter-based mix of (tick, neuron)), its count by
-// the inverse CDF in thr (counts >= 1 are rare at low means, but walked for every neuron here).
-THALIA_VECTOR_CLONES void FloorDrive(uint32_t n, uint64_t tick, const uint32_t* __restrict thr,
-                                     uint32_t kmax, float weight, float* __restrict in) {
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t z = (tick << 32 | i) * 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 29)) * 0xbf58476d1ce4e5b9ull;
-    const uint32_t word = static_cast<uint32_t>(z >> 32);
-    uint32_t k = 0;
-    for (uint32_t j = 0; j < kmax; ++j) k += word >= thr[j];
-    in[i] += static_cast<float>(k) * weight;
+// Poisson drive: one random word per neuron and tick (a cheap 32-bit counter-based mix of
+// (tick, neuron), weaker than the kernel's Philox), its count = how many thresholds of the
+// inverse CDF (thr[j] - 1, non-decreasing) it exceeds, counted in vectorised passes over blocks
+// of 64 until no word of the block exceeds one; in[i] += count * weight.
+THALIA_VECTOR_CLONES_BYTES void FloorDrive(uint32_t n, uint64_t tick, const uint32_t* __restrict thr,
+                                           uint32_t kmax, float weight, float* __restrict in) {
+  constexpr uint32_t kBlock = 64;
+  uint32_t words[kBlock], k[kBlock];
+  const uint32_t salt = static_cast<uint32_t>(tick) * 0x9e3779b1u;
+  for (uint32_t b = 0; b < n; b += kBlock) {
+    const uint32_t m = std::min(kBlock, n - b);
+    for (uint32_t i = 0; i < m; ++i) {
+      uint32_t x = salt ^ ((b + i) * 0x85ebca6bu);
+      x ^= x >> 15;
+      x *= 0x2c1b3c6du;
+      x ^= x >> 12;
+      words[i] = x;
+      k[i] = 0;
+    }
+    for (uint32_t j = 0; j < kmax; ++j) {
+      uint32_t more = 0;
+      for (uint32_t i = 0; i < m; ++i) {
+        const uint32_t above = static_cast<uint32_t>(words[i] > thr[j]);
+        k[i] += above;
+        more |= above;
+      }
+      if (more == 0) break;
+    }
+    for (uint32_t i = 0; i < m; ++i) in[b + i] += static_cast<float>(k[i]) * weight;
   }
 }
 
@@ -97,10 +115,14 @@ double RunFloor(Floor& f, uint64_t ticks, bool deliver, bool drive, bool neurons
   const size_t ring = f.sources.size();
   for (uint64_t t = 0; t < ticks; ++t) {
     if (deliver && t >= f.delay) {
+      const uint32_t* __restrict row = f.row.data();
+      const uint32_t* __restrict target = f.target.data();
       for (uint32_t s : f.sources[(t - f.delay) % ring]) {
-        float* in = s < f.n_exc ? f.ie.data() : f.ii.data();
+        float* __restrict in = s < f.n_exc ? f.ie.data() : f.ii.data();
         const float w = s < f.n_exc ? w_e : w_i;
-        for (uint32_t k = f.row[s]; k < f.row[s + 1]; ++k) in[f.target[k]] += w;
+        const uint32_t* __restrict a = target + row[s];
+        const uint32_t len = row[s + 1] - row[s];
+        for (uint32_t k = 0; k < len; ++k) in[a[k]] += w;
       }
     }
     if (drive && !f.thr.empty())
@@ -168,7 +190,7 @@ int main(int argc, char** argv) {
     const double mean = d.rate_hz * d.inputs * bs.dt_ms / 1000.0;
     double p = std::exp(-mean), cdf = p;
     for (uint32_t k = 1; cdf < 1.0 - 1e-9 && k < 64; ++k) {
-      f.thr.push_back(static_cast<uint32_t>(std::min(4294967295.0, std::ceil(cdf * 4294967296.0))));
+      f.thr.push_back(static_cast<uint32_t>(std::min(4294967295.0, std::ceil(cdf * 4294967296.0) - 1)));
       p *= mean / k;
       cdf += p;
     }
