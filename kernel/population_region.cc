@@ -282,7 +282,8 @@ void PopulationRegion::UpdatePopulation(Shard& sh, size_t pop_index, float bias,
   // vectorises, writes the candidate potential of every neuron; then refractoriness, threshold
   // and reset. Each neuron sees exactly the same float operations in the same order as a single
   // fused loop would apply. A block's arrays (~8 KiB) stay in L1 from one pass to the next, so
-  // the population's arrays cross from L2 once per tick instead of twice.
+  // the population's arrays cross from L2 once per tick instead of twice. Quiet populations
+  // (below) run both passes as one fused loop.
   const PopulationSpec& pop = spec_.populations[pop_index];
   const uint32_t lo = std::max(pop.offset, sh.lo), hi = std::min(pop.offset + pop.size, sh.hi);
   if (lo >= hi) return;
