@@ -57,7 +57,7 @@ progress() { echo "bench/run.sh: $*" >&2; }
 } >"$out"
 
 progress "kernel_bench ($reps runs per network)"
-for net in "coba.json 10000" "brunel.json 1000" "brain.json 1000" "large.json 200" "tiny.json 1000"; do
+for net in "coba.json 10000" "cuba.json 10000" "brunel.json 1000" "brain.json 1000" "large.json 200" "tiny.json 1000"; do
   set -- $net
   for ((i = 0; i < reps; i++)); do
     "$build/bench/kernel_bench" "$root/examples/$1" "$2" >>"$out.kernel"

@@ -14,7 +14,7 @@ namespace thalia::kernel {
 // (thr is non-decreasing and >= 1). In 32 bits: word >= thr[j] <=> word > thr[j] - 1, and
 // thr[j] = 2^32 becomes 0xffffffff, which no word exceeds. The first two comparisons run
 // branch-free (vectorised) over blocks of the population; only in a block with a word above
-// thr[1] - 1 (rare at the usual rates) do those words walk the rest of the table.
+// thr[1] - 1 (rare at low means) do the further entries count, each in one vectorised pass.
 THALIA_VECTOR_CLONES void CountPoisson(uint32_t n, const uint32_t* __restrict words,
                                        const std::vector<uint64_t>& thr, uint32_t* __restrict k) {
   const uint32_t a0 = static_cast<uint32_t>(thr[0] - 1);
@@ -30,12 +30,17 @@ THALIA_VECTOR_CLONES void CountPoisson(uint32_t n, const uint32_t* __restrict wo
       high |= above;
     }
     if (!longer || high == 0) continue;
-    for (uint32_t i = b; i < e; ++i) {
-      if (k[i] < 2) continue;
-      const uint64_t x = words[i];
-      uint32_t c = 2;
-      while (c + 1 < thr.size() && x >= thr[c]) ++c;
-      k[i] = c;
+    // k = how many of the thresholds the word reaches: one vectorised pass per further entry,
+    // until no word of the block reaches it (the table is non-decreasing).
+    for (size_t j = 2; j + 1 < thr.size(); ++j) {
+      const uint32_t aj = static_cast<uint32_t>(thr[j] - 1);
+      uint32_t more = 0;
+      for (uint32_t i = b; i < e; ++i) {
+        const uint32_t above = static_cast<uint32_t>(words[i] > aj);
+        k[i] += above;
+        more |= above;
+      }
+      if (more == 0) break;
     }
   }
 }
@@ -88,14 +93,94 @@ THALIA_VECTOR_CLONES void StepConductance(uint32_t n, float v_rest, float dto, f
   }
 }
 
+// The same steps for neurons whose external current and adaptation are +0 (the "quiet" forms),
+// fused with the threshold pass (as Threshold with adapt_b = 0, which would store w + 0 = +0 for
+// a neuron that fires and w = +0 for the others, so w is left alone): they neither read iext nor
+// w, three streams fewer per neuron and tick, and each neuron's V is read and written once. `drive` is the value
+// the full form computes from the two, so every neuron gets the same bits: for Delta and Current
+// (bias + iext - w) * omp with iext = w = +0, i.e. (bias + 0.0f - 0.0f) * omp, a constant; for
+// Conductance the sum keeps its order (... + bias + 0.0f - 0.0f; g++ keeps x + 0.0f, which
+// turns -0 into +0, and may drop x - 0.0f, which changes no value).
+// Refractoriness, threshold and reset of one neuron whose adaptation stays +0 (see
+// ThresholdQuiet), for the fused quiet steps; returns all ones if it fired.
+[[gnu::always_inline]] inline int32_t ResetLane(float vi, float v_thresh, int32_t reset_bits,
+                                                int32_t ref_ticks, float* v, int32_t* refr,
+                                                uint8_t* fired) {
+  const int32_t r = *refr;
+  const int32_t refractory = -static_cast<int32_t>(r > 0);
+  const int32_t fires = -static_cast<int32_t>(vi >= v_thresh) & ~refractory;
+  const int32_t reset = refractory | fires;
+  *v = std::bit_cast<float>((reset & reset_bits) | (~reset & std::bit_cast<int32_t>(vi)));
+  const int32_t r_minus_1 = static_cast<int32_t>(static_cast<uint32_t>(r) - 1u);
+  *refr = (refractory & r_minus_1) | (fires & ref_ticks) | (~reset & r);
+  *fired = static_cast<uint8_t>(fires & 1);
+  return fires;
+}
+
+THALIA_VECTOR_CLONES_BYTES bool StepDeltaQuiet(uint32_t n, float v_rest, float pm, float drive,
+                                               float* __restrict v, float* __restrict ie,
+                                               float* __restrict ii, const QuietReset& q,
+                                               int32_t* __restrict refr, uint8_t* __restrict fired) {
+  const int32_t reset_bits = std::bit_cast<int32_t>(q.v_reset);
+  int32_t any = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const float vi = v_rest + (v[i] - v_rest) * pm + drive + ie[i] - ii[i];
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
+    any |= ResetLane(vi, q.v_thresh, reset_bits, q.ref_ticks, v + i, refr + i, fired + i);
+  }
+  return any != 0;
+}
+
+THALIA_VECTOR_CLONES_BYTES bool StepCurrentQuiet(uint32_t n, float v_rest, float pm, float drive,
+                                                 float pem, float pim, float pe, float pi,
+                                                 float* __restrict v, float* __restrict se,
+                                                 float* __restrict si, float* __restrict ie,
+                                                 float* __restrict ii, const QuietReset& q,
+                                                 int32_t* __restrict refr, uint8_t* __restrict fired) {
+  const int32_t reset_bits = std::bit_cast<int32_t>(q.v_reset);
+  int32_t any = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const float e = se[i] + ie[i], h = si[i] + ii[i];
+    const float vi = v_rest + (v[i] - v_rest) * pm + drive + e * pem - h * pim;
+    se[i] = e * pe;
+    si[i] = h * pi;
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
+    any |= ResetLane(vi, q.v_thresh, reset_bits, q.ref_ticks, v + i, refr + i, fired + i);
+  }
+  return any != 0;
+}
+
+THALIA_VECTOR_CLONES_BYTES bool StepConductanceQuiet(uint32_t n, float v_rest, float dto, float e_exc,
+                                                     float e_inh, float pe, float pi, float bias,
+                                                     float* __restrict v, float* __restrict se,
+                                                     float* __restrict si, float* __restrict ie,
+                                                     float* __restrict ii, const QuietReset& q,
+                                                     int32_t* __restrict refr,
+                                                     uint8_t* __restrict fired) {
+  const int32_t reset_bits = std::bit_cast<int32_t>(q.v_reset);
+  int32_t any = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const float e = se[i] + ie[i], h = si[i] + ii[i], v0 = v[i];
+    const float vi = v0 + dto * (-(v0 - v_rest) - e * (v0 - e_exc) - h * (v0 - e_inh) + bias + 0.0f - 0.0f);
+    se[i] = e * pe;
+    si[i] = h * pi;
+    ie[i] = 0.0f;
+    ii[i] = 0.0f;
+    any |= ResetLane(vi, q.v_thresh, reset_bits, q.ref_ticks, v + i, refr + i, fired + i);
+  }
+  return any != 0;
+}
+
 // Refractoriness, threshold and reset of neurons [0, n), branch-free so that it vectorises: a
 // refractory neuron counts down clamped at v_reset; any other neuron at or above threshold fires
 // (v_reset, a new refractory period, the adaptation jump) and gets fired[i] = 1. Returns whether
 // any neuron fired. The choices are bit masks over the floats' bits (g++ does not if-convert float
 // selects), so every stored value is exactly the one the branching form would store.
-THALIA_VECTOR_CLONES bool Threshold(uint32_t n, float v_reset, float v_thresh, float adapt_b, int32_t ref_ticks,
+THALIA_VECTOR_CLONES_BYTES bool Threshold(uint32_t n, float v_reset, float v_thresh, float adapt_b, int32_t ref_ticks,
                float* __restrict v, int32_t* __restrict refr, float* __restrict w,
-               int32_t* __restrict fired) {
+               uint8_t* __restrict fired) {
   const int32_t reset_bits = std::bit_cast<int32_t>(v_reset);
   int32_t any = 0;
   for (uint32_t i = 0; i < n; ++i) {
@@ -110,7 +195,7 @@ THALIA_VECTOR_CLONES bool Threshold(uint32_t n, float v_reset, float v_thresh, f
     const int32_t r_minus_1 = static_cast<int32_t>(static_cast<uint32_t>(r) - 1u);
     refr[i] = (refractory & r_minus_1) | (fires & ref_ticks) | (~reset & r);
     w[i] = std::bit_cast<float>((fires & std::bit_cast<int32_t>(jumped)) | (~fires & std::bit_cast<int32_t>(wi)));
-    fired[i] = fires & 1;
+    fired[i] = static_cast<uint8_t>(fires & 1);
     any |= fires;
   }
   return any != 0;

@@ -28,10 +28,31 @@ void StepConductance(uint32_t n, float v_rest, float dto, float e_exc, float e_i
                      float* __restrict si, const float* __restrict iext, const float* __restrict w,
                      float* __restrict ie, float* __restrict ii);
 
+// The steps for neurons whose external current (iext) and adaptation (w) are all +0 and that
+// have no adaptation (adapt_b == 0), fused with Threshold: they read neither iext nor w and
+// give the same bits as the full step and Threshold, with drive = (bias + 0.0f - 0.0f) * omp for
+// Delta and Current (Conductance takes bias itself). Return whether any neuron fired.
+struct QuietReset {
+  float v_reset, v_thresh;
+  int32_t ref_ticks;
+};
+bool StepDeltaQuiet(uint32_t n, float v_rest, float pm, float drive, float* __restrict v,
+                    float* __restrict ie, float* __restrict ii, const QuietReset& q,
+                    int32_t* __restrict refr, uint8_t* __restrict fired);
+bool StepCurrentQuiet(uint32_t n, float v_rest, float pm, float drive, float pem, float pim,
+                      float pe, float pi, float* __restrict v, float* __restrict se,
+                      float* __restrict si, float* __restrict ie, float* __restrict ii,
+                      const QuietReset& q, int32_t* __restrict refr, uint8_t* __restrict fired);
+bool StepConductanceQuiet(uint32_t n, float v_rest, float dto, float e_exc, float e_inh, float pe,
+                          float pi, float bias, float* __restrict v, float* __restrict se,
+                          float* __restrict si, float* __restrict ie, float* __restrict ii,
+                          const QuietReset& q, int32_t* __restrict refr,
+                          uint8_t* __restrict fired);
+
 // Refractoriness, threshold and reset of neurons [0, n); fired[i] = 1 for each neuron that
-// fired. Returns whether any did.
+// fired, 0 for the others. Returns whether any did.
 bool Threshold(uint32_t n, float v_reset, float v_thresh, float adapt_b, int32_t ref_ticks,
                float* __restrict v, int32_t* __restrict refr, float* __restrict w,
-               int32_t* __restrict fired);
+               uint8_t* __restrict fired);
 
 }  // namespace thalia::kernel

@@ -8,7 +8,9 @@
 #include "kernel/population_region.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -165,10 +167,22 @@ void PopulationRegion::RunTicks(Shard& sh, const EpochContext& ctx,
                                 int parity) {
   sh.factor.resize(paths_.size());
   sh.gate.resize(paths_.size());
+  auto all_zero_bits = [&](const float* a) {
+    uint32_t bits = 0;
+    for (uint32_t i = sh.lo; i < sh.hi; ++i) bits |= std::bit_cast<uint32_t>(a[i]);
+    return bits == 0;
+  };
+  sh.quiet = all_zero_bits(w_.data()) && all_zero_bits(iext_.data());
+  // Theta's phase enters only through theta_gain and theta_gating. Without either, a bias plus
+  // 0 * theta is the bias itself (x + (+-0) = x for every x but -0), so the sine is skipped.
+  bool theta_used = false;
+  for (const Path& p : paths_) theta_used |= p.spec.theta_gating != 0;
+  for (const PopulationSpec& pop : spec_.populations)
+    theta_used |= pop.neuron.theta_gain != 0 || (pop.neuron.bias == 0 && std::signbit(pop.neuron.bias));
   for (Tick t = from; t < to; ++t) {
     while (sh.ev < ctx.events.size() && ctx.events[sh.ev].tick <= t)
       modulators_.Apply(&sh.m, ctx.events[sh.ev++]);
-    const float theta = modulators_.ThetaSin(t);
+    const float theta = theta_used ? modulators_.ThetaSin(t) : 0.0f;
     for (size_t i = 0; i < paths_.size(); ++i) {
       sh.factor[i] = paths_[i].plastic ? PlasticityFactor(paths_[i], sh.m, t) : 0.0f;
       sh.gate[i] = paths_[i].spec.theta_gating == 0 ? 1.0f : 1.0f + paths_[i].spec.theta_gating * theta;
@@ -254,6 +268,7 @@ void PopulationRegion::ApplyExternal(Shard& sh, std::span<const ExternalInput> e
     if (x.tick < t || x.neuron < sh.lo || x.neuron >= sh.hi) continue;
     if (x.kind == ExternalInput::kCurrent) {
       iext_[x.neuron] = x.amount;
+      sh.quiet = false;
     } else if (x.amount >= 0) {
       in_e_[x.neuron] += x.amount;
     } else {
@@ -263,9 +278,12 @@ void PopulationRegion::ApplyExternal(Shard& sh, std::span<const ExternalInput> e
 }
 
 void PopulationRegion::UpdatePopulation(Shard& sh, size_t pop_index, float bias, Tick t) {
-  // Two passes: the membrane update, branch-free so it vectorises, writes the candidate potential
-  // of every neuron; then refractoriness, threshold and reset. Each neuron sees exactly the same
-  // float operations in the same order as a single fused loop would apply.
+  // Blocks of kBlock neurons, each in two passes: the membrane update, branch-free so it
+  // vectorises, writes the candidate potential of every neuron; then refractoriness, threshold
+  // and reset. Each neuron sees exactly the same float operations in the same order as a single
+  // fused loop would apply. A block's arrays (~8 KiB) stay in L1 from one pass to the next, so
+  // the population's arrays cross from L2 once per tick instead of twice. Quiet populations
+  // (below) run both passes as one fused loop.
   const PopulationSpec& pop = spec_.populations[pop_index];
   const uint32_t lo = std::max(pop.offset, sh.lo), hi = std::min(pop.offset + pop.size, sh.hi);
   if (lo >= hi) return;
@@ -282,29 +300,61 @@ void PopulationRegion::UpdatePopulation(Shard& sh, size_t pop_index, float bias,
   const uint32_t n = hi - lo;
   const float v_rest = ns.v_rest, pm = c.pm, omp = c.one_minus_pm, pem = c.pem, pim = c.pim,
               pe = c.pe, pi = c.pi, dto = c.dt_over_tau, e_exc = ns.e_exc, e_inh = ns.e_inh;
-  switch (ns.synapse) {
-    case SynapseKind::Delta:
-      StepDelta(n, v_rest, pm, omp, bias, v, iext, w, ie, ii);
-      break;
-    case SynapseKind::Current:
-      StepCurrent(n, v_rest, pm, omp, pem, pim, pe, pi, bias, v, se, si, iext, w, ie, ii);
-      break;
-    default:
-      StepConductance(n, v_rest, dto, e_exc, e_inh, pe, pi, bias, v, se, si, iext, w, ie, ii);
-      break;
-  }
   const float v_reset = ns.v_reset, v_thresh = ns.v_thresh, adapt_b = ns.adapt_b, pw = c.pw;
-  // Blocks of kBlock neurons: the vectorised threshold pass, then a scalar look for the (few)
-  // neurons that fired, in index order, only in blocks where one did.
-  constexpr uint32_t kBlock = 64;
-  int32_t fired[kBlock];
+  // Quiet: no adaptation, and w and iext +0 (see Shard::quiet); drive is what the full Delta and
+  // Current steps compute from bias, iext and w then (kernel/neuron_kernels.h).
+  const bool quiet = sh.quiet && adapt_b == 0;
+  const float drive = (bias + 0.0f - 0.0f) * omp;
+  constexpr uint32_t kBlock = 256;
+  alignas(8) uint8_t fired[kBlock];
   for (uint32_t b = 0; b < n; b += kBlock) {
     const uint32_t m = std::min(kBlock, n - b);
-    if (!Threshold(m, v_reset, v_thresh, adapt_b, c.ref_ticks, v + b, refr + b, w + b, fired)) continue;
-    for (uint32_t i = 0; i < m; ++i) {
-      if (!fired[i]) continue;
-      sh.spikes.push_back({t, lo + b + i});
-      sh.tick_spikes.push_back(lo + b + i);
+    if (quiet) {
+      const QuietReset q{v_reset, v_thresh, c.ref_ticks};
+      bool any;
+      switch (ns.synapse) {
+        case SynapseKind::Delta:
+          any = StepDeltaQuiet(m, v_rest, pm, drive, v + b, ie + b, ii + b, q, refr + b, fired);
+          break;
+        case SynapseKind::Current:
+          any = StepCurrentQuiet(m, v_rest, pm, drive, pem, pim, pe, pi, v + b, se + b, si + b,
+                                 ie + b, ii + b, q, refr + b, fired);
+          break;
+        default:
+          any = StepConductanceQuiet(m, v_rest, dto, e_exc, e_inh, pe, pi, bias, v + b, se + b,
+                                     si + b, ie + b, ii + b, q, refr + b, fired);
+          break;
+      }
+      if (!any) continue;
+    } else {
+      switch (ns.synapse) {
+        case SynapseKind::Delta:
+          StepDelta(m, v_rest, pm, omp, bias, v + b, iext + b, w + b, ie + b, ii + b);
+          break;
+        case SynapseKind::Current:
+          StepCurrent(m, v_rest, pm, omp, pem, pim, pe, pi, bias, v + b, se + b, si + b, iext + b,
+                      w + b, ie + b, ii + b);
+          break;
+        default:
+          StepConductance(m, v_rest, dto, e_exc, e_inh, pe, pi, bias, v + b, se + b, si + b,
+                          iext + b, w + b, ie + b, ii + b);
+          break;
+      }
+      if (!Threshold(m, v_reset, v_thresh, adapt_b, c.ref_ticks, v + b, refr + b, w + b, fired))
+        continue;
+    }
+    // The (few) neurons that fired, in index order: eight flags (bytes of 0 or 1) at a time, each
+    // set flag one set bit of the word.
+    for (uint32_t j = m; j % 8 != 0; ++j) fired[j] = 0;
+    for (uint32_t j = 0; j < m; j += 8) {
+      uint64_t word;
+      std::memcpy(&word, fired + j, 8);
+      while (word != 0) {
+        const uint32_t i = lo + b + j + static_cast<uint32_t>(std::countr_zero(word)) / 8;
+        sh.spikes.push_back({t, i});
+        sh.tick_spikes.push_back(i);
+        word &= word - 1;
+      }
     }
   }
   if (adapt_b != 0)  // otherwise w stays exactly 0 and the decay is a no-op

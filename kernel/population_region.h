@@ -110,6 +110,9 @@ class PopulationRegion final : public Region {
     // Where the shard stands in the epoch: modulator state, next modulator event, next input.
     ModulatorState m;
     size_t ev = 0, ext = 0;
+    // Whether w and iext are +0 over [lo, hi): found at the start of RunTicks, cleared by an
+    // external current; populations without adaptation then take the quiet neuron steps.
+    bool quiet = false;
     // This shard's spikes of the current window and of the previous one (read by the others
     // after the barrier that ends a window), by parity of the window.
     std::vector<Spike> outbox[2];

@@ -1,5 +1,6 @@
-"""Shared by the Brian2 reference models: selects Brian2's code generation target and runs a
-network with the simulation timed apart from code generation and compilation."""
+"""Shared by the Brian2 reference models: selects Brian2's code generation target, runs a network
+with the simulation loop timed apart from building the network and from code generation and
+compilation, and prints the result lines bench/compare_brian2.sh reads."""
 import os
 import resource
 import tempfile
@@ -36,8 +37,10 @@ def _children_cpu():
 
 def timed_run(net, namespace, duration, target):
     """Runs net for duration. Returns seconds: codegen (code generation and compilation), wall
-    (the run as a whole), loop (Brian2's own measure of its simulation loop), cpu (CPU of the run:
-    this process's, or the standalone program's, which also loads the network from disk)."""
+    (the run as a whole), loop (Brian2's own measure of its simulation loop), setup (wall - loop:
+    what the run does before and after its loop; standalone: the compiled program creating the
+    synapses of connect(p=...), loading arrays from disk and writing results), cpu (CPU of the
+    run: this process's, or the standalone program's)."""
     device = get_device()
     if target == "standalone":
         net.run(duration, namespace=namespace)  # only records the run into the project
@@ -56,4 +59,15 @@ def timed_run(net, namespace, duration, target):
         t0, c0 = time.perf_counter(), time.process_time()
         net.run(duration, namespace=namespace)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return dict(codegen=codegen, wall=wall, loop=device._last_run_time, cpu=cpu)
+    loop = device._last_run_time
+    return dict(codegen=codegen, wall=wall, loop=loop, setup=wall - loop, cpu=cpu)
+
+
+def report(net_name, until_ms, t_build, t, spikes, n, target, extra=""):
+    """The timing line: build = network construction in Python plus the run's set-up (see
+    timed_run), so that it compares with Thalia's construction of the network."""
+    rate = spikes / n / (until_ms / 1000.0)
+    print(f"brian2-{net_name} sim {until_ms / 1000:.2f} s  build {t_build + t['setup']:.3f} s  "
+          f"pybuild {t_build:.3f} s  codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  "
+          f"loop {t['loop']:.3f} s  cpu {t['cpu']:.3f} s  rate {rate:.2f} Hz  spikes {spikes}  "
+          f"target {target}{extra}")

@@ -2,6 +2,14 @@
 """Brunel (2000) model A, fig. 8C parameters, in Brian2: an independent reference for
 examples/brunel.json (rate, mean ISI CV, Fano factor of 1 ms population counts) and its speed.
 
+Follows Brian2's own example examples/frompapers/Brunel_2000.py (panel C: g = 5,
+nu_ext = 2 nu_thr): one NeuronGroup with method 'exact', two Synapses with `on_pre="v += J"`
+(-g J) and delay D, the external drive as `PoissonInput(N=C_ext, rate=nu_ext, weight=J)`, default
+code generation. One difference, to keep the connectivity of examples/brunel.json: fixed
+in-degrees (C_E and C_I sources per target, drawn with replacement, no autapses, as the kernel and
+NEST's fixed_indegree) instead of the example's `connect(p=epsilon)`; the index arrays are handed
+to `connect(i=..., j=...)` ordered by source, the order in which `connect(p=...)` creates a
+network's synapses, so that a spiking neuron's synapses lie together as in the example.
 Written from the paper's model definition (Brunel 2000, J Comput Neurosci 8:183-208, section 2)
 and the parameters of examples/brunel.json; it shares no code with the kernel. Needs Brian2
 (Debian: apt-get install python3-brian cython3). Run with --help for the options.
@@ -35,10 +43,10 @@ import numpy as np
 try:
     import brian2 as b2
     import brian_run  # bench/reference/brian_run.py
+    import spike_stats  # bench/reference/spike_stats.py
 except ImportError:
     sys.exit("brunel_brian2.py: this interpreter cannot import brian2; install Debian's "
-             "python3-brian (and cython3 for the cython target) and run it with that python3, "
-             "e.g. PYTHON=/path/to/python3 bench/compare_brian2.sh")
+             "python3-brian (and cython3 for the cython target) and run it with that python3")
 
 # examples/brunel.json
 N_E, N_I = 10000, 2500
@@ -63,6 +71,12 @@ def fixed_indegree(rng, n_src, n_tgt, indegree, same_pop_offset):
     return i, j
 
 
+def by_source(i, j):
+    """connect()'s arguments with the synapses ordered by source (then target, as drawn)."""
+    order = np.argsort(i, kind="stable")
+    return dict(i=i[order], j=j[order])
+
+
 def build(args):
     b2.seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -85,84 +99,43 @@ def build(args):
     S_I = b2.Synapses(P_I, P, on_pre="v_post += -G*J", delay=delay * ms, namespace=ns)
     ie_e, je_e = fixed_indegree(rng, N_E, N_E, C_E, 0)          # E -> E
     ie_i, je_i = fixed_indegree(rng, N_E, N_I, C_E, None)       # E -> I
-    S_E.connect(i=np.concatenate([ie_e, ie_i]), j=np.concatenate([je_e, je_i + N_E]))
+    S_E.connect(**by_source(np.concatenate([ie_e, ie_i]), np.concatenate([je_e, je_i + N_E])))
     ii_e, ji_e = fixed_indegree(rng, N_I, N_E, C_I, None)       # I -> E
     ii_i, ji_i = fixed_indegree(rng, N_I, N_I, C_I, 0)          # I -> I
-    S_I.connect(i=np.concatenate([ii_e, ii_i]), j=np.concatenate([ji_e, ji_i + N_E]))
+    S_I.connect(**by_source(np.concatenate([ii_e, ii_i]), np.concatenate([ji_e, ji_i + N_E])))
     drive = b2.PoissonInput(P, "v", N=C_EXT, rate=NU_EXT * Hz, weight="J")
     mon = b2.SpikeMonitor(P)
     return b2.Network(P, S_E, S_I, drive, mon), mon, ns
-
-
-def statistics(i, tick, warmup_ms, until_ms):
-    """Rate, mean ISI CV over neurons with >= 4 spikes (sample std, n-1, as
-    tests/kernel/brunel_test.cc) and Fano factor of 1 ms population counts, over [warmup, until),
-    from spikes given as neuron indices i and step numbers tick."""
-    n = N_E + N_I
-    w0, w1 = int(round(warmup_ms / DT)), int(round(until_ms / DT))
-    keep = (tick >= w0) & (tick < w1)
-    i, tick = i[keep], tick[keep]
-    rate = i.size / n / ((w1 - w0) * DT / 1000.0)
-    order = np.lexsort((tick, i))
-    i, tick = i[order], tick[order]
-    starts = np.searchsorted(i, np.arange(n + 1))
-    cvs = []
-    for a, b in zip(starts[:-1], starts[1:]):
-        if b - a < 4:
-            continue
-        isi = np.diff(tick[a:b]).astype(float)
-        cvs.append(isi.std(ddof=1) / isi.mean())
-    bin_ticks = int(round(1.0 / DT))
-    counts = np.bincount((tick - w0) // bin_ticks, minlength=(w1 - w0) // bin_ticks)
-    counts = counts[: (w1 - w0) // bin_ticks].astype(float)
-    fano = counts.var() / counts.mean()
-    return rate, float(np.mean(cvs)) if cvs else float("nan"), len(cvs), fano
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--semantics", choices=["thalia", "brian", "accumulate"], default="thalia")
-    ap.add_argument("--target", choices=brian_run.TARGETS, default="cython",
-                    help="Brian2 code generation target (default cython)")
+    ap.add_argument("--target", choices=brian_run.TARGETS, default="standalone",
+                    help="Brian2 code generation target (default standalone)")
     ap.add_argument("--workdir", help="standalone target: project folder to keep (default: a new "
                     "temporary folder, so everything is compiled again)")
-    ap.add_argument("--warmup-ms", type=float, default=100.0)
+    ap.add_argument("--warmup-ms", type=float, default=100.0, help="statistics from here on")
     ap.add_argument("--until-ms", type=float, default=600.0)
     ap.add_argument("--delay-ms", type=float, default=1.5)
     ap.add_argument("--refractory-ms", type=float, default=2.0)
     ap.add_argument("--kernel-steps", action="store_true",
                     help="step as the kernel does (see 'Time grid' above)")
-    ap.add_argument("--spikes-csv", metavar="FILE",
-                    help="only analyse the spikes in FILE (thalia trace spikes output: "
-                    "tick,time_ms,region,neuron) with the same statistics, and exit")
     args = ap.parse_args()
-    if args.spikes_csv:
-        tick, i = np.loadtxt(args.spikes_csv, delimiter=",", skiprows=1, usecols=(0, 3),
-                             dtype=np.int64, unpack=True)
-        rate, cv, cv_n, fano = statistics(i, tick, args.warmup_ms, args.until_ms)
-        print(f"{args.spikes_csv}: rate {rate:.2f} Hz, mean ISI CV {cv:.3f} ({cv_n} neurons), "
-              f"population Fano (1 ms) {fano:.1f}  [window {args.warmup_ms:g}-{args.until_ms:g} ms]")
-        return
     brian_run.setup(args.target, args.workdir)
     b2.defaultclock.dt = DT * b2.ms
     t0 = time.perf_counter()
     net, mon, ns = build(args)
     t_build = time.perf_counter() - t0
     t = brian_run.timed_run(net, ns, args.until_ms * b2.ms, args.target)
-    rate_all = mon.num_spikes / (N_E + N_I) / (args.until_ms / 1000.0)
     tick = np.rint(np.asarray(mon.t[:] / b2.ms) / DT).astype(np.int64)
-    rate, cv, cv_n, fano = statistics(np.asarray(mon.i[:], dtype=np.int64), tick, args.warmup_ms,
-                                      args.until_ms)
+    stats = spike_stats.statistics(np.asarray(mon.i[:]), tick, N_E + N_I, DT, args.warmup_ms,
+                                   args.until_ms)
+    print(spike_stats.line("brian2-brunel", stats, args.warmup_ms, args.until_ms))
     steps = " kernel-steps" if args.kernel_steps else ""
-    print(f"brian2-brunel semantics {args.semantics} seed {args.seed} target {args.target} "
-          f"delay {args.delay_ms} ms refractory {args.refractory_ms} ms{steps}: "
-          f"rate {rate:.2f} Hz, mean ISI CV {cv:.3f} ({cv_n} neurons), population Fano (1 ms) "
-          f"{fano:.1f}  [window {args.warmup_ms:g}-{args.until_ms:g} ms]")
-    print(f"brian2-brunel sim {args.until_ms / 1000:.2f} s  build {t_build:.2f} s  "
-          f"codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  loop {t['loop']:.3f} s  "
-          f"cpu {t['cpu']:.3f} s  rate {rate_all:.2f} Hz  spikes {mon.num_spikes}")
-
+    brian_run.report("brunel", args.until_ms, t_build, t, int(mon.num_spikes), N_E + N_I,
+                     args.target, f"  semantics {args.semantics} seed {args.seed}{steps}")
 
 if __name__ == "__main__":
     main()

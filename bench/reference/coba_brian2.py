@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""The Vogels-Abbott COBA network of examples/coba.json in Brian2, for bench/compare_brian2.sh:
-the same model, stepped as the kernel steps it, timed without code generation.
+"""The Vogels-Abbott COBA network of examples/coba.json (Brette et al. 2007, benchmark 1) in
+Brian2, for bench/compare_brian2.sh: the same model, stepped as the kernel steps it.
 
-Written from the config and the kernel's update (kernel/population_region.cc, StepConductance and
-Threshold), not from any other implementation. Needs Brian2 (Debian: apt-get install python3-brian
-cython3). Model, per neuron (conductances in units of the leak conductance, as in the config):
+Follows Brian2's own example examples/CUBA.py (the same benchmark family, in the form Brian2's
+documentation teaches: one NeuronGroup, `Synapses(...).connect(p=0.02)` generated source-major
+in C++, a SpikeMonitor, default code generation) with benchmark 1's conductance equations; the
+parameters are those of examples/coba.json. Written from the config and the kernel's update
+(kernel/neuron_kernels.cc, StepConductance and Threshold); it shares no code with the kernel.
+Needs Brian2 (Debian: apt-get install python3-brian cython3). Model, per neuron (conductances in
+units of the leak conductance, as in the config):
     tau_m dV/dt = -(V - E_L) - g_e (V - E_e) - g_i (V - E_i)
     g_e, g_i decay with tau_e = 5 ms, tau_i = 10 ms; a spike adds 0.6 (E) or 6.7 (I)
     E_L -49 mV, threshold -50 mV (V >= theta), reset -60 mV, refractory 5 ms, V(0) ~ U[-60, -50)
@@ -21,13 +25,15 @@ import math
 import sys
 import time
 
+import numpy as np
+
 try:
     import brian2 as b2
     import brian_run  # bench/reference/brian_run.py
+    import spike_stats  # bench/reference/spike_stats.py
 except ImportError:
     sys.exit("coba_brian2.py: this interpreter cannot import brian2; install Debian's "
-             "python3-brian (and cython3 for the cython target) and run it with that python3, "
-             "e.g. PYTHON=/path/to/python3 bench/compare_brian2.sh")
+             "python3-brian (and cython3 for the cython target) and run it with that python3")
 
 # examples/coba.json
 N_E, N_I = 3200, 800
@@ -57,18 +63,19 @@ def build(args):
     S_I = b2.Synapses(P[N_E:], P, on_pre="gi_post += w_i", namespace=ns)
     S_E.connect(condition="i != j", p=P_CONNECT)          # no E->E autapse
     S_I.connect(condition=f"j != i + {N_E}", p=P_CONNECT)  # no I->I autapse
-    mon = b2.SpikeMonitor(P, record=False)                 # counts only
+    mon = b2.SpikeMonitor(P)
     return b2.Network(P, S_E, S_I, mon), mon, ns, (S_E, S_I)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--target", choices=brian_run.TARGETS, default="cython",
-                    help="Brian2 code generation target (default cython)")
+    ap.add_argument("--target", choices=brian_run.TARGETS, default="standalone",
+                    help="Brian2 code generation target (default standalone)")
     ap.add_argument("--workdir", help="standalone target: project folder to keep (default: a new "
                     "temporary folder, so everything is compiled again)")
     ap.add_argument("--until-ms", type=float, default=10000.0)
+    ap.add_argument("--warmup-ms", type=float, default=100.0, help="statistics from here on")
     ap.add_argument("--refractory-ms", type=float, default=5.1,
                     help="5.1 holds V for 50 steps after the spike step, as the kernel's 5 ms")
     args = ap.parse_args()
@@ -78,11 +85,13 @@ def main():
     net, mon, ns, syn = build(args)
     t_build = time.perf_counter() - t0
     t = brian_run.timed_run(net, ns, args.until_ms * b2.ms, args.target)
+    tick = np.rint(np.asarray(mon.t[:] / b2.ms) / DT).astype(np.int64)
+    stats = spike_stats.statistics(np.asarray(mon.i[:]), tick, N_E + N_I, DT, args.warmup_ms,
+                                   args.until_ms)
+    print(spike_stats.line("brian2-coba", stats, args.warmup_ms, args.until_ms))
     synapses = len(syn[0]) + len(syn[1])  # known after the run in standalone mode
-    rate = mon.num_spikes / (N_E + N_I) / (args.until_ms / 1000.0)
-    print(f"brian2-coba synapses {synapses} sim {args.until_ms / 1000:.2f} s  build {t_build:.2f} s  "
-          f"codegen {t['codegen']:.2f} s  wall {t['wall']:.3f} s  loop {t['loop']:.3f} s  "
-          f"cpu {t['cpu']:.3f} s  rate {rate:.2f} Hz  spikes {mon.num_spikes}  target {args.target}")
+    brian_run.report("coba", args.until_ms, t_build, t, int(mon.num_spikes), N_E + N_I,
+                     args.target, f"  synapses {synapses}")
 
 
 if __name__ == "__main__":

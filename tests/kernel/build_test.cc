@@ -24,12 +24,14 @@ uint64_t DigestAfter(const char* example, Tick ticks) {
 }
 
 // The combined digests `thalia run` printed for these brains when they were recorded in
-// bench/RESULTS.md (tiny.json 1 s, coba.json 2 s). They pin the whole model: construction
+// bench/RESULTS.md (tiny.json 1 s, coba.json 2 s; cuba.json 2 s, added with it for issue 16:
+// the current-based synapse's exact integration). They pin the whole model: construction
 // (connectivity, weights, delays), integration, delivery and learning. A change that alters them
 // on purpose changes what every earlier checkpoint and trace means, and must say so.
 TEST(RecordedBrains, DigestsAreTheRecordedOnes) {
   EXPECT_EQ(DigestAfter("tiny.json", 10000), 0x1d53f7ccdb5e7bceull);
   EXPECT_EQ(DigestAfter("coba.json", 20000), 0x59dbfdbd3785fd8aull);
+  EXPECT_EQ(DigestAfter("cuba.json", 20000), 0x3bd41c6d8ff69660ull);
 }
 
 bool Disjoint(std::vector<std::pair<uintptr_t, uintptr_t>> spans) {
