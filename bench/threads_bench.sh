@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Threads inside a region, side by side in one run: for each network, the wall time of
-# `thalia run --threads 1` and `--threads T`, and beside it the machine's ceiling for that split:
-# two one-thread runs of the same network at once (two independent halves of the work, no
-# exchange), which says how much two threads can gain on this machine at all.
+# Threads inside a region, side by side in one run: for each network, the run loop's wall time
+# (what `thalia run` reports as "simulated ... in X s wall": building the brain excluded) with
+# `--threads 1` and `--threads T`, and beside it the machine's ceiling for that split: two
+# one-thread runs of the same network at once (two independent halves of the work, no exchange),
+# which says how much two threads can gain on this machine at all. Whole-process times (the
+# brain's build and split included) are printed too.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
 usage: bench/threads_bench.sh [--build DIR] [--rounds N] [--threads T] [NETWORK:DURATION ...]
 
-Prints, per network, the best (minimum) wall time over N rounds of --threads 1 and --threads T,
-their ratio (the speedup), and the ceiling 2 x t(1 thread) / t(two 1-thread runs at once).
+Prints, per network, the best (minimum) run-loop wall time over N rounds of --threads 1 and
+--threads T, their ratio (the speedup), and the ceiling 2 x t(1 thread) / t(the slower of two
+1-thread runs at once); then the same for whole-process wall times (build and split included).
 The digests of the runs are checked to be equal (the split changes nothing). Networks default to
-brunel.json:500ms coba.json:2s brain.json:500ms large.json:300ms (paths under examples/).
+brunel.json:1s coba.json:5s brain.json:1s large.json:500ms (paths under examples/).
 
   --build DIR   the build folder (default: build)
   --rounds N    rounds per measurement (default: 3)
@@ -35,39 +38,44 @@ while [ $# -gt 0 ]; do
     *) nets+=("$1"); shift ;;
   esac
 done
-[ ${#nets[@]} -gt 0 ] || nets=(brunel.json:500ms coba.json:2s brain.json:500ms large.json:300ms)
+[ ${#nets[@]} -gt 0 ] || nets=(brunel.json:1s coba.json:5s brain.json:1s large.json:500ms)
 thalia="$build/tools/thalia"
 [ -x "$thalia" ] || { echo "bench/threads_bench.sh: no $thalia (build first)" >&2; exit 2; }
 
 now() { date +%s.%N; }
-# Wall seconds of one run; its digest goes to the file $2.
+# The run loop's wall seconds in a run's report.
+loop_s() { awk '/^simulated / { for (i = 1; i <= NF; ++i) if ($i == "in") { print $(i + 1); exit } }' "$1"; }
+# Runs once: prints "loop_s process_s"; the report goes to the file $4.
 timed() {
   local t0 t1
   t0=$(now)
   "$thalia" run "$1" --until "$2" --threads "$3" --quiet > "$4"
   t1=$(now)
-  calc "$t1 - $t0"
+  echo "$(loop_s "$4") $(calc "$t1 - $t0")"
 }
+max() { printf '%s\n' "$@" | sort -g | tail -1; }
 min() { printf '%s\n' "$@" | sort -g | head -1; }
 calc() { awk "BEGIN { print $1 }"; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), rounds $rounds"
-printf '%-12s %8s %8s %8s %8s %8s  %s\n' network until t1_s tT_s speedup ceiling digest
+printf '%-12s %7s | %8s %8s %8s %8s | %8s %8s %8s %8s  %s\n' network until loop_t1 loop_tT speedup ceiling \
+  proc_t1 proc_tT speedup ceiling digest
 for spec in "${nets[@]}"; do
   net="${spec%%:*}"
   until="${spec#*:}"
   cfg="$root/examples/$net"
-  one=() many=() pair=()
+  l1=() lt=() lp=() p1=() pt=() pp=()
   for _ in $(seq "$rounds"); do
-    one+=("$(timed "$cfg" "$until" 1 "$tmp/one")")
-    many+=("$(timed "$cfg" "$until" "$threads" "$tmp/many")")
+    read -r a b <<< "$(timed "$cfg" "$until" 1 "$tmp/one")"; l1+=("$a"); p1+=("$b")
+    read -r a b <<< "$(timed "$cfg" "$until" "$threads" "$tmp/many")"; lt+=("$a"); pt+=("$b")
     t0=$(now)
     "$thalia" run "$cfg" --until "$until" --threads 1 --quiet > "$tmp/pa" &
     "$thalia" run "$cfg" --until "$until" --threads 1 --quiet > "$tmp/pb" &
     wait
-    pair+=("$(calc "$(now) - $t0")")
+    pp+=("$(calc "$(now) - $t0")")
+    lp+=("$(max "$(loop_s "$tmp/pa")" "$(loop_s "$tmp/pb")")")
   done
   d1=$(grep '^digest' "$tmp/one")
   dt=$(grep '^digest' "$tmp/many")
@@ -75,9 +83,9 @@ for spec in "${nets[@]}"; do
     echo "bench/threads_bench.sh: $net: the digests differ ($d1 vs $dt): a determinism bug" >&2
     exit 1
   fi
-  t1=$(min "${one[@]}")
-  tt=$(min "${many[@]}")
-  tp=$(min "${pair[@]}")
-  printf '%-12s %8s %8.3f %8.3f %7.2fx %7.2fx  %s\n' "$net" "$until" "$t1" "$tt" \
-    "$(calc "$t1 / $tt")" "$(calc "2 * $t1 / $tp")" "${d1#digest }"
+  a1=$(min "${l1[@]}"); at=$(min "${lt[@]}"); ap=$(min "${lp[@]}")
+  b1=$(min "${p1[@]}"); bt=$(min "${pt[@]}"); bp=$(min "${pp[@]}")
+  printf '%-12s %7s | %8.3f %8.3f %7.2fx %7.2fx | %8.3f %8.3f %7.2fx %7.2fx  %s\n' "$net" "$until" \
+    "$a1" "$at" "$(calc "$a1 / $at")" "$(calc "2 * $a1 / $ap")" \
+    "$b1" "$bt" "$(calc "$b1 / $bt")" "$(calc "2 * $b1 / $bp")" "${d1#digest }"
 done

@@ -214,6 +214,7 @@ void PopulationRegion::DeliverDue(Shard& sh, Tick t) {
   ArrivalSlot& due = sh.queue.Due(t);
   const std::vector<uint64_t>& slot = due.keys;
   std::vector<Group>& groups = sh.groups;
+  uint64_t events = 0;  // added to the shard's counter once, not per arrival
   for (size_t ai = 0; ai < slot.size(); ++ai) {
     // Rows are short and scattered: fetch the row bounds of the arrival 8 ahead and the synapses
     // of the arrival 4 ahead, so memory latency overlaps the work (no effect on results).
@@ -238,7 +239,7 @@ void PopulationRegion::DeliverDue(Shard& sh, Tick t) {
     const uint32_t b = g.row[s], e = g.row[s + 1];
     float* in = p.src_excitatory ? in_e_.data() : in_i_.data();
     const float gt = sh.gate[g.path];
-    sh.counters.synaptic_events += e - b;
+    events += e - b;
     if (g.uniform) {  // the same products as below with weight[k] == w0
       const float w0 = g.w0;
       if (gt == 1.0f) {
@@ -258,6 +259,7 @@ void PopulationRegion::DeliverDue(Shard& sh, Tick t) {
     }
     if (p.plastic) g.pre_trace[s] += 1.0f;
   }
+  sh.counters.synaptic_events += events;
   due.Clear();
 }
 
