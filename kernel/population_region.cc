@@ -99,6 +99,11 @@ PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
   }
   shards_[0].queue.Resize(max_delay);
   THALIA_CHECK_MSG(groups.size() < (1u << 18), "more than 2^18 delay groups in one region");
+  // Theta's phase enters only through theta_gain and theta_gating. Without either, a bias plus
+  // 0 * theta is the bias itself (x + (+-0) = x for every x but -0), so the sine is skipped.
+  for (const Path& p : paths_) theta_used_ |= p.spec.theta_gating != 0;
+  for (const PopulationSpec& pop : spec_.populations)
+    theta_used_ |= pop.neuron.theta_gain != 0 || (pop.neuron.bias == 0 && std::signbit(pop.neuron.bias));
 }
 
 PopulationRegion::~PopulationRegion() = default;
@@ -138,11 +143,20 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
                                     ", before the epoch's first tick " + std::to_string(ctx.t0));
     }
   }
+  // Once per shard and epoch (not per window: with one-tick windows that would rescan the
+  // shard's neuron arrays every tick). w of a population without adaptation stays +0 and only an
+  // external current (which clears quiet) sets iext, so quiet holds for the whole epoch.
   auto start = [&](Shard& sh) {
     for (const InSpike& s : inbound) ScheduleInbound(sh, s, ctx.t0);
     sh.m = ctx.modulators;
     sh.ev = sh.ext = 0;
     sh.spikes.clear();
+    sh.factor.resize(paths_.size());
+    sh.gate.resize(paths_.size());
+    uint32_t bits = 0;
+    for (uint32_t i = sh.lo; i < sh.hi; ++i)
+      bits |= std::bit_cast<uint32_t>(w_[i]) | std::bit_cast<uint32_t>(iext_[i]);
+    sh.quiet = bits == 0;
   };
   const uint32_t k_shards = shard_count();
   if (k_shards == 1) {
@@ -165,24 +179,10 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
 void PopulationRegion::RunTicks(Shard& sh, const EpochContext& ctx,
                                 std::span<const ExternalInput> external, Tick from, Tick to,
                                 int parity) {
-  sh.factor.resize(paths_.size());
-  sh.gate.resize(paths_.size());
-  auto all_zero_bits = [&](const float* a) {
-    uint32_t bits = 0;
-    for (uint32_t i = sh.lo; i < sh.hi; ++i) bits |= std::bit_cast<uint32_t>(a[i]);
-    return bits == 0;
-  };
-  sh.quiet = all_zero_bits(w_.data()) && all_zero_bits(iext_.data());
-  // Theta's phase enters only through theta_gain and theta_gating. Without either, a bias plus
-  // 0 * theta is the bias itself (x + (+-0) = x for every x but -0), so the sine is skipped.
-  bool theta_used = false;
-  for (const Path& p : paths_) theta_used |= p.spec.theta_gating != 0;
-  for (const PopulationSpec& pop : spec_.populations)
-    theta_used |= pop.neuron.theta_gain != 0 || (pop.neuron.bias == 0 && std::signbit(pop.neuron.bias));
   for (Tick t = from; t < to; ++t) {
     while (sh.ev < ctx.events.size() && ctx.events[sh.ev].tick <= t)
       modulators_.Apply(&sh.m, ctx.events[sh.ev++]);
-    const float theta = theta_used ? modulators_.ThetaSin(t) : 0.0f;
+    const float theta = theta_used_ ? modulators_.ThetaSin(t) : 0.0f;
     for (size_t i = 0; i < paths_.size(); ++i) {
       sh.factor[i] = paths_[i].plastic ? PlasticityFactor(paths_[i], sh.m, t) : 0.0f;
       sh.gate[i] = paths_[i].spec.theta_gating == 0 ? 1.0f : 1.0f + paths_[i].spec.theta_gating * theta;

@@ -110,7 +110,7 @@ class PopulationRegion final : public Region {
     // Where the shard stands in the epoch: modulator state, next modulator event, next input.
     ModulatorState m;
     size_t ev = 0, ext = 0;
-    // Whether w and iext are +0 over [lo, hi): found at the start of RunTicks, cleared by an
+    // Whether w and iext are +0 over [lo, hi): found at the start of each epoch, cleared by an
     // external current; populations without adaptation then take the quiet neuron steps.
     bool quiet = false;
     // This shard's spikes of the current window and of the previous one (read by the others
@@ -180,6 +180,7 @@ class PopulationRegion final : public Region {
   std::vector<Shard> shards_;
   ThreadPool* pool_ = nullptr;  // not owned; null: shards run one after another on the caller
   Tick window_ = 0;             // 0: no internal pathway, shards never need to meet in an epoch
+  bool theta_used_ = false;     // some population or pathway reads theta's phase
   std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading
   Tick tick_ = 0;
   // Neuron state, shared by the shards (each writes only its range): membrane potential,
