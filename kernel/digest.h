@@ -58,6 +58,45 @@ class Hasher {
   uint64_t h_ = 0x736f6d6570736575ull;
 };
 
+// The split-invariant part of the digest. An array is hashed as the sum (mod 2^64) of a bijective
+// mix of (index, element bits) over its elements, so any contiguous part of it can be summed on
+// its own (by a shard, a thread or another process) and the parts added in any order: the result
+// does not depend on how, or whether, the array was split. One changed element changes the sum
+// unless two mixed values happen to cancel (probability about 2^-64).
+inline uint64_t MixElement(uint64_t index, uint32_t bits) {
+  uint64_t x = (index << 32) ^ bits;  // index < 2^32: injective
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 32;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 29;
+  return x;
+}
+
+// The sum of MixElement over a part of a 32-bit array whose first element has global index
+// `first`.
+inline uint64_t IndexedSum(const void* data, size_t n, uint64_t first) {
+  const auto* b = static_cast<const unsigned char*>(data);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t w;
+    std::memcpy(&w, b + i * 4, 4);
+    sum += MixElement(first + i, w);
+  }
+  return sum;
+}
+
+// One synapse of a per-synapse array, keyed by what identifies it in every storage order and
+// every split: its source and target neurons (within their regions) and its value.
+inline uint64_t MixSynapse(uint32_t source, uint32_t target, uint32_t bits) {
+  uint64_t x = ((uint64_t{source} << 32) | target) * 0x9e3779b97f4a7c15ull;
+  x ^= x >> 32;
+  x += uint64_t{bits} * 0xd6e8feb86659fd93ull;
+  x ^= x >> 29;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 32;
+  return x;
+}
+
 // Combines per-region digests (in region id order) into the one `digest` a run prints.
 inline uint64_t CombineDigests(std::span<const uint64_t> per_region) {
   Hasher h;

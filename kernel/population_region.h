@@ -156,6 +156,8 @@ class PopulationRegion final : public Region {
   // The weights of group `gi` in the unsplit order (source row by row), and back.
   std::vector<float> GatherWeights(uint32_t gi) const;
   uint64_t SynapseCountOf(uint32_t gi) const;
+  // The digest's split-invariant hash of group `gi`'s weights (kernel/digest.h, MixSynapse).
+  uint64_t WeightSum(uint32_t gi) const;
   void ScatterWeights(uint32_t gi, std::span<const float> w);
   // A group of `like`'s pathway and delay with no synapse yet; and, once its synapses are in, its
   // by-target index and presynaptic traces (copied from `traces_of`) if the pathway is plastic.

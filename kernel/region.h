@@ -60,6 +60,12 @@ class StateVisitor {
   virtual void I32(std::string_view name, std::span<int32_t> data) = 0;
   // Variable-length state (e.g. events in the delay queues); a loader may resize it.
   virtual void U64(std::string_view name, std::vector<uint64_t>& data) = 0;
+  // Whether the visitor only hashes (the digest). A region may then give a per-synapse array as
+  // its split-invariant hash (SynapseSum) instead of gathering it in its saved order.
+  virtual bool hashing() const { return false; }
+  // A heavy per-synapse array of `count` synapses given as the sum of MixSynapse (kernel/digest.h)
+  // over its synapses: what the digest hashes for it, however it is stored or split.
+  virtual void SynapseSum(std::string_view /*name*/, uint64_t /*count*/, uint64_t /*sum*/) {}
 };
 
 class Region {

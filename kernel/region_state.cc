@@ -5,6 +5,7 @@
 #include <bit>
 #include <string>
 
+#include "kernel/digest.h"
 #include "kernel/population_region.h"
 
 namespace thalia::kernel {
@@ -49,6 +50,19 @@ void PopulationRegion::ScatterWeights(uint32_t gi, std::span<const float> w) {
       Group& g = sh.groups[gi];
       for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k) g.weight[k] = w[i++];
     }
+}
+
+uint64_t PopulationRegion::WeightSum(uint32_t gi) const {
+  uint64_t sum = 0;
+  for (const Shard& sh : shards_) {
+    const Group& g = sh.groups[gi];
+    const uint32_t src_size = paths_[g.path].src_size;
+    const uint32_t w0 = std::bit_cast<uint32_t>(g.w0);
+    for (uint32_t s = 0; s < src_size; ++s)
+      for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k)
+        sum += MixSynapse(s, g.target[k], g.uniform ? w0 : std::bit_cast<uint32_t>(g.weight[k]));
+  }
+  return sum;
 }
 
 uint64_t PopulationRegion::SynapseCountOf(uint32_t gi) const {
@@ -98,7 +112,9 @@ void PopulationRegion::VisitState(StateVisitor& v) {
   for (uint32_t i = 0; i < shards_[0].groups.size(); ++i) {
     Group& g = shards_[0].groups[i];  // path, delay and uniformity are alike in every shard
     const std::string weight_name = "group" + std::to_string(i) + ".weight";
-    if (!g.uniform && !split) {
+    if (v.hashing()) {
+      if (v.wants_heavy()) v.SynapseSum(weight_name, SynapseCountOf(i), WeightSum(i));
+    } else if (!g.uniform && !split) {
       v.F32(weight_name, g.weight, true);
     } else if (v.wants_heavy()) {
       // Visited as the per-synapse array it stands for, in the unsplit order, so saved states

@@ -39,7 +39,8 @@ namespace thalia::recorder {
 // their own version: a resumed run must be the run that was never interrupted, and a guess at an
 // old layout could silently break that.
 inline constexpr char kCheckpointMagic[8] = {'T', 'H', 'A', 'L', 'I', 'A', 'C', 'K'};
-inline constexpr uint32_t kCheckpointVersion = 1;
+// Version 2: the digests a checkpoint holds are split-invariant (kernel/digest.h).
+inline constexpr uint32_t kCheckpointVersion = 2;
 inline constexpr size_t kCheckpointHeaderSize = 40;
 // A FlatBuffers buffer is addressed with 32-bit offsets; its verifier refuses 2 GiB and more.
 inline constexpr uint64_t kMaxCheckpointRawSize = (uint64_t{1} << 31) - 1;

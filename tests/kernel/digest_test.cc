@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "kernel/digest.h"
 #include "kernel/state_codec.h"
 #include "schemas/state_generated.h"
 #include "tests/kernel/kernel_test_util.h"
@@ -102,6 +103,37 @@ TEST(Digest, ChangesWhenAnyStateElementChanges) {
     }
   }
   EXPECT_GT(heavy_arrays, 0);
+}
+
+// The digest's array hash is split-invariant: any cut of an array into parts, summed apart with
+// their global first index, adds up to the whole's sum; yet moving a value to another index (a
+// swap, a shift by one) changes it, as does any one flipped bit.
+TEST(Digest, IndexedSumsOfPartsAddUpAndSeeOrder) {
+  std::vector<float> a(1000);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i % 37) * 0.25f - 3.0f;
+  const uint64_t whole = IndexedSum(a.data(), a.size(), 0);
+  for (size_t cut : {0u, 1u, 255u, 256u, 999u, 1000u}) {
+    for (size_t cut2 = cut; cut2 <= a.size(); cut2 += 333) {
+      const uint64_t parts = IndexedSum(a.data(), cut, 0) + IndexedSum(a.data() + cut, cut2 - cut, cut) +
+                             IndexedSum(a.data() + cut2, a.size() - cut2, cut2);
+      EXPECT_EQ(parts, whole) << cut << " " << cut2;
+    }
+  }
+  std::vector<float> b = a;
+  std::swap(b[10], b[11]);
+  EXPECT_NE(IndexedSum(b.data(), b.size(), 0), whole);
+  EXPECT_NE(IndexedSum(a.data(), a.size(), 1), whole);
+  for (size_t i : {0u, 500u, 999u}) {
+    b = a;
+    uint32_t bits;
+    std::memcpy(&bits, &b[i], 4);
+    bits ^= 1u << (i % 32);
+    std::memcpy(&b[i], &bits, 4);
+    EXPECT_NE(IndexedSum(b.data(), b.size(), 0), whole) << i;
+  }
+  // Synapses: keyed by (source, target, value), not by position.
+  EXPECT_NE(MixSynapse(1, 2, 7), MixSynapse(2, 1, 7));
+  EXPECT_NE(MixSynapse(1, 2, 7), MixSynapse(1, 2, 8));
 }
 
 TEST(Digest, PerturbedWeightChangesOnlyTheFullDigest) {
