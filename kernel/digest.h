@@ -7,6 +7,7 @@
 #include <cstring>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace thalia::kernel {
 
@@ -97,11 +98,100 @@ inline uint64_t MixSynapse(uint32_t source, uint32_t target, uint32_t bits) {
   return x;
 }
 
+// A region's digest before its final hash, as one part of the region computes it: one entry per
+// state field, in visiting order. A region split over processes is digested by combining its
+// parts' entries (CombineDigestParts), which gives exactly the digest of the unsplit region.
+struct DigestPart {
+  enum Kind : uint8_t {
+    kSum = 0,       // an array: `length` is the whole array's, `value` this part's IndexedSum
+    kList = 1,      // a list every part holds whole (e.g. the queued arrivals): `value` its hash
+    kSet = 2,       // a multiset (synapses, queued arrivals): this part's count and sum of mixes
+    kCounters = 3,  // a list of counters: `words`[0] is the tick (alike), the rest add up
+  };
+  struct Entry {
+    Kind kind = kSum;
+    uint64_t name = 0;  // hash of the field's name
+    uint64_t length = 0;
+    uint64_t value = 0;
+    std::vector<uint64_t> words;  // kCounters only
+  };
+  std::vector<Entry> entries;
+};
+
+inline uint64_t HashName(std::string_view name) {
+  Hasher h;
+  h.Str(name);
+  return h.Final();
+}
+
+inline uint64_t HashList(std::span<const uint64_t> list) {
+  Hasher h;
+  h.U64s(list);
+  return h.Final();
+}
+
+// One queued arrival (tick, then its key's words), for the multiset hash of a delay queue.
+inline uint64_t MixArrival(uint64_t tick, uint64_t key, uint64_t group) {
+  uint64_t x = (key ^ (tick * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 31;
+  x += group * 0x94d049bb133111ebull;
+  x ^= x >> 29;
+  x *= 0xd6e8feb86659fd93ull;
+  x ^= x >> 32;
+  return x;
+}
+
 // Combines per-region digests (in region id order) into the one `digest` a run prints.
 inline uint64_t CombineDigests(std::span<const uint64_t> per_region) {
   Hasher h;
   h.U64s(per_region);
   return h.Final();
+}
+
+// The digest of a region from the entries of its parts (any order of parts: kSum, kSet and
+// counters add; a kList is every part's alike). Returns false, leaving `out` alone, if the parts
+// do not describe one region state (different fields, or lists that differ).
+inline bool CombineDigestParts(std::span<const DigestPart> parts, uint64_t* out) {
+  if (parts.empty()) return false;
+  const size_t n = parts[0].entries.size();
+  for (const DigestPart& p : parts)
+    if (p.entries.size() != n) return false;
+  Hasher h;
+  for (size_t i = 0; i < n; ++i) {
+    DigestPart::Entry e = parts[0].entries[i];
+    for (size_t k = 1; k < parts.size(); ++k) {
+      const DigestPart::Entry& o = parts[k].entries[i];
+      if (o.kind != e.kind || o.name != e.name) return false;
+      switch (e.kind) {
+        case DigestPart::kSum:
+          if (o.length != e.length) return false;
+          e.value += o.value;
+          break;
+        case DigestPart::kList:
+          if (o.length != e.length || o.value != e.value) return false;
+          break;
+        case DigestPart::kSet:
+          e.length += o.length;
+          e.value += o.value;
+          break;
+        case DigestPart::kCounters:
+          if (o.words.size() != e.words.size() || (!e.words.empty() && o.words[0] != e.words[0]))
+            return false;
+          for (size_t j = 1; j < e.words.size(); ++j) e.words[j] += o.words[j];
+          break;
+      }
+    }
+    h.U64(e.kind);
+    h.U64(e.name);
+    if (e.kind == DigestPart::kCounters) {
+      h.U64s(e.words);
+    } else {
+      h.U64(e.length);
+      h.U64(e.value);
+    }
+  }
+  *out = h.Final();
+  return true;
 }
 
 }  // namespace thalia::kernel

@@ -76,6 +76,7 @@ PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
   shards_.resize(1);
   shards_[0].lo = 0;
   shards_[0].hi = n;
+  part_hi_ = n;
   groups_by_source_.resize(brain.regions.size());
   for (const PathwaySpec& p : spec_.pathways) BuildPathway(brain, p);
   for (const PathwaySpec& p : brain.pathways)
@@ -375,7 +376,7 @@ RegionCounters PopulationRegion::counters() const {
 }
 
 double PopulationRegion::Cost() const {
-  return static_cast<double>(spec_.size) + 0.05 * static_cast<double>(SynapseCount());
+  return static_cast<double>(part_hi_ - part_lo_) + 0.05 * static_cast<double>(SynapseCount());
 }
 
 uint64_t PopulationRegion::SynapseCount() const {

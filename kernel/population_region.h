@@ -49,13 +49,19 @@ class PopulationRegion final : public Region {
   size_t StateBytesHint() const override;
   bool PerturbWeightForTest(float delta) override;
   void SetParallelism(ThreadPool* pool, uint32_t shards) override;
+  bool RestrictTo(uint32_t lo, uint32_t hi) override;
+  Tick InternalDelay() const override { return window_; }
 
   // Introspection for tests and benchmarks.
   uint64_t SynapseCount() const;
   size_t SynapseBytes() const;
   float Voltage(NeuronId n) const { return v_[n]; }
   uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
-  // The first neuron of each shard, and the region's size at the end.
+  // The neurons this copy computes: all, or a part (RestrictTo).
+  uint32_t part_lo() const { return part_lo_; }
+  uint32_t part_hi() const { return part_hi_; }
+  bool is_part() const { return part_lo_ != 0 || part_hi_ != spec_.size; }
+  // The first neuron of each shard, and the end of the last shard.
   std::vector<uint32_t> ShardBounds() const;
   // Ticks between the shards' exchanges: the smallest delay of an internal pathway.
   Tick window() const { return window_; }
@@ -181,6 +187,7 @@ class PopulationRegion final : public Region {
   std::vector<DriveTable> drive_tables_;
   std::vector<Shard> shards_;
   ThreadPool* pool_ = nullptr;  // not owned; null: shards run one after another on the caller
+  uint32_t part_lo_ = 0, part_hi_ = 0;  // the neurons this copy keeps (RestrictTo); all by default
   Tick window_ = 0;             // 0: no internal pathway, shards never need to meet in an epoch
   bool theta_used_ = false;     // some population or pathway reads theta's phase
   std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading

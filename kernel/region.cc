@@ -1,7 +1,10 @@
 // Region::Digest: a visitor that hashes every state array, split-invariantly (kernel/digest.h).
 #include "kernel/region.h"
 
+#include <string>
+
 #include "kernel/digest.h"
+#include "kernel/status.h"
 
 namespace thalia::kernel {
 namespace {
@@ -14,40 +17,63 @@ class DigestVisitor final : public StateVisitor {
   // Fixed-size arrays are hashed by their indexed sums (kernel/digest.h), which parts of the
   // array summed apart (shards) add up to; variable-length lists as sequences.
   void F32(std::string_view name, std::span<float> data, bool heavy) override {
-    if (heavy && !full_) return;
-    Array(name, data.data(), data.size());
+    F32Slice(name, data, 0, data.size(), heavy);
   }
   void I32(std::string_view name, std::span<int32_t> data) override {
-    Array(name, data.data(), data.size());
+    I32Slice(name, data, 0, data.size());
+  }
+  void F32Slice(std::string_view name, std::span<float> data, uint64_t first, uint64_t total,
+                bool heavy) override {
+    if (heavy && !full_) return;
+    Add(DigestPart::kSum, name, total, IndexedSum(data.data(), data.size(), first));
+  }
+  void I32Slice(std::string_view name, std::span<int32_t> data, uint64_t first,
+                uint64_t total) override {
+    Add(DigestPart::kSum, name, total, IndexedSum(data.data(), data.size(), first));
   }
   void U64(std::string_view name, std::vector<uint64_t>& data) override {
-    h_.Str(name);
-    h_.U64s(data);
+    Add(DigestPart::kList, name, data.size(), HashList(data));
   }
-  void SynapseSum(std::string_view name, uint64_t count, uint64_t sum) override {
-    if (!full_) return;
-    h_.Str(name);
-    h_.U64(count);
-    h_.U64(sum);
+  void Counters(std::string_view name, std::vector<uint64_t>& data) override {
+    Add(DigestPart::kCounters, name, data.size(), 0);
+    part_.entries.back().words = data;
   }
-  uint64_t Final() const { return h_.Final(); }
+  void SetSum(std::string_view name, uint64_t count, uint64_t sum, bool heavy) override {
+    if (full_ || !heavy) Add(DigestPart::kSet, name, count, sum);
+  }
+  DigestPart Take() { return std::move(part_); }
 
  private:
-  void Array(std::string_view name, const void* data, size_t n) {
-    h_.Str(name);
-    h_.U64(n);
-    h_.U64(IndexedSum(data, n, 0));
+  void Add(DigestPart::Kind kind, std::string_view name, uint64_t length, uint64_t value) {
+    part_.entries.push_back({kind, HashName(name), length, value, {}});
   }
   bool full_;
-  Hasher h_;
+  DigestPart part_;
 };
 
 }  // namespace
 
-uint64_t Region::Digest(bool full) {
+void StateVisitor::F32Slice(std::string_view name, std::span<float>, uint64_t, uint64_t, bool) {
+  THALIA_CHECK_MSG(false, "a part of a split region's state (" + std::string(name) +
+                              ") cannot be saved or loaded, only digested");
+}
+
+void StateVisitor::I32Slice(std::string_view name, std::span<int32_t>, uint64_t, uint64_t) {
+  THALIA_CHECK_MSG(false, "a part of a split region's state (" + std::string(name) +
+                              ") cannot be saved or loaded, only digested");
+}
+
+DigestPart Region::DigestEntries(bool full) {
   DigestVisitor v(full);
   VisitState(v);
-  return v.Final();
+  return v.Take();
+}
+
+uint64_t Region::Digest(bool full) {
+  DigestPart part = DigestEntries(full);
+  uint64_t d = 0;
+  THALIA_CHECK(CombineDigestParts({&part, 1}, &d));
+  return d;
 }
 
 }  // namespace thalia::kernel

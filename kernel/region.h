@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/digest.h"
 #include "kernel/modulators.h"
 #include "kernel/spec.h"
 #include "kernel/types.h"
@@ -60,12 +61,22 @@ class StateVisitor {
   virtual void I32(std::string_view name, std::span<int32_t> data) = 0;
   // Variable-length state (e.g. events in the delay queues); a loader may resize it.
   virtual void U64(std::string_view name, std::vector<uint64_t>& data) = 0;
-  // Whether the visitor only hashes (the digest). A region may then give a per-synapse array as
-  // its split-invariant hash (SynapseSum) instead of gathering it in its saved order.
+  // A part [first, first + data.size()) of an array of `total` elements, visited by a region
+  // restricted to some of its neurons (Region::RestrictTo). Only hashing visitors take parts.
+  virtual void F32Slice(std::string_view name, std::span<float> data, uint64_t first, uint64_t total,
+                        bool heavy);
+  virtual void I32Slice(std::string_view name, std::span<int32_t> data, uint64_t first, uint64_t total);
+  // Counters: data[0] is the tick, the rest count events (sums over a region's parts). Visited
+  // as a U64 list unless the visitor overrides it.
+  virtual void Counters(std::string_view name, std::vector<uint64_t>& data) { U64(name, data); }
+  // Whether the visitor only hashes (the digest). A region may then give an unordered collection
+  // (per-synapse weights, queued arrivals) as its split-invariant hash (SetSum) instead of
+  // gathering it in its saved order.
   virtual bool hashing() const { return false; }
-  // A heavy per-synapse array of `count` synapses given as the sum of MixSynapse (kernel/digest.h)
-  // over its synapses: what the digest hashes for it, however it is stored or split.
-  virtual void SynapseSum(std::string_view /*name*/, uint64_t /*count*/, uint64_t /*sum*/) {}
+  // A collection of `count` elements given as the sum of their mixes (kernel/digest.h:
+  // MixSynapse, MixArrival): what the digest hashes for it, however it is stored or split.
+  // `heavy` as for F32.
+  virtual void SetSum(std::string_view /*name*/, uint64_t /*count*/, uint64_t /*sum*/, bool /*heavy*/) {}
 };
 
 class Region {
@@ -90,6 +101,19 @@ class Region {
 
   // Digest of the state: `full` includes the heavy arrays (weights).
   uint64_t Digest(bool full);
+  // The digest's entries, before the final hash: a region restricted to a part of its neurons
+  // gives its part, which CombineDigestParts (kernel/digest.h) joins with the other parts' into
+  // the unsplit region's digest. Digest(full) is the combination of this one part.
+  DigestPart DigestEntries(bool full);
+
+  // A region split over processes: this copy keeps and computes neurons [lo, hi) only (a part),
+  // with the synapses that target them. Call before the first epoch. Every epoch it must be
+  // given, among its inbound spikes, the spikes its region's other parts emitted (source: its
+  // own region id), and no epoch may be longer than InternalDelay(). Its state can be digested
+  // (DigestEntries) but not saved. Returns false if the region type cannot be split so.
+  virtual bool RestrictTo(uint32_t /*lo*/, uint32_t /*hi*/) { return false; }
+  // The smallest delay of a pathway inside the region, in ticks (0: none).
+  virtual Tick InternalDelay() const { return 0; }
   // Runs the region as `shards` shards on `pool` (null: one after another on the caller's
   // thread; not owned, and it must outlive the region's use of it). Results, states and digests
   // are the same for every split. A region type may ignore it (the default: one shard).

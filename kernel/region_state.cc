@@ -97,23 +97,60 @@ size_t PopulationRegion::StateBytesHint() const {
 void PopulationRegion::VisitState(StateVisitor& v) {
   const RegionCounters c = counters();
   std::vector<uint64_t> scalars = {tick_, c.spikes, c.synaptic_events, c.neuron_updates};
-  v.U64("scalars", scalars);
-  v.F32("v", {v_.data(), static_cast<size_t>(v_.size())}, false);
-  v.F32("syn_e", {se_.data(), static_cast<size_t>(se_.size())}, false);
-  v.F32("syn_i", {si_.data(), static_cast<size_t>(si_.size())}, false);
-  v.F32("adaptation", {w_.data(), static_cast<size_t>(w_.size())}, false);
-  v.F32("i_ext", {iext_.data(), static_cast<size_t>(iext_.size())}, false);
-  v.I32("refractory", {refr_.data(), static_cast<size_t>(refr_.size())});
+  v.Counters("scalars", scalars);
+  // A part (RestrictTo) shows its own neurons' share of each per-neuron array, and the arrays
+  // every part holds alike (queue, presynaptic traces) only from the part that starts at 0, so
+  // the parts' digests add up to the unsplit region's.
+  const bool part = is_part();
+  auto neurons = [&](std::string_view name, float* data, uint32_t offset, uint32_t size) {
+    if (!part) return v.F32(name, {data, size}, false);
+    const uint32_t lo = std::clamp(part_lo_, offset, offset + size) - offset;
+    const uint32_t hi = std::clamp(part_hi_, offset, offset + size) - offset;
+    v.F32Slice(name, {data + lo, hi - lo}, lo, size, false);
+  };
+  auto shared = [&](std::string_view name, std::span<float> data) {
+    if (!part) return v.F32(name, data, false);
+    const size_t n = part_lo_ == 0 ? data.size() : 0;
+    v.F32Slice(name, data.first(n), data.size() - n, data.size(), false);
+  };
+  const uint32_t n = spec_.size;
+  neurons("v", v_.data(), 0, n);
+  neurons("syn_e", se_.data(), 0, n);
+  neurons("syn_i", si_.data(), 0, n);
+  neurons("adaptation", w_.data(), 0, n);
+  neurons("i_ext", iext_.data(), 0, n);
+  if (!part) {
+    v.I32("refractory", {refr_.data(), static_cast<size_t>(refr_.size())});
+  } else {
+    v.I32Slice("refractory", {refr_.data() + part_lo_, part_hi_ - part_lo_}, part_lo_, n);
+  }
   std::vector<uint64_t> arrivals = v.loading() ? std::vector<uint64_t>() : PackArrivals();
-  v.U64("arrivals", arrivals);
+  if (v.hashing()) {
+    // A multiset: a part counts the arrivals of its own neurons' spikes (only it has those of
+    // its latest epoch) and, if it starts at 0, those from other regions (every part has them).
+    uint64_t count = 0, sum = 0;
+    for (size_t k = 0; k + 2 < arrivals.size(); k += 3) {
+      const uint32_t source = static_cast<uint32_t>(arrivals[k + 1] >> 32);
+      const uint32_t neuron = static_cast<uint32_t>(arrivals[k + 1]);
+      const bool mine = source == spec_.id ? neuron >= part_lo_ && neuron < part_hi_ : part_lo_ == 0;
+      if (!mine) continue;
+      ++count;
+      sum += MixArrival(arrivals[k], arrivals[k + 1], arrivals[k + 2]);
+    }
+    v.SetSum("arrivals", count, sum, false);
+  } else {
+    v.U64("arrivals", arrivals);
+  }
   for (size_t i = 0; i < paths_.size(); ++i)
-    if (paths_[i].plastic) v.F32("path" + std::to_string(i) + ".post_trace", paths_[i].post_trace, false);
+    if (paths_[i].plastic)
+      neurons("path" + std::to_string(i) + ".post_trace", paths_[i].post_trace.data(),
+              paths_[i].tgt_offset, paths_[i].tgt_size);
   const bool split = shards_.size() > 1;
   for (uint32_t i = 0; i < shards_[0].groups.size(); ++i) {
     Group& g = shards_[0].groups[i];  // path, delay and uniformity are alike in every shard
     const std::string weight_name = "group" + std::to_string(i) + ".weight";
     if (v.hashing()) {
-      if (v.wants_heavy()) v.SynapseSum(weight_name, SynapseCountOf(i), WeightSum(i));
+      if (v.wants_heavy()) v.SetSum(weight_name, SynapseCountOf(i), WeightSum(i), true);
     } else if (!g.uniform && !split) {
       v.F32(weight_name, g.weight, true);
     } else if (v.wants_heavy()) {
@@ -126,7 +163,7 @@ void PopulationRegion::VisitState(StateVisitor& v) {
     }
     if (paths_[g.path].plastic) {
       const std::string trace_name = "group" + std::to_string(i) + ".pre_trace";
-      v.F32(trace_name, g.pre_trace, false);
+      shared(trace_name, g.pre_trace);
       // Every shard keeps the same copy.
       if (v.loading())
         for (size_t k = 1; k < shards_.size(); ++k) shards_[k].groups[i].pre_trace = g.pre_trace;

@@ -39,35 +39,36 @@ void PopulationRegion::FinishPart(Group* g, const Group& traces_of) const {
 std::vector<uint32_t> PopulationRegion::ShardBounds() const {
   std::vector<uint32_t> b;
   for (const Shard& sh : shards_) b.push_back(sh.lo);
-  b.push_back(spec_.size);
+  b.push_back(shards_.back().hi);
   return b;
 }
 
 std::vector<uint32_t> PopulationRegion::BalancedBounds(uint32_t shards) const {
   // A neuron costs its update plus a share for each synapse that targets it (as Cost() does).
-  const uint32_t n = spec_.size;
+  // Over the neurons this copy keeps, [part_lo_, part_hi_).
+  const uint32_t base = part_lo_, n = part_hi_ - part_lo_;
   std::vector<double> cost(n, 1.0);
   for (const Shard& sh : shards_)
     for (const Group& g : sh.groups)
-      for (uint32_t t : g.target) cost[t] += 0.05;
+      for (uint32_t t : g.target) cost[t - base] += 0.05;
   std::vector<double> cum(size_t{n} + 1, 0.0);
   std::partial_sum(cost.begin(), cost.end(), cum.begin() + 1);
   shards = std::max(1u, std::min(shards, n / kShardAlign));
-  std::vector<uint32_t> bounds = {0};
+  std::vector<uint32_t> bounds = {base};
   for (uint32_t k = 1; k < shards; ++k) {
     const double goal = cum[n] * k / shards;
     uint32_t at = static_cast<uint32_t>(std::lower_bound(cum.begin(), cum.end(), goal) - cum.begin());
-    at = (at + kShardAlign / 2) / kShardAlign * kShardAlign;
-    if (at > bounds.back() && at < n) bounds.push_back(at);
+    at = base + (at + kShardAlign / 2) / kShardAlign * kShardAlign;
+    if (at > bounds.back() && at < base + n) bounds.push_back(at);
   }
-  bounds.push_back(n);
+  bounds.push_back(base + n);
   return bounds;
 }
 
 void PopulationRegion::SetParallelism(ThreadPool* pool, uint32_t shards) {
   pool_ = pool;
   const std::vector<uint32_t> bounds =
-      shards > 1 ? BalancedBounds(shards) : std::vector<uint32_t>{0, spec_.size};
+      shards > 1 ? BalancedBounds(shards) : std::vector<uint32_t>{part_lo_, part_hi_};
   if (bounds == ShardBounds()) return;
   JoinShards();
   if (bounds.size() > 2) SplitShards(bounds);
@@ -76,8 +77,8 @@ void PopulationRegion::SetParallelism(ThreadPool* pool, uint32_t shards) {
 void PopulationRegion::JoinShards() {
   if (shards_.size() == 1) return;
   Shard whole;
-  whole.lo = 0;
-  whole.hi = spec_.size;
+  whole.lo = part_lo_;
+  whole.hi = part_hi_;
   whole.queue = shards_[0].queue;  // every shard's queue holds every arrival
   whole.counters = counters();
   for (uint32_t gi = 0; gi < shards_[0].groups.size(); ++gi) {
@@ -140,6 +141,26 @@ void PopulationRegion::SplitShards(const std::vector<uint32_t>& bounds) {
       sh.groups.push_back(std::move(g));
     }
   }
+}
+
+bool PopulationRegion::RestrictTo(uint32_t lo, uint32_t hi) {
+  THALIA_CHECK_MSG(lo < hi && hi <= spec_.size, "a part outside the region");
+  THALIA_CHECK_MSG(tick_ == 0 && !is_part(), "RestrictTo on a region that has run or is a part");
+  // Cut the whole at the part's bounds, keep the part's piece; its neurons alone are computed,
+  // emitted and digested from now on (the neuron arrays stay region-sized: indices stay global).
+  JoinShards();
+  std::vector<uint32_t> bounds = {0};
+  if (lo > 0) bounds.push_back(lo);
+  if (hi < spec_.size) bounds.push_back(hi);
+  bounds.push_back(spec_.size);
+  SplitShards(bounds);
+  const size_t keep = lo > 0 ? 1 : 0;
+  Shard part = std::move(shards_[keep]);
+  shards_.clear();
+  shards_.push_back(std::move(part));
+  part_lo_ = lo;
+  part_hi_ = hi;
+  return true;
 }
 
 uint32_t PopulationRegion::PopulationOf(NeuronId n) const {
