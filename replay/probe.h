@@ -29,7 +29,8 @@ namespace thalia::replay {
 // "#3" for a second and third synapse from the same source neuron), in the order
 // PopulationRegion::PlasticInputs lists them (pathway, delay, source). "w_in.SOURCE" keeps the
 // synapses of plastic pathways from SOURCE, a region ("cortex") or a population ("cortex.L5");
-// its series have the same names. A probed neuron that no such pathway reaches is an error.
+// its series have the same names. A probed neuron that no such pathway reaches is an error; one
+// that such a pathway reaches with no synapse (sparse random connectivity) has no w_in series.
 struct ProbeSpec {
   std::string text;  // as given, for error messages
   std::string region;
