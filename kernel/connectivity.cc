@@ -1,6 +1,7 @@
 // Building a region's pathways: the synapses that target the region, generated from each
 // pathway's own counter-based stream into CSR groups (one per distinct delay), and the by-target
 // index of plastic groups. Built unsplit, as shard 0; SetParallelism cuts them afterwards.
+// Also the read-only listing of a neuron's plastic synapses (PlasticInputs) that probes use.
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -181,6 +182,42 @@ void PopulationRegion::BuildPostIndex(Group* g, uint32_t src_size, const Populat
       }
     }
   }
+}
+
+std::vector<PopulationRegion::PlasticInput> PopulationRegion::PlasticInputs(NeuronId n) const {
+  std::vector<PlasticInput> out;
+  if (n >= spec_.size) return out;
+  // The shard that owns n holds every synapse onto n: a split cuts rows at target boundaries, and
+  // each part's by-target index lists n's synapses in the unsplit order (source, then row offset).
+  const Shard* owner = &shards_.front();
+  for (const Shard& sh : shards_)
+    if (n >= sh.lo && n < sh.hi) owner = &sh;
+  for (const Path& p : paths_) {
+    if (!p.plastic || n < p.tgt_offset || n >= p.tgt_offset + p.tgt_size) continue;
+    const uint32_t t = n - p.tgt_offset;
+    for (uint32_t gi : p.groups) {
+      const Group& g = owner->groups[gi];
+      for (uint32_t slot = g.post_row[t]; slot < g.post_row[t + 1]; ++slot) {
+        uint32_t src, k;
+        if (g.compact) {
+          src = g.post_packed[slot] >> 16;
+          k = g.row[src] + (g.post_packed[slot] & 0xffffu);
+        } else {
+          src = g.post_src[slot];
+          k = g.post_syn[slot];
+        }
+        out.push_back({&p.spec, p.src_offset + src, g.delay, &g.weight[k]});
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<const PathwaySpec*> PopulationRegion::PlasticPathways() const {
+  std::vector<const PathwaySpec*> out;
+  for (const Path& p : paths_)
+    if (p.plastic) out.push_back(&p.spec);
+  return out;
 }
 
 }  // namespace thalia::kernel

@@ -66,6 +66,22 @@ class PopulationRegion final : public Region {
   // Ticks between the shards' exchanges: the smallest delay of an internal pathway.
   Tick window() const { return window_; }
 
+  // One plastic synapse onto a neuron (for probes): its pathway, the source neuron (an id of the
+  // pathway's source region), its delay and the address of its weight. The address stays valid
+  // until the region is split or joined (SetParallelism); loading a state writes through it.
+  struct PlasticInput {
+    const PathwaySpec* pathway = nullptr;  // owned by the region
+    NeuronId source = 0;
+    uint32_t delay = 1;  // ticks
+    const float* weight = nullptr;
+  };
+  // The plastic synapses onto neuron `n`, by pathway (the region's order), then delay, then
+  // source: the same list, in the same order, however the region is split. Empty when no plastic
+  // pathway reaches `n` (or n is out of range). Reads only; costs a walk of n's synapses.
+  std::vector<PlasticInput> PlasticInputs(NeuronId n) const;
+  // The specs of the plastic pathways that target this region, in the region's order.
+  std::vector<const PathwaySpec*> PlasticPathways() const;
+
  private:
   // The synapses of one pathway that share one delay, by source neuron (CSR). A shard holds the
   // part of every group whose targets it owns; group indices are the region's.

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
+
+#include "kernel/population_region.h"
 
 namespace thalia::replay {
 namespace {
@@ -89,7 +92,107 @@ class SampleVisitor final : public kernel::StateVisitor {
   Take take_;
 };
 
+// w_in: the synapses of a neuron (PlasticInputs) with their series names, and which of them a
+// "w_in" or "w_in.SOURCE" variable keeps.
+constexpr std::string_view kWeightsIn = "w_in";
+
+struct NamedInput {
+  kernel::PopulationRegion::PlasticInput input;
+  std::string name;
+};
+
+std::vector<NamedInput> NamedInputs(const kernel::PopulationRegion& pop, kernel::NeuronId n,
+                                    const kernel::BrainSpec& brain) {
+  std::vector<NamedInput> out;
+  std::map<std::pair<kernel::RegionId, kernel::NeuronId>, int> seen;
+  for (const kernel::PopulationRegion::PlasticInput& in : pop.PlasticInputs(n)) {
+    const int k = ++seen[{in.pathway->from_region, in.source}];
+    out.push_back({in, std::string(kWeightsIn) + "[src=" + brain.regions[in.pathway->from_region].name + ":" +
+                           std::to_string(in.source) + (k > 1 ? "#" + std::to_string(k) : "") + "]"});
+  }
+  return out;
+}
+
+// The SOURCE of "w_in.SOURCE" ("" for "w_in").
+std::string_view WeightsFilter(std::string_view var) {
+  return var.size() > kWeightsIn.size() ? var.substr(kWeightsIn.size() + 1) : std::string_view();
+}
+
+bool FromSource(const kernel::PathwaySpec& p, std::string_view filter, const kernel::BrainSpec& brain) {
+  if (filter.empty()) return true;
+  const kernel::RegionSpec& from = brain.regions[p.from_region];
+  return filter == from.name || filter == from.name + "." + from.populations[p.from_pop].name;
+}
+
+std::string NeuronRange(const kernel::PopulationSpec& pop) {
+  if (pop.size <= 1) return std::to_string(pop.offset);
+  return std::to_string(pop.offset) + "-" + std::to_string(pop.offset + pop.size - 1);
+}
+
+Status CheckWeightsIn(const ProbeSpec& probe, std::string_view var, kernel::Region& region,
+                      const kernel::BrainSpec& brain) {
+  const std::string where = "--probe " + probe.text + ": ";
+  const kernel::RegionSpec& rs = region.spec();
+  const auto* pop = dynamic_cast<const kernel::PopulationRegion*>(&region);
+  if (!pop)
+    return Status::Invalid(where + std::string(var) + " needs a region of the population engine; region " + rs.name +
+                           " (type " + rs.type + ") does not list its synapses");
+  const std::vector<const kernel::PathwaySpec*> all = pop->PlasticPathways();
+  if (all.empty())
+    return Status::Invalid(where + "region " + rs.name + " has no plastic pathway, so no " + std::string(kWeightsIn) +
+                           " (a pathway is plastic with \"plasticity\": \"Stdp\" or \"DopamineStdp\")");
+  const std::string_view filter = WeightsFilter(var);
+  std::vector<const kernel::PathwaySpec*> kept;
+  std::string names;
+  for (const kernel::PathwaySpec* p : all) {
+    if (FromSource(*p, filter, brain)) kept.push_back(p);
+    names += (names.empty() ? "" : ", ") + p->name + " (onto " + rs.populations[p->to_pop].name + ", " +
+             NeuronRange(rs.populations[p->to_pop]) + ")";
+  }
+  if (kept.empty())
+    return Status::Invalid(where + "no plastic pathway from '" + std::string(filter) + "' into " + rs.name +
+                           " (plastic pathways: " + names + ")");
+  for (uint32_t n : probe.indices) {
+    if (n >= rs.size)
+      return Status::Invalid(where + "neuron " + std::to_string(n) + " is out of range: region " + rs.name + " has " +
+                             std::to_string(rs.size) + " neurons");
+    const bool reached = std::any_of(kept.begin(), kept.end(), [&](const kernel::PathwaySpec* p) {
+      const kernel::PopulationSpec& to = rs.populations[p->to_pop];
+      return n >= to.offset && n < to.offset + to.size;
+    });
+    if (reached) continue;
+    std::string in_pop;
+    for (const kernel::PopulationSpec& ps : rs.populations)
+      if (n >= ps.offset && n < ps.offset + ps.size) in_pop = " (" + rs.name + "." + ps.name + ")";
+    return Status::Invalid(where + "neuron " + std::to_string(n) + in_pop + " receives no plastic pathway" +
+                           (filter.empty() ? "" : " from " + std::string(filter)) + "; plastic pathways into " +
+                           rs.name + ": " + names);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+bool IsWeightsIn(std::string_view var) {
+  return var == kWeightsIn || (var.size() > kWeightsIn.size() + 1 && var.starts_with(kWeightsIn) &&
+                               var[kWeightsIn.size()] == '.');
+}
+
+std::vector<std::string> DescribeWeightsIn(kernel::Region& region, const kernel::BrainSpec& brain) {
+  std::vector<std::string> lines;
+  const auto* pop = dynamic_cast<const kernel::PopulationRegion*>(&region);
+  if (!pop) return lines;
+  const kernel::RegionSpec& rs = region.spec();
+  for (const kernel::PathwaySpec* p : pop->PlasticPathways()) {
+    const kernel::RegionSpec& from = brain.regions[p->from_region];
+    const kernel::PopulationSpec& to = rs.populations[p->to_pop];
+    std::string line = from.name + "." + from.populations[p->from_pop].name + " -> " + to.name + " (" +
+                       NeuronRange(to) + "), " + (p->plasticity == kernel::Plasticity::Stdp ? "STDP" : "dopamine STDP");
+    if (p->indegree > 0) line += ", " + std::to_string(p->indegree) + " synapses per neuron";
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
 
 Result<ProbeSpec> ParseProbe(std::string_view text, const kernel::BrainSpec& spec) {
   const std::string where = "--probe " + std::string(text);
@@ -97,6 +200,7 @@ Result<ProbeSpec> ParseProbe(std::string_view text, const kernel::BrainSpec& spe
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty())
     return Status::Invalid(where + ": expected REGION:NEURONS:VARS, e.g. cortex:0-9:v,syn_e");
   ProbeSpec p;
+  p.text = std::string(text);
   p.region = std::string(parts[0]);
   const int r = spec.RegionIndex(p.region);
   if (r < 0) {
@@ -142,10 +246,14 @@ std::string DescribeStateArray(std::string_view name) {
   return "";
 }
 
-Status CheckProbeVars(const ProbeSpec& probe, kernel::Region& region) {
+Status CheckProbeVars(const ProbeSpec& probe, kernel::Region& region, const kernel::BrainSpec& brain) {
   const std::vector<StateArray> arrays = StateArrays(region);
   const size_t neurons = region.spec().size;
   for (const std::string& var : probe.vars) {
+    if (IsWeightsIn(var)) {
+      THALIA_RETURN_IF_ERROR(CheckWeightsIn(probe, var, region, brain));
+      continue;
+    }
     auto it = std::find_if(arrays.begin(), arrays.end(), [&](const StateArray& a) { return a.name == var; });
     if (it == arrays.end() || it->kind == StateArray::kU64) {
       std::string names;
@@ -153,8 +261,8 @@ Status CheckProbeVars(const ProbeSpec& probe, kernel::Region& region) {
         if (a.kind != StateArray::kU64) names += (names.empty() ? "" : ", ") + a.name;
       return Status::Invalid("--probe " + probe.region + ": " +
                              (it == arrays.end() ? "no variable '" + var + "'" : "'" + var + "' cannot be probed") +
-                             " in region " + probe.region + " (variables: " + names +
-                             "; see thalia regions --vars)");
+                             " in region " + probe.region + " (variables: " + names + ", " +
+                             std::string(kWeightsIn) + "; see thalia regions --vars)");
     }
     if (!probe.indices.empty() && probe.indices.back() >= it->size) {
       const bool per_neuron = it->size == neurons;
@@ -174,33 +282,59 @@ const ProbeSeries* ProbeData::Find(std::string_view region, std::string_view var
   return nullptr;
 }
 
-RegionProbe::RegionProbe(const std::vector<const ProbeSpec*>& probes, ProbeData* data) : data_(data) {
+RegionProbe::RegionProbe(const std::vector<const ProbeSpec*>& probes, kernel::Region& region,
+                         const kernel::BrainSpec& brain, ProbeData* data)
+    : data_(data) {
+  std::map<kernel::NeuronId, std::vector<std::string_view>> weight_filters;  // w_in: neuron -> filters
   for (const ProbeSpec* p : probes) {
     for (const std::string& var : p->vars) {
+      if (IsWeightsIn(var)) {
+        for (uint32_t n : p->indices) weight_filters[n].push_back(WeightsFilter(var));
+        continue;
+      }
       auto it = std::find_if(wants_.begin(), wants_.end(), [&](const Want& w) { return w.var == var; });
       if (it == wants_.end()) it = wants_.insert(wants_.end(), Want{var, {}, 0});
       it->indices.insert(it->indices.end(), p->indices.begin(), p->indices.end());
     }
   }
-  const std::string& region = probes.front()->region;
+  const std::string& name = probes.front()->region;
   std::vector<kernel::NeuronId> neurons;
   for (Want& w : wants_) {
     std::sort(w.indices.begin(), w.indices.end());
     w.indices.erase(std::unique(w.indices.begin(), w.indices.end()), w.indices.end());
     w.first_series = data_->series.size();
     heavy_ = heavy_ || w.var.ends_with(".weight");
-    for (uint32_t i : w.indices) data_->series.push_back({region, w.var, i, true, {}});
+    for (uint32_t i : w.indices) data_->series.push_back({name, w.var, i, true, {}, {}});
+  }
+  // w_in after the arrays: neuron by neuron, each synapse kept by one of the neuron's filters.
+  const auto* pop = dynamic_cast<const kernel::PopulationRegion*>(&region);
+  for (const auto& [n, filters] : weight_filters) {
+    THALIA_CHECK_MSG(pop != nullptr, "w_in on a region CheckProbeVars refused");
+    const std::vector<NamedInput> inputs = NamedInputs(*pop, n, brain);
+    WeightsOf w{n, {}};
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const kernel::PathwaySpec& path = *inputs[i].input.pathway;
+      if (std::none_of(filters.begin(), filters.end(), [&](std::string_view f) { return FromSource(path, f, brain); }))
+        continue;
+      w.synapses.push_back({i, data_->series.size()});
+      data_->series.push_back({name, inputs[i].name, n, true, {},
+                               {path.name, brain.regions[path.from_region].name, inputs[i].input.source,
+                                inputs[i].input.delay}});
+    }
+    weights_.push_back(std::move(w));
   }
   for (const ProbeSpec* p : probes) neurons.insert(neurons.end(), p->indices.begin(), p->indices.end());
   std::sort(neurons.begin(), neurons.end());
   neurons.erase(std::unique(neurons.begin(), neurons.end()), neurons.end());
   for (kernel::NeuronId n : neurons) {
     spike_slots_.push_back({n, data_->spikes.size()});
-    data_->spikes.push_back({region, n, {}});
+    data_->spikes.push_back({name, n, {}});
   }
 }
 
 void RegionProbe::Sample(kernel::Region& region) {
+  if (!weights_.empty()) SampleWeights(region);
+  if (wants_.empty()) return;
   const size_t neurons = region.spec().size;
   SampleVisitor v(heavy_, [&](std::string_view name, std::span<const float> f, std::span<const int32_t> i) {
     for (const Want& w : wants_) {
@@ -215,6 +349,19 @@ void RegionProbe::Sample(kernel::Region& region) {
     }
   });
   region.VisitState(v);
+}
+
+void RegionProbe::SampleWeights(kernel::Region& region) {
+  const auto& pop = dynamic_cast<const kernel::PopulationRegion&>(region);
+  for (const WeightsOf& w : weights_) {
+    // Looked up at every sample rather than kept: an address stays valid only while the region
+    // is not re-split, which this class cannot see.
+    const std::vector<kernel::PopulationRegion::PlasticInput> inputs = pop.PlasticInputs(w.neuron);
+    for (const auto& [position, series] : w.synapses) {
+      THALIA_CHECK_MSG(position < inputs.size(), "a neuron's plastic synapses changed during a probe");
+      data_->series[series].values.push_back(static_cast<double>(*inputs[position].weight));
+    }
+  }
 }
 
 void RegionProbe::NoteSpikes(std::span<const kernel::Spike> spikes) {

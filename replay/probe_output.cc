@@ -37,6 +37,10 @@ std::string Number(double v, int digits = 9) {
   return b;
 }
 
+// The panel of a series: its variable, with a w_in series' "[src=...]" cut off (one panel holds
+// all the incoming weights of a region's probed neurons).
+std::string PanelVar(const std::string& var) { return var.substr(0, var.find('[')); }
+
 const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                 "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 
@@ -86,7 +90,7 @@ class SvgPlot {
     top_ = kTop + static_cast<double>(p) * (kPanel + kGap);
     lo_ = INFINITY, hi_ = -INFINITY;
     for (const ProbeSeries& s : data_.series)
-      if (s.region == region && s.var == var)
+      if (s.region == region && PanelVar(s.var) == var)
         for (double v : s.values) lo_ = std::min(lo_, v), hi_ = std::max(hi_, v);
     if (!(hi_ > lo_)) hi_ = lo_ + 1;
     std::fprintf(out_, "<text x=\"%.0f\" y=\"%.0f\" font-weight=\"bold\">%s %s</text>\n", kLeft, top_ - 14,
@@ -120,10 +124,13 @@ class SvgPlot {
       for (const auto& [x, v] : keep) std::fprintf(out_, "%.1f,%.2f ", x, Y(v));
     }
     std::fprintf(out_, "\"/>\n");
+    // A w_in line: "n3←17", the weight onto neuron 3 from source neuron 17.
+    const std::string label = (s.per_neuron ? "n" : "#") + std::to_string(s.index) +
+                              (s.synapse.pathway.empty() ? "" : "\u2190" + std::to_string(s.synapse.source));
     if (line < kLegend)
       std::fprintf(out_, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">%s</text>\n",
                    kLeft + 200 + 50.0 * static_cast<double>(line), top_ - 14, colour,
-                   line + 1 == kLegend ? "..." : ((s.per_neuron ? "n" : "#") + std::to_string(s.index)).c_str());
+                   line + 1 == kLegend ? "..." : Escape(label).c_str());
     if (!s.per_neuron) return;
     for (const ProbeSpikes& sp : data_.spikes) {
       if (sp.region != s.region || sp.neuron != s.index) continue;
@@ -156,11 +163,11 @@ class SvgPlot {
 }  // namespace
 
 Status WriteProbeSvg(const ProbeData& data, const std::string& path) {
-  // Panels: one per (region, var), in the order of the series.
+  // Panels: one per (region, var), in the order of the series; one for all w_in series of a region.
   std::vector<std::pair<std::string, std::string>> panels;
   for (const ProbeSeries& s : data.series)
-    if (std::find(panels.begin(), panels.end(), std::make_pair(s.region, s.var)) == panels.end())
-      panels.push_back({s.region, s.var});
+    if (std::find(panels.begin(), panels.end(), std::make_pair(s.region, PanelVar(s.var))) == panels.end())
+      panels.push_back({s.region, PanelVar(s.var)});
   auto f = Create(path);
   if (!f.ok()) return f.status();
   FILE* out = f.value().get();
@@ -177,7 +184,7 @@ Status WriteProbeSvg(const ProbeData& data, const std::string& path) {
     plot.Frame(p, panels[p].first, panels[p].second);
     size_t line = 0;
     for (const ProbeSeries& s : data.series)
-      if (s.region == panels[p].first && s.var == panels[p].second) plot.Line(s, line++);
+      if (s.region == panels[p].first && PanelVar(s.var) == panels[p].second) plot.Line(s, line++);
   }
   std::fprintf(out, "</svg>\n");
   return Finish(std::move(f).value(), path);

@@ -258,11 +258,11 @@ Status BuildProbedRegions(const kernel::BrainSpec& s, const ReplayOptions& o, co
     std::vector<const ProbeSpec*> mine;
     for (const ProbeSpec& p : probes) {
       if (p.region_id != r) continue;
-      THALIA_RETURN_IF_ERROR(CheckProbeVars(p, *out->regions[r]));
+      THALIA_RETURN_IF_ERROR(CheckProbeVars(p, *out->regions[r], s));
       mine.push_back(&p);
     }
     // RegionProbe copies what it needs from the specs.
-    if (!mine.empty()) out->probes[r] = std::make_unique<RegionProbe>(mine, data);
+    if (!mine.empty()) out->probes[r] = std::make_unique<RegionProbe>(mine, *out->regions[r], s, data);
   }
   if (!o.perturb_region.empty()) {
     const int r = s.RegionIndex(o.perturb_region);

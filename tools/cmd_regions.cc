@@ -32,7 +32,7 @@ bool NumberedName(const std::string& name, std::string* prefix, size_t* number, 
 
 // One region's state arrays: the per-neuron ones first, then the per-pathway and per-synapse ones
 // (numbered arrays of one kind on one line: "group0..19.weight"), then those a probe cannot name.
-void PrintVars(kernel::Region& region, const std::string& title) {
+void PrintVars(kernel::Region& region, const kernel::BrainSpec& brain, const std::string& title) {
   const std::vector<replay::StateArray> arrays = replay::StateArrays(region);
   std::printf("%s\n", title.c_str());
   const char* const kGroups[] = {"per neuron (NEURONS are neurons)",
@@ -64,6 +64,14 @@ void PrintVars(kernel::Region& region, const std::string& title) {
       std::printf("    %-22s %11s  %s\n", name.c_str(), size.c_str(), replay::DescribeStateArray(a.name).c_str());
     }
   }
+  const std::vector<std::string> plastic = replay::DescribeWeightsIn(region, brain);
+  if (plastic.empty()) return;
+  std::printf("  incoming plastic weights (NEURONS are the target neurons):\n"
+              "    %-22s %11s  %s\n"
+              "    %-22s %11s  %s\n",
+              "w_in", "per synapse", "weight of each plastic synapse onto the neuron: w_in[src=REGION:ID]",
+              "w_in.SOURCE", "per synapse", "the same, of pathways from SOURCE (a region, or region.population)");
+  for (const std::string& line : plastic) std::printf("      from %s\n", line.c_str());
 }
 
 Result<std::shared_ptr<const kernel::BrainSpec>> OneRegionBrain(const kernel::RegionType& t) {
@@ -80,7 +88,7 @@ int ListVars(const std::string& config_path) {
     if (!spec.ok()) return Fail(spec.status());
     for (const kernel::RegionSpec& r : spec.value()->regions) {
       auto region = kernel::BuildRegion(*spec.value(), r.id);
-      PrintVars(*region, r.name + " (type " + r.type + ", " + std::to_string(r.size) + " neurons)");
+      PrintVars(*region, *spec.value(), r.name + " (type " + r.type + ", " + std::to_string(r.size) + " neurons)");
     }
     return 0;
   }
@@ -91,7 +99,7 @@ int ListVars(const std::string& config_path) {
       continue;
     }
     auto region = kernel::BuildRegion(*spec.value(), 0);
-    PrintVars(*region, t->name + " (alone, " + std::to_string(region->spec().size) + " neurons)");
+    PrintVars(*region, *spec.value(), t->name + " (alone, " + std::to_string(region->spec().size) + " neurons)");
   }
   std::printf("\nPathways from other regions add pathN/groupN arrays: give a configuration\n"
               "(thalia regions --vars CONFIG) to see the names and sizes of its regions.\n");

@@ -59,6 +59,10 @@ int ReplayCommand(int argc, char** argv) {
             "Probes recompute any state variable of any neuron from the trace, tick by tick:\n"
             "  --probe cortex:0-9:v,syn_e --probe pfc:17:v --probe-out probe.csv (or probe.svg)\n"
             "NEURONS: 17, 0-99, a population name (L5) or a comma list; VARS: see thalia regions --vars.\n"
+            "VARS may include w_in, the weights onto each probed neuron through plastic pathways: one\n"
+            "column per synapse, REGION:NEURON:w_in[src=SOURCE_REGION:SOURCE_NEURON] (#2, #3 for more\n"
+            "synapses from one source neuron); w_in.SOURCE keeps the pathways from SOURCE (a region or\n"
+            "region.population), e.g. --probe striatum:0-3:w_in.cortex.\n"
             "With --from the probe starts at that epoch (replay starts at a checkpoint before it).");
   args.Positional("TRACE", "trace file written by thalia run --record");
   args.Option("region", "NAME", "replay this region alone, fed with the other regions' recorded spikes");

@@ -174,14 +174,38 @@ py::object SpikeOrNone(const std::optional<kernel::Spike>& s) {
   return py::make_tuple(s->tick, s->neuron);
 }
 
+// What the probes recorded: ticks, one tuple per series (values as float64, exact for every float
+// and int32), one per probed neuron's spikes. Thalia.ProbeData arranges them.
+py::dict ProbeDict(const replay::ProbeData& p) {
+  py::dict d;
+  d["dt_ms"] = p.dt_ms;
+  d["ticks"] = ToArray(p.ticks);
+  py::list series, spikes;
+  for (const replay::ProbeSeries& s : p.series) {
+    py::object synapse = py::none();
+    if (!s.synapse.pathway.empty())
+      synapse = py::make_tuple(s.synapse.pathway, s.synapse.source_region, s.synapse.source, s.synapse.delay);
+    series.append(py::make_tuple(s.region, s.var, s.index, s.per_neuron, ToArray(s.values), synapse));
+  }
+  for (const replay::ProbeSpikes& s : p.spikes) spikes.append(py::make_tuple(s.region, s.neuron, ToArray(s.ticks)));
+  d["series"] = series;
+  d["spikes"] = spikes;
+  return d;
+}
+
 py::dict RunReplay(const std::string& path, const std::string& region, std::optional<uint64_t> from_epoch,
                    std::optional<uint64_t> until_epoch, const std::string& checkpoint_dir, bool strict,
-                   const std::string& perturb_region) {
+                   const std::string& perturb_region, const std::vector<std::string>& probes, uint64_t probe_every,
+                   std::optional<double> from_ms, std::optional<double> until_ms) {
   replay::ReplayOptions o;
   o.perturb_region = perturb_region;
   o.region = region;
   o.from_epoch = from_epoch;
   o.until_epoch = until_epoch;
+  o.from_ms = from_ms;
+  o.until_ms = until_ms;
+  o.probes = probes;
+  o.probe_every = probe_every;
   o.checkpoint_dir = checkpoint_dir;
   o.strict = strict;
   ListReporter reporter;
@@ -191,9 +215,14 @@ py::dict RunReplay(const std::string& path, const std::string& region, std::opti
     py::gil_scoped_release release;
     r = replay::Replay(path, o);
   }
-  // An unusable trace is a FormatError; a run that fails (a region throws) a RunError.
+  // An unusable trace is a FormatError; a run that fails (a region throws) a RunError; a bad probe
+  // (every such message starts with the option it came from: "--probe ...", "--probe-every: ...")
+  // a ValueError, as a bad argument.
   const ErrorKind kind = r.status().kind();
-  Check(r.status(), kind == ErrorKind::kInvalidInput || kind == ErrorKind::kCorrupt ? Domain::kFile : Domain::kRun);
+  const bool bad_probe = kind == ErrorKind::kInvalidInput && r.status().message().rfind("--probe", 0) == 0;
+  Check(r.status(), bad_probe ? Domain::kConfig
+                    : kind == ErrorKind::kInvalidInput || kind == ErrorKind::kCorrupt ? Domain::kFile
+                                                                                        : Domain::kRun);
   const replay::ReplayResult& v = r.value();
   py::dict d;
   d["epochs"] = v.epochs;
@@ -221,6 +250,7 @@ py::dict RunReplay(const std::string& path, const std::string& region, std::opti
   } else {
     d["divergence"] = py::none();
   }
+  d["probes"] = probes.empty() ? py::object(py::none()) : py::object(ProbeDict(v.probes));
   return d;
 }
 
@@ -287,7 +317,8 @@ void BindFiles(py::module_& m) {
         py::arg("region"), py::arg("start"), py::arg("stop"), py::arg("strict"));
   m.def("replay", &RunReplay, "Replays a trace (use thalia.Trace.replay).", py::arg("path"), py::arg("region"),
         py::arg("from_epoch"), py::arg("until_epoch"), py::arg("checkpoint_dir"), py::arg("strict"),
-        py::arg("perturb_region"));
+        py::arg("perturb_region"), py::arg("probes"), py::arg("probe_every"), py::arg("from_ms"),
+        py::arg("until_ms"));
   m.def("read_checkpoint", &ReadCheckpoint, "Reads a checkpoint (use thalia.Checkpoint).", py::arg("path"));
   m.def("verify_checkpoint", &VerifyCheckpoint, "Loads a checkpoint and checks its digests.", py::arg("path"));
 }

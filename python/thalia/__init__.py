@@ -5,7 +5,8 @@ this process, with forked or spawned worker processes, replayed, and resumed fro
 
 - Brain(config, workers=, threads=, launch=, placement=, seed=): build and drive a brain.
 - resume(checkpoint, **options): a Brain continuing a checkpoint.
-- Trace(path): a recorded run: header, epochs, spikes as numpy arrays, replay().
+- Trace(path): a recorded run: header, epochs, spikes as numpy arrays, replay() (with probes:
+  any state variable of any neuron recomputed tick by tick, as a ProbeData).
 - Checkpoint(path): what a checkpoint holds.
 - RunError (a run failed), FormatError (an unusable trace or checkpoint); configuration errors
   are ValueError.
@@ -22,8 +23,8 @@ Example::
 
 from ._brain import Brain, Population, Recording, resume
 from ._errors import FormatError, RunError
-from ._files import Checkpoint, Divergence, Epochs, ReplayResult, Spikes, Trace
+from ._files import Checkpoint, Divergence, Epochs, ProbeData, ReplayResult, Spikes, Synapse, Trace
 
-__all__ = ["Brain", "Checkpoint", "Divergence", "Epochs", "FormatError", "Population", "Recording",
-           "ReplayResult", "RunError", "Spikes", "Trace", "resume"]
+__all__ = ["Brain", "Checkpoint", "Divergence", "Epochs", "FormatError", "Population", "ProbeData",
+           "Recording", "ReplayResult", "RunError", "Spikes", "Synapse", "Trace", "resume"]
 __version__ = "0.1.0"

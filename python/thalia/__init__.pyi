@@ -2,7 +2,7 @@
 # checkers. The docstrings are in the modules (help(thalia.Brain)).
 import os
 from types import TracebackType
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, KeysView, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -135,6 +135,25 @@ class Divergence:
     expected_digest: int
     got_digest: int
 
+class Synapse(NamedTuple):
+    pathway: str
+    source_region: str
+    source: int
+    delay_ticks: int
+
+class ProbeData:
+    dt_ms: float
+    ticks: npt.NDArray[np.uint64]
+    series: dict[tuple[str, str, int], npt.NDArray[np.float64]]
+    synapses: dict[tuple[str, str, int], Synapse]
+    spikes: dict[tuple[str, int], npt.NDArray[np.uint64]]
+    @property
+    def time_ms(self) -> npt.NDArray[np.float64]: ...
+    def weights_in(self, region: str, neuron: int) -> dict[str, npt.NDArray[np.float64]]: ...
+    def __getitem__(self, key: tuple[str, str, int]) -> npt.NDArray[np.float64]: ...
+    def __len__(self) -> int: ...
+    def keys(self) -> KeysView[tuple[str, str, int]]: ...
+
 class ReplayResult:
     identical: bool
     epochs: int
@@ -147,6 +166,7 @@ class ReplayResult:
     stopped_early: bool
     description: str
     divergence: Divergence | None
+    probes: ProbeData | None
     def __bool__(self) -> bool: ...
 
 class Trace:
@@ -177,7 +197,9 @@ class Trace:
     def spikes(self, region: Region | None = ..., start: Duration | None = ...,
                stop: Duration | None = ...) -> Spikes: ...
     def replay(self, region: str | None = ..., *, from_epoch: int | None = ..., until_epoch: int | None = ...,
-               checkpoint_dir: PathLike | None = ..., perturb_weight_for_test: str | None = ...) -> ReplayResult: ...
+               from_time: Duration | None = ..., until_time: Duration | None = ...,
+               checkpoint_dir: PathLike | None = ..., probes: str | Sequence[str] | None = ...,
+               probe_every: int = ..., perturb_weight_for_test: str | None = ...) -> ReplayResult: ...
 
 class Checkpoint:
     path: str

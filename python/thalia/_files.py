@@ -1,5 +1,6 @@
 """Reading what runs leave behind: thalia.Trace (spikes, epochs, replay) and thalia.Checkpoint."""
 
+import collections
 import json
 import os
 
@@ -8,7 +9,7 @@ import numpy as np
 from . import _thalia
 from ._util import duration_ms, ms_to_ticks
 
-__all__ = ["Spikes", "Trace", "Epochs", "ReplayResult", "Divergence", "Checkpoint"]
+__all__ = ["Spikes", "Trace", "Epochs", "ReplayResult", "Divergence", "ProbeData", "Synapse", "Checkpoint"]
 
 
 class Spikes:
@@ -80,17 +81,79 @@ class Divergence:
                 f"expected {self.expected}, got {self.got}>")
 
 
+Synapse = collections.namedtuple("Synapse", ["pathway", "source_region", "source", "delay_ticks"])
+Synapse.__doc__ = """Where a probed incoming weight (a ``w_in`` series) comes from: its ``pathway``'s name, the
+``source_region`` and ``source`` neuron, and its delay in ticks."""
+
+
+class ProbeData:
+    """What the probes of Trace.replay(probes=...) recorded (``thalia replay --probe``), as numpy:
+
+    - ``ticks`` (uint64): the sampled ticks; a value at ``ticks[k]`` is the state after tick
+      ``ticks[k]`` was computed, the state a run stepped to ``ticks[k] + 1`` holds;
+      ``time_ms``: the same in ms;
+    - ``series``: dict (region, var, neuron) -> float64 array, one value per sampled tick (every
+      float and int32 of the state is exact in a float64). For an array that is not one value per
+      neuron (``path0.post_trace``, ``group3.weight``) the third item is the element's index. A
+      ``w_in`` variable gives one series per plastic synapse onto the neuron, its var
+      ``"w_in[src=REGION:ID]"`` (``#2``, ``#3`` for further synapses from one source neuron);
+    - ``synapses``: dict (region, var, neuron) -> Synapse, for the ``w_in`` series;
+    - ``spikes``: dict (region, neuron) -> uint64 array: the spike ticks of each probed neuron
+      within the probed window.
+
+    ``probes[region, var, neuron]`` is ``probes.series[region, var, neuron]``; the keys are in the
+    order of the columns of ``thalia replay --probe-out FILE.csv``.
+    """
+
+    def __init__(self, d):
+        self.dt_ms = d["dt_ms"]
+        self.ticks = d["ticks"]
+        self.series = {}
+        self.synapses = {}
+        for region, var, index, _per_neuron, values, synapse in d["series"]:
+            key = (region, var, int(index))
+            self.series[key] = values
+            if synapse is not None:
+                self.synapses[key] = Synapse(*synapse)
+        self.spikes = {(region, int(neuron)): ticks for region, neuron, ticks in d["spikes"]}
+
+    @property
+    def time_ms(self):
+        """The sampled ticks in ms (tick * dt)."""
+        return self.ticks * self.dt_ms
+
+    def weights_in(self, region, neuron):
+        """The ``w_in`` series of one probed neuron: dict var -> float64 array, in synapse order."""
+        return {var: v for (r, var, n), v in self.series.items()
+                if r == region and n == neuron and (r, var, n) in self.synapses}
+
+    def __getitem__(self, key):
+        return self.series[key]
+
+    def __len__(self):
+        return len(self.series)
+
+    def keys(self):
+        """The (region, var, neuron) keys of the series."""
+        return self.series.keys()
+
+    def __repr__(self):
+        return f"<thalia.ProbeData: {len(self.series)} series, {len(self.ticks)} samples>"
+
+
 class ReplayResult:
     """The verdict of Trace.replay(): ``identical`` (also its truth value), ``epochs`` and
     ``spikes`` compared, ``divergence`` (a Divergence, or None), ``description`` (the line
     ``thalia replay`` prints), ``trace_complete``, ``started_from`` (a checkpoint, or "") and
-    ``first_epoch``."""
+    ``first_epoch``; ``probes`` (a ProbeData) when the replay was given probes, else None."""
 
     def __init__(self, d):
         div = d.pop("divergence")
+        probes = d.pop("probes")
         self.__dict__.update(d)
         self.divergence = Divergence(div) if div is not None else None
         self.identical = self.divergence is None
+        self.probes = ProbeData(probes) if probes is not None else None
 
     def __bool__(self):
         return self.identical
@@ -184,17 +247,42 @@ class Trace:
         ticks, regions, neurons = _thalia.read_spikes(self.path, r, lo, hi, self.strict)
         return Spikes(ticks, neurons, regions, self.dt_ms, self.regions)
 
-    def replay(self, region=None, *, from_epoch=None, until_epoch=None, checkpoint_dir=None,
-               perturb_weight_for_test=None):
+    def replay(self, region=None, *, from_epoch=None, until_epoch=None, from_time=None, until_time=None,
+               checkpoint_dir=None, probes=None, probe_every=1, perturb_weight_for_test=None):
         """Re-runs the recorded run in this process and compares every epoch's spikes and
         digests with the record (``thalia replay``). ``region``: that region alone, fed with the
         others' recorded spikes. ``from_epoch``: start at the newest checkpoint at or before it
-        (the trace's marks, or ``checkpoint_dir``); ``until_epoch``: stop after it. Returns a
-        ReplayResult; a divergence is a result, not an exception. ``perturb_weight_for_test``
-        (a region name) changes one of its weights first, to see a divergence reported."""
+        (the trace's marks, or ``checkpoint_dir``); ``until_epoch``: stop after it.
+        ``from_time``/``until_time`` (durations: "45ms" or a number of ms) do the same for the
+        epoch holding that time (``--from TIME``, ``--until TIME``), and bound the probes.
+
+        ``probes``: a list of "REGION:NEURONS:VARS" (``--probe``), e.g. ``["cortex:0-9:v,syn_e",
+        "striatum:D1:w_in"]``: the variables (``thalia regions --vars``; ``w_in`` for the weights
+        onto a neuron through plastic pathways, ``w_in.SOURCE`` for those from one region or
+        population) recomputed tick by tick and sampled after every tick that is a multiple of
+        ``probe_every``, from ``from_time`` (or the first tick of ``from_epoch``) to before
+        ``until_time``; they are in ``result.probes``, a ProbeData. A bad probe raises ValueError
+        with the message of ``thalia replay``.
+
+        Returns a ReplayResult; a divergence is a result, not an exception.
+        ``perturb_weight_for_test`` (a region name) changes one of its weights first, to see a
+        divergence reported."""
+        if from_epoch is not None and from_time is not None:
+            raise ValueError("from_epoch and from_time: give one")
+        if until_epoch is not None and until_time is not None:
+            raise ValueError("until_epoch and until_time: give one")
+        if isinstance(probes, str):
+            probes = [probes]
+        probes = [str(p) for p in (probes or [])]
+        if not probes and probe_every != 1:
+            raise ValueError("probe_every goes with probes")
+        if isinstance(probe_every, bool) or not isinstance(probe_every, int) or probe_every < 1:
+            raise ValueError(f"--probe-every: expected at least 1 tick, got {probe_every!r}")
+        from_ms = None if from_time is None else duration_ms(from_time, "from_time")
+        until_ms = None if until_time is None else duration_ms(until_time, "until_time")
         result = _thalia.replay(self.path, region or "", from_epoch, until_epoch,
                                 os.fspath(checkpoint_dir) if checkpoint_dir else "", self.strict,
-                                perturb_weight_for_test or "")
+                                perturb_weight_for_test or "", probes, probe_every, from_ms, until_ms)
         return ReplayResult(result)
 
     def __repr__(self):

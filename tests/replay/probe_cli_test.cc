@@ -68,6 +68,42 @@ TEST_F(ProbeCli, AnSvgProbeIsAPlotWithALinePerNeuron) {
   EXPECT_EQ(lines, 4u);
 }
 
+// cortex 100-239 is L2/3, whose recurrent pathway is plastic (indegree 50).
+TEST_F(ProbeCli, AWeightsInProbeHasAColumnPerPlasticSynapseNamedByItsSource) {
+  const std::string csv = dir_->File("w.csv");
+  auto r = Replay("--probe cortex:100,101:w_in --probe-every 100 --probe-out " + Quote(csv));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::vector<std::string> lines = Lines(csv);
+  ASSERT_EQ(lines.size(), 1u + 1000 / 100);
+  size_t onto100 = 0, onto101 = 0;
+  for (size_t p = lines[0].find(",cortex:100:w_in[src=cortex:"); p != std::string::npos;
+       p = lines[0].find(",cortex:100:w_in[src=cortex:", p + 1))
+    ++onto100;
+  for (size_t p = lines[0].find(",cortex:101:w_in[src=cortex:"); p != std::string::npos;
+       p = lines[0].find(",cortex:101:w_in[src=cortex:", p + 1))
+    ++onto101;
+  EXPECT_EQ(onto100, 50u) << lines[0];
+  EXPECT_EQ(onto101, 50u);
+  EXPECT_NE(lines[0].find(",cortex:100:spikes"), std::string::npos);
+  const size_t columns = std::count(lines[0].begin(), lines[0].end(), ',');
+  EXPECT_EQ(columns, 1u + 100 + 2);
+  for (const std::string& line : lines) ASSERT_EQ(std::count(line.begin(), line.end(), ','), columns) << line;
+  // The SVG draws them in one panel, a line per synapse.
+  const std::string svg = dir_->File("w.svg");
+  r = Replay("--probe cortex:100:w_in --probe-out " + Quote(svg));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream in(svg);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  size_t polylines = 0, panels = 0;
+  for (size_t p = s.find("<polyline"); p != std::string::npos; p = s.find("<polyline", p + 1)) ++polylines;
+  for (size_t p = s.find("<rect x="); p != std::string::npos; p = s.find("<rect x=", p + 1)) ++panels;
+  EXPECT_EQ(polylines, 50u);
+  EXPECT_EQ(panels, 1u);
+  EXPECT_NE(s.find(">cortex w_in<"), std::string::npos);
+}
+
 void ExpectExit2(const CommandResult& r, const std::string& words) {
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find(words), std::string::npos) << r.out;
@@ -81,19 +117,23 @@ TEST_F(ProbeCli, BadProbeSpecificationsExitWithStatus2AndTheReason) {
   ExpectExit2(Replay("--probe pfc:0-3"), "--probe needs --probe-out");
   ExpectExit2(Replay("--probe pfc:0:v --probe-every 0" + out), "--probe-every");
   ExpectExit2(Replay("--probe-out x.csv"), "go with --probe");
+  ExpectExit2(Replay("--probe cortex:0:w_in" + out), "--probe cortex:0:w_in: neuron 0 (cortex.L4) receives no plastic pathway");
+  ExpectExit2(Replay("--probe striatum:0:w_in.hippocampus" + out), "no plastic pathway from 'hippocampus' into striatum");
 }
 
 TEST_F(ProbeCli, ReplayHelpShowsTheProbeOptions) {
   auto r = RunThalia("replay --help", *dir_);
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* option : {"--probe REGION:NEURONS:VARS", "--probe-out FILE", "--probe-every TICKS"})
+  for (const char* option : {"--probe REGION:NEURONS:VARS", "--probe-out FILE", "--probe-every TICKS", "w_in.SOURCE",
+                             "w_in[src=SOURCE_REGION:SOURCE_NEURON]"})
     EXPECT_NE(r.out.find(option), std::string::npos) << option;
 }
 
 TEST_F(ProbeCli, RegionsVarsListsTheVariablesOfEachRegionOfAConfiguration) {
   auto r = RunThalia("regions --vars " + Quote(ExamplePath("tiny.json")), *dir_);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  for (const char* word : {"striatum (type striatum, 200 neurons)", "    v ", "refractory", ".post_trace", ".weight"})
+  for (const char* word : {"striatum (type striatum, 200 neurons)", "    v ", "refractory", ".post_trace", ".weight",
+                           "incoming plastic weights", "    w_in ", "from cortex.L5 -> D1 (0-89), dopamine STDP"})
     EXPECT_NE(r.out.find(word), std::string::npos) << word << "\n" << r.out;
 }
 

@@ -1,7 +1,9 @@
 // Probes on replay: a region advanced tick by tick ends as one epoch leaves it; the probed v of a
 // run recorded with workers is the v an in-process run stepping one tick at a time holds; probed
 // spikes are threshold crossings with a reset; a probe from a mid-run checkpoint gives the values
-// a probe from the start gives; bad probes are refused as bad input.
+// a probe from the start gives; probed incoming plastic weights (w_in) are the weights of an
+// in-process run, read through PlasticInputs, which names every plastic synapse once whatever the
+// split; bad probes are refused as bad input.
 #include "replay/probe.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "kernel/population_region.h"
 #include "kernel/registry.h"
@@ -234,11 +237,158 @@ TEST_F(ProbeTest, AProbedReplayStillReportsADivergence) {
   EXPECT_EQ(r->divergence->region, "striatum");
 }
 
+// The first neuron of population `pop` of region `region` of `spec`.
+uint32_t FirstOf(const kernel::BrainSpec& spec, const std::string& region, const std::string& pop) {
+  const kernel::RegionSpec& r = spec.regions[spec.RegionIndex(region)];
+  return r.populations[r.PopulationIndex(pop)].offset;
+}
+
+// The weights PlasticInputs lists for neuron n of a region holding `state`.
+std::vector<float> WeightsOnto(kernel::Region& scratch, const std::vector<uint8_t>& state, uint32_t n) {
+  EXPECT_TRUE(kernel::LoadRegionState(scratch, state).ok());
+  std::vector<float> w;
+  for (const auto& in : dynamic_cast<kernel::PopulationRegion&>(scratch).PlasticInputs(n)) w.push_back(*in.weight);
+  return w;
+}
+
+TEST_F(ProbeTest, ProbedIncomingWeightsAreTheWeightsOfAnInProcessRun) {
+  const std::string path = Record();
+  const uint32_t l23 = FirstOf(*spec_, "cortex", "L23"), d1 = FirstOf(*spec_, "striatum", "D1");
+  const std::vector<uint32_t> cortex = {l23, l23 + 1, l23 + 17}, striatum = {d1 + 2, d1 + 5};
+  ReplayOptions o;
+  o.probes = {"cortex:" + std::to_string(l23) + "," + std::to_string(l23 + 1) + "," + std::to_string(l23 + 17) +
+                  ":v,w_in",
+              "striatum:" + std::to_string(d1 + 2) + "," + std::to_string(d1 + 5) + ":w_in.cortex"};
+  const ReplayResult probed = ReplayWith(path, o);
+  ASSERT_EQ(probed.probes.ticks.size(), kTicks);
+
+  // The reference: an in-process run to the same tick, each region's state read back through a
+  // scratch region; and the weights every synapse started with.
+  kernel::RunOptions opts;
+  opts.workers = 0;
+  auto brain = kernel::Brain::Create(spec_, opts).value();
+  ASSERT_TRUE(brain->RunUntil(kTicks).ok());
+  auto state = brain->CaptureState();
+  ASSERT_TRUE(state.ok());
+  size_t changed = 0, synapses = 0;
+  for (const auto& [region, neurons] : {std::pair{std::string("cortex"), cortex}, std::pair{std::string("striatum"), striatum}}) {
+    const auto r = static_cast<kernel::RegionId>(spec_->RegionIndex(region));
+    auto scratch = kernel::BuildRegion(*spec_, r);
+    auto initial = kernel::BuildRegion(*spec_, r);
+    auto& start = dynamic_cast<kernel::PopulationRegion&>(*initial);
+    for (uint32_t n : neurons) {
+      const std::vector<float> end = WeightsOnto(*scratch, state->regions[r], n);
+      std::vector<const ProbeSeries*> series;  // this neuron's w_in series, in order
+      for (const ProbeSeries& s : probed.probes.series)
+        if (s.region == region && s.index == n && s.var.starts_with("w_in[")) series.push_back(&s);
+      const std::vector<kernel::PopulationRegion::PlasticInput> inputs = start.PlasticInputs(n);
+      if (region == "cortex") {
+        ASSERT_EQ(series.size(), end.size()) << region << " neuron " << n;  // w_in: every plastic synapse
+      } else {
+        ASSERT_EQ(series.size(), 20u) << "cortex -> striatum.D1 has indegree 20";  // w_in.cortex: those from cortex
+      }
+      size_t k = 0;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const kernel::RegionSpec& from = spec_->regions[inputs[i].pathway->from_region];
+        if (region == "striatum" && from.name != "cortex") continue;
+        ASSERT_LT(k, series.size());
+        const ProbeSeries& s = *series[k++];
+        EXPECT_EQ(s.synapse.source_region, from.name);
+        EXPECT_EQ(s.synapse.source, inputs[i].source);
+        EXPECT_EQ(s.synapse.pathway, inputs[i].pathway->name);
+        EXPECT_TRUE(s.var.starts_with("w_in[src=" + from.name + ":" + std::to_string(inputs[i].source)))
+            << s.var;
+        ASSERT_EQ(s.values.size(), kTicks);
+        ASSERT_EQ(std::bit_cast<uint32_t>(static_cast<float>(s.values.back())), std::bit_cast<uint32_t>(end[i]))
+            << s.region << ":" << n << ":" << s.var;
+        if (std::bit_cast<uint32_t>(end[i]) != std::bit_cast<uint32_t>(*inputs[i].weight)) ++changed;
+        ++synapses;
+      }
+      EXPECT_EQ(k, series.size());
+    }
+  }
+  EXPECT_GT(synapses, 100u);
+  EXPECT_GT(changed, 0u) << "some probed weight must change over the run for this test to mean anything";
+}
+
+// Every plastic synapse's weight holds a distinct value (its group and index in the group's
+// unsplit weight array); PlasticInputs must name each exactly once, from sources in row order,
+// and list the same synapses in the same order once the region is split into shards.
+TEST_F(ProbeTest, PlasticInputsNameEveryPlasticSynapseOnceWhateverTheSplit) {
+  const kernel::RegionId r = static_cast<kernel::RegionId>(spec_->RegionIndex("cortex"));
+  auto region = kernel::BuildRegion(*spec_, r);
+  auto& pop = dynamic_cast<kernel::PopulationRegion&>(*region);
+  class Label final : public kernel::StateVisitor {
+   public:
+    bool loading() const override { return true; }
+    void F32(std::string_view name, std::span<float> data, bool heavy) override {
+      if (!heavy) return;
+      for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(groups * 100000 + i);
+      sizes.push_back(data.size());
+      ++groups;
+      (void)name;
+    }
+    void I32(std::string_view, std::span<int32_t>) override {}
+    void U64(std::string_view, std::vector<uint64_t>&) override {}
+    uint32_t groups = 0;
+    std::vector<size_t> sizes;
+  } label;
+  region->VisitState(label);
+  region->FinishLoad();
+  ASSERT_LT(*std::max_element(label.sizes.begin(), label.sizes.end()), 100000u);
+  std::map<float, kernel::NeuronId> source_of;  // label -> source
+  std::vector<std::vector<kernel::PopulationRegion::PlasticInput>> unsplit(pop.spec().size);
+  std::vector<std::vector<float>> labels(pop.spec().size);  // the weights, read before the split moves them
+  for (uint32_t n = 0; n < pop.spec().size; ++n) {
+    unsplit[n] = pop.PlasticInputs(n);
+    for (const auto& in : unsplit[n]) {
+      ASSERT_TRUE(source_of.emplace(*in.weight, in.source).second) << *in.weight;
+      labels[n].push_back(*in.weight);
+    }
+  }
+  const uint32_t l23 = FirstOf(*spec_, "cortex", "L23");
+  EXPECT_EQ(unsplit[l23].size(), 50u) << "L23 -> L23 (STDP) has indegree 50";
+  EXPECT_TRUE(unsplit[0].empty()) << "L4 receives no plastic pathway";
+  // Within a group, labels follow the unsplit weight order (row by row), so sources ascend.
+  kernel::NeuronId last_source = 0;
+  float last = -1;
+  for (const auto& [w, source] : source_of) {
+    if (last >= 0 && static_cast<uint32_t>(w) / 100000 == static_cast<uint32_t>(last) / 100000) {
+      EXPECT_GE(source, last_source) << w;
+    }
+    last = w, last_source = source;
+  }
+  region->SetParallelism(nullptr, 3);
+  ASSERT_EQ(pop.shard_count(), 3u);
+  for (uint32_t n = 0; n < pop.spec().size; ++n) {
+    const auto split = pop.PlasticInputs(n);
+    ASSERT_EQ(split.size(), unsplit[n].size()) << "neuron " << n;
+    for (size_t i = 0; i < split.size(); ++i) {
+      EXPECT_EQ(split[i].pathway, unsplit[n][i].pathway);
+      EXPECT_EQ(split[i].source, unsplit[n][i].source);
+      EXPECT_EQ(split[i].delay, unsplit[n][i].delay);
+      EXPECT_EQ(*split[i].weight, labels[n][i]) << "neuron " << n << " synapse " << i;
+    }
+  }
+}
+
+TEST(ProbeVars, WeightsInARegionWithoutPlasticPathwaysAreRefused) {
+  auto spec = testing::LoadExample("cuba.json");  // static synapses only
+  auto region = kernel::BuildRegion(*spec, 0);
+  auto probe = ParseProbe("net:0-3:w_in", *spec);
+  ASSERT_TRUE(probe.ok()) << probe.status().message();
+  const Status st = CheckProbeVars(probe.value(), *region, *spec);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.ExitCode(), 2);
+  EXPECT_NE(st.message().find("--probe net:0-3:w_in: region net has no plastic pathway"), std::string::npos)
+      << st.message();
+}
+
 TEST(ProbeOutput, TheCsvCountsEachSpikeInTheRowOfTheFirstSampleAtOrAfterIt) {
   TempDir dir;
   ProbeData data;
   data.ticks = {0, 5, 10};
-  data.series = {{"pfc", "v", 3, true, {-65.0, -64.5, -50.25}}};
+  data.series = {{"pfc", "v", 3, true, {-65.0, -64.5, -50.25}, {}}};
   data.spikes = {{"pfc", 3, {2, 4, 5, 7}}};
   const std::string path = dir.File("p.csv");
   ASSERT_TRUE(WriteProbeCsv(data, path).ok());
@@ -269,6 +419,12 @@ TEST_F(ProbeTest, BadProbesAreRefusedAsBadInputSayingWhatIsWrong) {
   ExpectRefused(path, "pfc:9-3:v", "", "ends before it starts");
   ExpectRefused(path, "pfc:0", "", "expected REGION:NEURONS:VARS");
   ExpectRefused(path, "pfc:0:v", "cortex", "--region runs only cortex");
+  // w_in: a region without plastic pathways, a neuron no plastic pathway reaches, a source that
+  // sends none.
+  ExpectRefused(path, "hippocampus:0:w_in", "", "--probe hippocampus:0:w_in: neuron 0 (hippocampus.DG) receives no plastic pathway");
+  ExpectRefused(path, "cortex:0:v,w_in", "", "--probe cortex:0:v,w_in: neuron 0 (cortex.L4) receives no plastic pathway");
+  ExpectRefused(path, "striatum:0:w_in.pfc", "", "no plastic pathway from 'pfc' into striatum");
+  ExpectRefused(path, "striatum:0:w_in.cortex.L4", "", "no plastic pathway from 'cortex.L4' into striatum");
 }
 
 }  // namespace
