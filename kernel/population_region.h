@@ -50,6 +50,7 @@ class PopulationRegion final : public Region {
   bool PerturbWeightForTest(float delta) override;
   void SetParallelism(ThreadPool* pool, uint32_t shards) override;
   bool RestrictTo(uint32_t lo, uint32_t hi) override;
+  bool IsPart() const override { return is_part(); }
   Tick InternalDelay() const override { return window_; }
 
   // Introspection for tests and benchmarks.
@@ -204,6 +205,14 @@ class PopulationRegion final : public Region {
   std::vector<Shard> shards_;
   ThreadPool* pool_ = nullptr;  // not owned; null: shards run one after another on the caller
   uint32_t part_lo_ = 0, part_hi_ = 0;  // the neurons this copy keeps (RestrictTo); all by default
+  // A part only, per group: where each source's row starts in the unsplit group (size src + 1,
+  // the last the group's synapse count) and how many of its synapses target neurons before the
+  // part, so a state of the whole region (weights in the unsplit order) loads into the part.
+  struct PartRows {
+    std::vector<uint64_t> whole_start;
+    std::vector<uint32_t> before;
+  };
+  std::vector<PartRows> part_rows_;
   Tick window_ = 0;             // 0: no internal pathway, shards never need to meet in an epoch
   bool theta_used_ = false;     // some population or pathway reads theta's phase
   std::vector<uint64_t> loaded_arrivals_;   // staging for VisitState when loading

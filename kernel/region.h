@@ -110,8 +110,10 @@ class Region {
   // with the synapses that target them. Call before the first epoch. Every epoch it must be
   // given, among its inbound spikes, the spikes its region's other parts emitted (source: its
   // own region id), and no epoch may be longer than InternalDelay(). Its state can be digested
-  // (DigestEntries) but not saved. Returns false if the region type cannot be split so.
+  // (DigestEntries) and a state of the whole region loaded into it, but it cannot be saved.
+  // Returns false if the region type cannot be split so.
   virtual bool RestrictTo(uint32_t /*lo*/, uint32_t /*hi*/) { return false; }
+  virtual bool IsPart() const { return false; }
   // The smallest delay of a pathway inside the region, in ticks (0: none).
   virtual Tick InternalDelay() const { return 0; }
   // Runs the region as `shards` shards on `pool` (null: one after another on the caller's

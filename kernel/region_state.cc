@@ -45,11 +45,14 @@ void PopulationRegion::ScatterWeights(uint32_t gi, std::span<const float> w) {
   const uint32_t src_size = paths_[shards_[0].groups[gi].path].src_size;
   size_t i = 0;
   for (Shard& sh : shards_) Materialize(&sh.groups[gi]);
-  for (uint32_t s = 0; s < src_size; ++s)
+  for (uint32_t s = 0; s < src_size; ++s) {
+    // A part's piece of the source's unsplit row starts after the synapses of earlier parts.
+    if (is_part()) i = part_rows_[gi].whole_start[s] + part_rows_[gi].before[s];
     for (Shard& sh : shards_) {
       Group& g = sh.groups[gi];
       for (uint32_t k = g.row[s]; k < g.row[s + 1]; ++k) g.weight[k] = w[i++];
     }
+  }
 }
 
 uint64_t PopulationRegion::WeightSum(uint32_t gi) const {
@@ -101,7 +104,10 @@ void PopulationRegion::VisitState(StateVisitor& v) {
   // A part (RestrictTo) shows its own neurons' share of each per-neuron array, and the arrays
   // every part holds alike (queue, presynaptic traces) only from the part that starts at 0, so
   // the parts' digests add up to the unsplit region's.
-  const bool part = is_part();
+  THALIA_CHECK_MSG(!is_part() || v.hashing() || v.loading(),
+                   "a part of a region split over processes cannot be saved, only digested and loaded");
+  // A part loads the whole region's state (its neuron arrays are region-sized anyway).
+  const bool part = is_part() && v.hashing();
   auto neurons = [&](std::string_view name, float* data, uint32_t offset, uint32_t size) {
     if (!part) return v.F32(name, {data, size}, false);
     const uint32_t lo = std::clamp(part_lo_, offset, offset + size) - offset;
@@ -151,6 +157,10 @@ void PopulationRegion::VisitState(StateVisitor& v) {
     const std::string weight_name = "group" + std::to_string(i) + ".weight";
     if (v.hashing()) {
       if (v.wants_heavy()) v.SetSum(weight_name, SynapseCountOf(i), WeightSum(i), true);
+    } else if (is_part()) {  // loading: the whole group's weights, in the unsplit order
+      std::vector<float> w(part_rows_[i].whole_start.back(), g.w0);
+      v.F32(weight_name, w, true);
+      if (!g.uniform || !AllBitsEqual(w, g.w0)) ScatterWeights(i, w);
     } else if (!g.uniform && !split) {
       v.F32(weight_name, g.weight, true);
     } else if (v.wants_heavy()) {
@@ -173,7 +183,8 @@ void PopulationRegion::VisitState(StateVisitor& v) {
     if (scalars.size() == 4) {
       tick_ = scalars[0];
       for (Shard& sh : shards_) sh.counters = {};
-      shards_[0].counters = {scalars[1], scalars[2], scalars[3]};
+      // Counters are sums over the shards, and over a region's parts: the first part has them.
+      if (part_lo_ == 0) shards_[0].counters = {scalars[1], scalars[2], scalars[3]};
     }
     loaded_arrivals_ = std::move(arrivals);
   }

@@ -149,6 +149,19 @@ bool PopulationRegion::RestrictTo(uint32_t lo, uint32_t hi) {
   // Cut the whole at the part's bounds, keep the part's piece; its neurons alone are computed,
   // emitted and digested from now on (the neuron arrays stay region-sized: indices stay global).
   JoinShards();
+  part_rows_.assign(shards_[0].groups.size(), {});
+  for (size_t gi = 0; gi < part_rows_.size(); ++gi) {
+    const Group& g = shards_[0].groups[gi];
+    const uint32_t src_size = paths_[g.path].src_size;
+    PartRows& pr = part_rows_[gi];
+    pr.whole_start.assign(size_t{src_size} + 1, 0);
+    pr.before.assign(src_size, 0);
+    for (uint32_t s = 0; s < src_size; ++s) {
+      pr.whole_start[s + 1] = pr.whole_start[s] + (g.row[s + 1] - g.row[s]);
+      const auto b = g.target.begin() + g.row[s], e = g.target.begin() + g.row[s + 1];
+      pr.before[s] = static_cast<uint32_t>(std::lower_bound(b, e, lo) - b);
+    }
+  }
   std::vector<uint32_t> bounds = {0};
   if (lo > 0) bounds.push_back(lo);
   if (hi < spec_.size) bounds.push_back(hi);
