@@ -37,6 +37,8 @@ Result<std::unique_ptr<Brain>> Brain::Restore(std::shared_ptr<const BrainSpec> s
   return b;
 }
 
+namespace {
+
 // A profile that could never be written is said before the run, not after it.
 Status CheckProfilePath(const std::string& path) {
   const std::filesystem::path folder = std::filesystem::path(path).parent_path();
@@ -46,6 +48,8 @@ Status CheckProfilePath(const std::string& path) {
   if (std::filesystem::is_directory(path)) return Status::Invalid("profile " + path + " is a folder");
   return Status::Ok();
 }
+
+}  // namespace
 
 Status Brain::Init(const BrainState* state) {
   const size_t n = spec_->regions.size();

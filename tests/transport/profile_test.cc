@@ -253,7 +253,8 @@ TEST(Profile, AFailedRunStillWritesItsTimeline) {
 }
 
 // The command line: a profile folder that cannot be written is refused before the run, like
-// --record's; a profiled run with recording and checkpoints prints the same digest line.
+// --record's; a profiled run with recording and checkpoints prints the same digest line, and its
+// report and summary show every worker's threads.
 int Thalia(const std::string& args, std::string* out) {
   TempFolder dir;
   const std::string log = (dir.path / "log").string();
@@ -284,7 +285,8 @@ TEST(ProfileCommand, RecordingAndCheckpointsAreOnTheTimelineAndTheDigestIsUnchan
   ASSERT_EQ(Thalia(base, &plain_out), 0) << plain_out;
   const fs::path profile = dir.path / "p.json";
   ASSERT_EQ(Thalia(base + " --record '" + (dir.path / "t.trace").string() + "' --checkpoint-every 20ms --checkpoint-dir '" +
-                       (dir.path / "ck").string() + "' --profile '" + profile.string() + "'",
+                       (dir.path / "ck").string() + "' --profile '" + profile.string() + "' --summary '" +
+                       (dir.path / "s.json").string() + "'",
                    &out),
             0)
       << out;
@@ -297,6 +299,16 @@ TEST(ProfileCommand, RecordingAndCheckpointsAreOnTheTimelineAndTheDigestIsUnchan
   EXPECT_TRUE(HasCategory(t, 0, 0, "checkpointing"));
   EXPECT_TRUE(HasCategory(t, 1, 0, "checkpointing"));
   EXPECT_EQ(t.doc["otherData"]["outcome"].text, "complete");
+  // The summary has each worker's threads (sent by the workers with their replies).
+  Json summary;
+  testing::JsonReader reader;
+  ASSERT_TRUE(reader.Parse(ReadFile(dir.path / "s.json"), &summary)) << reader.error();
+  ASSERT_EQ(summary["workers"].items.size(), 2u);
+  for (const Json& w : summary["workers"].items) {
+    EXPECT_EQ(w["thread_busy_s"].items.size(), 2u);
+    EXPECT_EQ(w["thread_wait_s"].items.size(), 2u);
+  }
+  EXPECT_NE(out.find("threads busy"), std::string::npos) << out;
 }
 
 }  // namespace
