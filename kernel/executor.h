@@ -36,7 +36,7 @@ struct RunOptions {
   // --profile: the Chrome trace-event timeline (kernel/profile.h) written here by Brain::Shutdown
   // (or Brain::WriteProfile); empty: no profiling, no clock read or allocation for it.
   std::string profile_path;
-  uint64_t profile_max_spans = 4'000'000;  // past it the timeline stops (and says so)
+  uint64_t profile_max_spans = 1'000'000;  // past it the timeline stops (and says so)
 };
 
 // Runs one region through an epoch, as every executor does: its spikes into out->spikes (cleared
