@@ -4,8 +4,13 @@
 // later epoch); (4) advance the modulator state; (5) observers (recording) see the epoch.
 #include "kernel/brain.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <new>
 
 #include "kernel/digest.h"
@@ -32,11 +37,34 @@ Result<std::unique_ptr<Brain>> Brain::Restore(std::shared_ptr<const BrainSpec> s
   return b;
 }
 
+namespace {
+
+// A profile that could never be written is said before the run, not after it.
+Status CheckProfilePath(const std::string& path) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  const std::string dir = folder.empty() ? "." : folder.string();
+  if (::access(dir.c_str(), W_OK) != 0)
+    return Status::Invalid("profile " + path + ": cannot write in folder " + dir + ": " + std::strerror(errno));
+  if (std::filesystem::is_directory(path)) return Status::Invalid("profile " + path + " is a folder");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status Brain::Init(const BrainState* state) {
   const size_t n = spec_->regions.size();
+  if (!options_.profile_path.empty()) {
+    THALIA_RETURN_IF_ERROR(CheckProfilePath(options_.profile_path));
+    profiler_ = std::make_unique<Profiler>(options_.profile_path, options_.profile_max_spans);
+    std::vector<std::string> names;
+    for (const RegionSpec& r : spec_->regions) names.push_back(r.name);
+    profiler_->SetRegionNames(std::move(names));
+    profiler_->DescribeProcess(0, "coordinator", static_cast<int>(::getpid()), 1);
+  }
   auto exec = MakeExecutor(*spec_, options_);
   if (!exec.ok()) return exec.status();
   executor_ = std::move(exec).value();
+  executor_->set_profiler(profiler_.get());
   executor_name_ = executor_->name();
   std::vector<std::unique_ptr<Region>> regions;
   if (executor_->WantsBuiltRegions()) {
@@ -95,6 +123,15 @@ Status Brain::StepEpochs(uint64_t n) {
 Status Brain::RunEpoch(Tick t1) {
   if (failed_ || shut_down_)
     return Status::Error(ErrorKind::kWorker, "the brain has stopped after an earlier failure");
+  // --profile: one clock read per step of the epoch, none without it.
+  const bool profile = profiler_ && profiler_->active();
+  uint64_t mark = profile ? ProfileNow() : 0;
+  auto span = [&](SpanKind kind) {
+    if (!profile) return;
+    const uint64_t now = ProfileNow();
+    profiler_->Add(kind, epoch_, mark, now);
+    mark = now;
+  };
   // (1) Assemble EpochBegin.
   EpochBegin& b = begin_;
   b.epoch = epoch_;
@@ -137,6 +174,7 @@ Status Brain::RunEpoch(Tick t1) {
     if (b.external.size() != in_flight_.size())
       return Status::Internal("epoch input source gave external input for another number of regions");
   }
+  span(SpanKind::kAssemble);
   // (2) Run the regions.
   Status st = executor_->RunEpoch(b, &done_);
   if (!st.ok()) {
@@ -145,6 +183,7 @@ Status Brain::RunEpoch(Tick t1) {
     return st.Context("epoch " + std::to_string(epoch_) + " (ticks " + std::to_string(b.t0) + ".." +
                       std::to_string(b.t1) + ")");
   }
+  if (profile) mark = ProfileNow();
   // (3) Route; keep what the API asked for.
   router_.Route(done_, &in_flight_);
   for (size_t r = 0; r < done_.regions.size(); ++r) {
@@ -155,6 +194,8 @@ Status Brain::RunEpoch(Tick t1) {
   }
   // (4) Modulators: the same events, applied the same way as the regions did.
   for (const ModulatorEvent& e : b.events) modulator_model_.Apply(&mod_state_, e);
+  span(SpanKind::kRoute);
+  const uint64_t ran = epoch_;
   tick_ = t1;
   ++epoch_;
   // (5) Observers.
@@ -162,6 +203,7 @@ Status Brain::RunEpoch(Tick t1) {
     Status os = o->OnEpoch(b, done_);
     if (!os.ok()) return os;
   }
+  if (profile && !observers_.empty()) profiler_->Add(SpanKind::kRecord, ran, mark, ProfileNow());
   return Status::Ok();
 }
 
@@ -266,7 +308,16 @@ Status Brain::PerturbWeightForTest(RegionId region, float delta) {
 Status Brain::Shutdown() {
   if (shut_down_ || !executor_) return Status::Ok();
   shut_down_ = true;
-  return executor_->Shutdown();
+  Status st = executor_->Shutdown();
+  Status ps = WriteProfile(failed_ ? "failed" : "shut down");
+  return st.ok() ? ps : st;
+}
+
+Status Brain::WriteProfile(const std::string& outcome) {
+  if (!profiler_ || profile_written_) return Status::Ok();
+  profile_written_ = true;
+  profiler_->SetOutcome(outcome);
+  return profiler_->Write().Context("--profile");
 }
 
 }  // namespace thalia::kernel

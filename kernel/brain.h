@@ -94,8 +94,15 @@ class Brain {
   Result<BrainState> CaptureState();
   std::vector<WorkerStats> Stats() const { return executor_->Stats(); }
   Status PerturbWeightForTest(RegionId region, float delta);
-  // Ends workers; further calls fail. Also done by the destructor.
+  // Ends workers, then writes the profile (RunOptions::profile_path) if not yet written; further
+  // calls fail. Also done by the destructor.
   Status Shutdown();
+  // --profile: the timeline so far (null without RunOptions::profile_path), for callers that add
+  // their own spans (checkpoints) or report on it.
+  Profiler* profiler() { return profiler_.get(); }
+  // Writes the profile now, once: `outcome` ("complete", or why the run stopped) goes into the
+  // file. Later calls, and Shutdown after it, do nothing.
+  Status WriteProfile(const std::string& outcome);
 
  private:
   Brain(std::shared_ptr<const BrainSpec> spec, RunOptions options);
@@ -109,6 +116,8 @@ class Brain {
 
   std::shared_ptr<const BrainSpec> spec_;
   RunOptions options_;
+  std::unique_ptr<Profiler> profiler_;  // before executor_: outlives it
+  bool profile_written_ = false;
   std::unique_ptr<Executor> executor_;
   std::string executor_name_;
   ModulatorModel modulator_model_;

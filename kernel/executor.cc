@@ -1,6 +1,8 @@
 // The in-process executor and the executor selection.
 #include "kernel/executor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
 #include <mutex>
@@ -39,17 +41,30 @@ class InProcessExecutor final : public Executor {
     regions_ = std::move(regions);
     if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_);
     SetRegionsParallelism(regions_, pool_.get(), threads_, shards_);
+    if (profiler_) {
+      std::string label = "coordinator, in process: regions";
+      for (const RegionSpec& r : spec_->regions) label += (&r == &spec_->regions[0] ? " " : ", ") + r.name;
+      profiler_->DescribeProcess(0, label, static_cast<int>(::getpid()), threads_);
+    }
     return Status::Ok();
   }
   Status RunEpoch(const EpochBegin& begin, EpochDone* done) override {
     done->epoch = begin.epoch;
     done->regions.resize(regions_.size());
     EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
+    const bool profile = profiler_ && profiler_->active();
+    if (pool_) pool_->SetProfiling(profile);
     for (size_t r = 0; r < regions_.size(); ++r) {
       // A region that throws (a user's region type, or bad inbound input) ends the run with its
       // name, as it does in a worker process.
+      const uint64_t start = profile ? ProfileNow() : 0;
       Status st = AdvanceRegion(*regions_[r], ctx, begin.inbound[r], begin.external[r], begin.full_digest,
                                 &done->regions[r]);
+      if (profile) {
+        spans_.clear();
+        AppendAdvanceSpans(begin.epoch, static_cast<int32_t>(r), 0, start, ProfileNow(), pool_.get(), &spans_);
+        for (const ProfileSpan& s : spans_) profiler_->Add(s);
+      }
       if (!st.ok()) return Status::Internal("region '" + spec_->regions[r].name + "' " + st.message());
     }
     return Status::Ok();
@@ -92,6 +107,7 @@ class InProcessExecutor final : public Executor {
   std::shared_ptr<const BrainSpec> spec_;
   std::unique_ptr<ThreadPool> pool_;  // before regions_: outlives them
   std::vector<std::unique_ptr<Region>> regions_;
+  std::vector<ProfileSpan> spans_;  // reused: one region's spans
 };
 
 std::mutex factory_mu;

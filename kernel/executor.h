@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernel/epoch.h"
+#include "kernel/profile.h"
 #include "kernel/region.h"
 #include "kernel/spec.h"
 #include "kernel/status.h"
@@ -32,6 +33,10 @@ struct RunOptions {
   uint64_t full_digest_every = 0;  // epochs between full (weight) digests; 0: only on request
   std::string worker_binary;     // spawn: the thalia binary; empty: see transport::WorkerBinary
   bool coordinator_share = false;  // socket: worker 0's regions run in the coordinator's process
+  // --profile: the Chrome trace-event timeline (kernel/profile.h) written here by Brain::Shutdown
+  // (or Brain::WriteProfile); empty: no profiling, no clock read or allocation for it.
+  std::string profile_path;
+  uint64_t profile_max_spans = 1'000'000;  // past it the timeline stops (and says so)
 };
 
 // Runs one region through an epoch, as every executor does: its spikes into out->spikes (cleared
@@ -69,6 +74,12 @@ class Executor {
   virtual std::vector<WorkerStats> Stats() const { return {}; }
   // Ends the workers (if any) and reaps them. Idempotent.
   virtual Status Shutdown() { return Status::Ok(); }
+  // Where the executor adds its spans while profiler->active() (--profile); set by Brain before
+  // Start, null otherwise. Not owned; outlives the executor's runs.
+  void set_profiler(Profiler* profiler) { profiler_ = profiler; }
+
+ protected:
+  Profiler* profiler_ = nullptr;
 };
 
 // Runs every region in this process, in region id order, each split into `threads` shards on a

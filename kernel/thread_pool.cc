@@ -52,7 +52,8 @@ void SpinBarrier::ArriveAndWait() {
 ThreadPool::ThreadPool(uint32_t threads)
     : size_(threads == 0 ? 1 : threads),
       busy_ns_(new std::atomic<uint64_t>[size_]),
-      wait_ns_(new std::atomic<uint64_t>[size_]) {
+      wait_ns_(new std::atomic<uint64_t>[size_]),
+      sections_(new std::vector<Section>[size_]) {
   for (uint32_t i = 0; i < size_; ++i) {
     busy_ns_[i].store(0, std::memory_order_relaxed);
     wait_ns_[i].store(0, std::memory_order_relaxed);
@@ -68,20 +69,25 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : threads_) t.join();
 }
 
+void ThreadPool::RunOn(uint32_t index, const std::function<void(uint32_t)>& fn) {
+  const uint64_t wait0 = profiling_ ? wait_ns_[index].load(std::memory_order_relaxed) : 0;
+  const uint64_t t0 = NowNs();
+  fn(index);
+  const uint64_t t1 = NowNs();
+  busy_ns_[index].fetch_add(t1 - t0, std::memory_order_relaxed);
+  if (profiling_) sections_[index].push_back({t0, t1, wait_ns_[index].load(std::memory_order_relaxed) - wait0});
+}
+
 void ThreadPool::Run(const std::function<void(uint32_t)>& fn) {
   if (size_ == 1) {
-    const uint64_t t0 = NowNs();
-    fn(0);
-    busy_ns_[0].fetch_add(NowNs() - t0, std::memory_order_relaxed);
+    RunOn(0, fn);
     return;
   }
   fn_ = &fn;
   running_.store(size_ - 1, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_acq_rel);  // publishes fn_ and running_
   generation_.notify_all();
-  const uint64_t t0 = NowNs();
-  fn(0);
-  busy_ns_[0].fetch_add(NowNs() - t0, std::memory_order_relaxed);
+  RunOn(0, fn);
   for (uint32_t left = running_.load(std::memory_order_acquire); left != 0;
        left = running_.load(std::memory_order_acquire))
     WaitChange(running_, left);
@@ -94,9 +100,7 @@ void ThreadPool::Loop(uint32_t index) {
     WaitChange(generation_, seen);
     seen = generation_.load(std::memory_order_acquire);
     if (stop_.load(std::memory_order_acquire)) return;
-    const uint64_t t0 = NowNs();
-    (*fn_)(index);
-    busy_ns_[index].fetch_add(NowNs() - t0, std::memory_order_relaxed);
+    RunOn(index, *fn_);
     if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) running_.notify_all();
   }
 }

@@ -48,10 +48,29 @@ class ThreadPool {
   std::vector<double> WaitSeconds() const;
   // Thread `index` (the argument its function got) waited `ns` inside the function (a barrier).
   void AddWaitNs(uint32_t index, uint64_t ns) { wait_ns_[index].fetch_add(ns, std::memory_order_relaxed); }
-  static uint64_t NowNs();
+  // Since the pool started, in nanoseconds: thread `index`'s time inside Run's function
+  // (barrier waits included), and its waits. Read by the thread that calls Run.
+  uint64_t BusyNs(uint32_t index) const { return busy_ns_[index].load(std::memory_order_relaxed); }
+  uint64_t WaitNs(uint32_t index) const { return wait_ns_[index].load(std::memory_order_relaxed); }
+  static uint64_t NowNs();  // steady_clock: CLOCK_MONOTONIC on Linux, one clock for the host
+
+  // Profiling (--profile, kernel/profile.h). While on, each Run records on every thread when its
+  // function started and ended (the clock reads Run makes anyway) and how much of that the thread
+  // reported waiting; off (the default), Run records nothing and allocates nothing.
+  struct Section {
+    uint64_t start_ns = 0, end_ns = 0, wait_ns = 0;
+  };
+  // Called by the thread that calls Run, between Runs.
+  void SetProfiling(bool on) { profiling_ = on; }
+  bool profiling() const { return profiling_; }
+  // Thread `index`'s sections since they were last cleared; the caller clears them. Only between
+  // Runs, on the thread that calls Run (Run's return orders every thread's writes before it).
+  std::vector<Section>& sections(uint32_t index) { return sections_[index]; }
 
  private:
   void Loop(uint32_t index);
+  // Runs fn(index) on this thread, counting its time (and its section, when profiling).
+  void RunOn(uint32_t index, const std::function<void(uint32_t)>& fn);
 
   const uint32_t size_;
   std::vector<std::thread> threads_;
@@ -60,6 +79,8 @@ class ThreadPool {
   std::atomic<uint32_t> running_{0};
   std::atomic<bool> stop_{false};
   std::unique_ptr<std::atomic<uint64_t>[]> busy_ns_, wait_ns_;
+  bool profiling_ = false;  // written between Runs; read by the pool threads after generation_
+  std::unique_ptr<std::vector<Section>[]> sections_;  // one per thread, each written by its own
 };
 
 // The number of CPUs this process may run on (sched_getaffinity), at least 1: what

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "kernel/brain.h"
+#include "kernel/profile.h"
 #include "kernel/registry.h"
 #include "recorder/checkpoint_format.h"
 #include "recorder/trace_format.h"
@@ -58,6 +59,20 @@ Status CheckWritableFolder(const std::string& path) {
   return Status::Ok();
 }
 
+// On stderr: where the profile went, and whether its span limit cut it short.
+void ReportProfile(kernel::Brain& brain, const Status& written) {
+  const kernel::Profiler* p = brain.profiler();
+  if (!p) return;
+  if (!written.ok()) {
+    std::fprintf(stderr, "thalia run: %s\n", written.message().c_str());
+    return;
+  }
+  std::fprintf(stderr, "profile %s: %llu spans\n", p->path().c_str(), static_cast<unsigned long long>(p->spans()));
+  if (p->stopped())
+    std::fprintf(stderr, "profile %s: the limit of spans was reached; the timeline stops at epoch %llu\n",
+                 p->path().c_str(), static_cast<unsigned long long>(p->stopped_at_epoch()));
+}
+
 }  // namespace
 
 int RunCommand(int argc, char** argv) {
@@ -78,6 +93,9 @@ int RunCommand(int argc, char** argv) {
   args.Option("hang-timeout", "DURATION", "a worker silent this long in one request is declared hung and the run fails (default: the config's, 30s)");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
   args.Option("summary", "FILE.json", "write a summary of the run (rates, digests, worker load)");
+  args.Option("profile", "FILE.json", "write a timeline of every worker and thread per epoch (compute, waiting, exchange,\n"
+              "recording, checkpointing) as Chrome trace-event JSON for Perfetto or chrome://tracing; times are\n"
+              "CLOCK_MONOTONIC, shared by the processes of one host (MPI ranks on other hosts: per host)");
   args.Flag("quiet", "no progress line");
   AddCheckpointOptions(args);
   if (Status st = args.Parse(argc, argv); !st.ok()) return Fail(st);
@@ -189,6 +207,10 @@ int RunCommand(int argc, char** argv) {
   }
   if (args.Has("summary"))
     if (Status ss = CheckWritableFolder(args.Get("summary")); !ss.ok()) return Fail(ss.Context("--summary"));
+  if (args.Has("profile")) {
+    if (Status ps = CheckWritableFolder(args.Get("profile")); !ps.ok()) return Fail(ps.Context("--profile"));
+    opts.profile_path = args.Get("profile");
+  }
 
   transport::Install();
   auto wall0 = std::chrono::steady_clock::now();
@@ -240,6 +262,8 @@ int RunCommand(int argc, char** argv) {
     if (st.ok() && !ts.ok()) st = ts;
   }
   if (!st.ok()) {
+    // The timeline up to the failure is written too: it may show why.
+    ReportProfile(*brain, brain->WriteProfile(st.message()));
     (void)brain->Shutdown();
     // A stop signal's message names its final checkpoint already.
     if (g_stop_signal.load() != 0) return Fail(st);
@@ -257,6 +281,7 @@ int RunCommand(int argc, char** argv) {
   auto digests = brain->RegionDigests();
   if (!digests.ok()) return Fail(digests.status());
   RunReport report = MakeReport(*brain, digests.value(), build_s, run_s);
+  const Status profile_status = brain->WriteProfile("complete");
   (void)brain->Shutdown();
   report.workers = brain->Stats();
   // The report is printed even if the summary cannot be written: a long run's results are not
@@ -265,6 +290,8 @@ int RunCommand(int argc, char** argv) {
   if (args.Has("summary")) {
     if (Status ws = WriteSummary(args.Get("summary"), config_path, report); !ws.ok()) return Fail(ws);
   }
+  ReportProfile(*brain, profile_status);
+  if (!profile_status.ok()) return Fail(profile_status);
   return 0;
 }
 

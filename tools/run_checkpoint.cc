@@ -77,7 +77,13 @@ Status RunCheckpointer::Write(kernel::Brain& brain) {
   if (brain.tick() == last_tick_) return Status::Ok();
   recorder::TracePosition position;
   if (trace_) position = {trace_->path(), trace_->stats().epochs};
+  // --profile: the capture on this thread (the file is written in the background).
+  kernel::Profiler* profiler = brain.profiler();
+  const uint64_t epoch = brain.epoch(), start = profiler ? kernel::ProfileNow() : 0;
+  const uint64_t mark = profiler ? profiler->mark() : 0;
   auto saved = series_->Save(brain, position);
+  if (profiler && profiler->active())
+    profiler->AddAround(kernel::SpanKind::kCheckpoint, epoch, start, kernel::ProfileNow(), mark);
   if (!saved.ok()) return saved.status();
   last_tick_ = brain.tick();
   last_path_ = saved->path;

@@ -20,7 +20,7 @@ bool Aligned(const V* v) {
 }  // namespace
 
 void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId> regions,
-                      flatbuffers::FlatBufferBuilder* b) {
+                      flatbuffers::FlatBufferBuilder* b, bool profile) {
   b->Clear();
   // The table offsets go to a per-thread scratch vector, so encoding allocates nothing once warm.
   static thread_local std::vector<flatbuffers::Offset<wire::RegionInput>> inputs;
@@ -44,7 +44,7 @@ void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId>
   auto level = b->CreateVector(begin.modulators.level.data(), begin.modulators.level.size());
   auto since = b->CreateVector(begin.modulators.since.data(), begin.modulators.since.size());
   auto m = wire::CreateEpochBegin(*b, begin.epoch, begin.t0, begin.t1, level, since, events, region_vec,
-                                  begin.full_digest);
+                                  begin.full_digest, profile);
   FinishMessage(b, wire::Payload::EpochBegin, m);
 }
 
@@ -103,7 +103,7 @@ Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::E
 }
 
 void EncodeEpochDone(const kernel::EpochDone& done, std::span<const RegionId> regions,
-                     EpochTiming timing, flatbuffers::FlatBufferBuilder* b) {
+                     const EpochTiming& timing, flatbuffers::FlatBufferBuilder* b) {
   b->Clear();
   static thread_local std::vector<flatbuffers::Offset<wire::RegionOutput>> outputs;
   outputs.clear();
@@ -116,7 +116,19 @@ void EncodeEpochDone(const kernel::EpochDone& done, std::span<const RegionId> re
     outputs.push_back(wire::CreateRegionOutput(*b, r, spikes, rr.digest, &c));
   }
   auto vec = b->CreateVector(outputs);
-  auto m = wire::CreateEpochDone(*b, done.epoch, vec, timing.busy_ns, timing.wait_ns);
+  flatbuffers::Offset<flatbuffers::Vector<uint64_t>> busy, wait;
+  if (!timing.thread_busy_ns.empty()) {
+    busy = b->CreateVector(timing.thread_busy_ns);
+    wait = b->CreateVector(timing.thread_wait_ns);
+  }
+  flatbuffers::Offset<flatbuffers::Vector<const wire::ProfileSpan*>> spans;
+  if (!timing.spans.empty()) {
+    wire::ProfileSpan* pp = nullptr;
+    spans = b->CreateUninitializedVectorOfStructs(timing.spans.size(), &pp);
+    for (const kernel::ProfileSpan& s : timing.spans)
+      *pp++ = wire::ProfileSpan(s.start_ns, s.end_ns, s.epoch, s.region, s.thread, static_cast<uint8_t>(s.kind), 0);
+  }
+  auto m = wire::CreateEpochDone(*b, done.epoch, vec, timing.busy_ns, timing.wait_ns, busy, wait, spans);
   FinishMessage(b, wire::Payload::EpochDone, m);
 }
 
@@ -145,6 +157,33 @@ Status DecodeEpochDone(const wire::EpochDone& m, uint64_t epoch, std::span<const
   }
   timing->busy_ns = m.busy_ns();
   timing->wait_ns = m.wait_ns();
+  timing->thread_busy_ns.clear();
+  timing->thread_wait_ns.clear();
+  if (m.thread_busy_ns() || m.thread_wait_ns()) {
+    if (!Aligned(m.thread_busy_ns()) || !Aligned(m.thread_wait_ns())) return Bad("misaligned vector");
+    if (!m.thread_busy_ns() || !m.thread_wait_ns() || m.thread_busy_ns()->size() != m.thread_wait_ns()->size() ||
+        m.thread_busy_ns()->size() > kernel::kMaxThreads)
+      return Bad("thread times of unequal or impossible lengths");
+    timing->thread_busy_ns.assign(m.thread_busy_ns()->begin(), m.thread_busy_ns()->end());
+    timing->thread_wait_ns.assign(m.thread_wait_ns()->begin(), m.thread_wait_ns()->end());
+  }
+  timing->spans.clear();
+  if (m.spans()) {
+    if (!Aligned(m.spans())) return Bad("misaligned vector");
+    for (const wire::ProfileSpan* s : *m.spans()) {
+      if (s->kind() >= kernel::kNumSpanKinds || s->end_ns() < s->start_ns() || s->thread() >= kernel::kMaxThreads ||
+          s->region() < -1 || (s->region() >= 0 && static_cast<size_t>(s->region()) >= out->regions.size()))
+        return Bad("a profile span out of range");
+      kernel::ProfileSpan p;
+      p.start_ns = s->start_ns();
+      p.end_ns = s->end_ns();
+      p.epoch = s->epoch();
+      p.region = s->region();
+      p.thread = s->thread();
+      p.kind = static_cast<kernel::SpanKind>(s->kind());
+      timing->spans.push_back(p);
+    }
+  }
   return Status::Ok();
 }
 

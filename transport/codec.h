@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernel/epoch.h"
+#include "kernel/profile.h"
 #include "kernel/status.h"
 #include "schemas/messages_generated.h"
 
@@ -21,15 +22,23 @@ namespace thalia::transport {
 using kernel::RegionId;
 
 // Time a worker spent on one epoch, carried back with its EpochDone.
+// The vectors are reused from epoch to epoch (no allocation once grown).
 struct EpochTiming {
   uint64_t busy_ns = 0;  // computing
   uint64_t wait_ns = 0;  // blocked waiting for the EpochBegin
+  // Per pool thread since the worker started (empty with one thread): shard sections less
+  // barrier waits, and those waits.
+  std::vector<uint64_t> thread_busy_ns, thread_wait_ns;
+  // --profile: spans of the worker's threads, of this epoch and any measured after the previous
+  // reply left (process left 0: the coordinator knows it).
+  std::vector<kernel::ProfileSpan> spans;
 };
 
 // Encodes the parts of `begin` that concern `regions` (their inbound spikes and inputs) and the
 // shared parts (epoch, ticks, modulators, events).
+// `profile` asks the worker for the epoch's spans (--profile).
 void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId> regions,
-                      flatbuffers::FlatBufferBuilder* b);
+                      flatbuffers::FlatBufferBuilder* b, bool profile = false);
 // Decodes into `out`, whose per-region vectors are sized to `num_regions`; the regions present
 // are listed in `regions` (in message order). Vectors of absent regions are cleared.
 Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::EpochBegin* out,
@@ -37,7 +46,7 @@ Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::E
 
 // Encodes the results of `regions` from `done` (indexed by region id).
 void EncodeEpochDone(const kernel::EpochDone& done, std::span<const RegionId> regions,
-                     EpochTiming timing, flatbuffers::FlatBufferBuilder* b);
+                     const EpochTiming& timing, flatbuffers::FlatBufferBuilder* b);
 // Decodes into `out->regions` (sized by the caller); the message must hold exactly `expected`
 // regions, for epoch `epoch`.
 Status DecodeEpochDone(const wire::EpochDone& m, uint64_t epoch, std::span<const RegionId> expected,

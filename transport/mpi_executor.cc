@@ -119,6 +119,7 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
     return Status::Ok();
   });
   phase_ = "the run";
+  DescribeWorkers(options_.threads);
   return st;
 }
 

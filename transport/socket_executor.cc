@@ -100,6 +100,7 @@ class SocketExecutor final : public WorkerPoolExecutor {
   std::vector<Worker> workers_;
   std::unique_ptr<kernel::ThreadPool> local_pool_;  // the coordinator's share's threads
   std::vector<std::unique_ptr<Region>> local_regions_;  // by region id; the coordinator's share
+  std::vector<kernel::ProfileSpan> local_spans_;        // reused: one local region's spans
   std::vector<pollfd> pollfds_;
   std::vector<Worker*> polled_;
   flatbuffers::FlatBufferBuilder out_{1 << 16, &kernel::BufferAllocator()};  // every request, then sent
@@ -178,6 +179,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
     return Status::Ok();
   });
   phase_ = "the run";
+  DescribeWorkers(options_.threads);
   return st;
 }
 
@@ -315,14 +317,27 @@ Status SocketExecutor::RunLocal(const kernel::EpochBegin& begin, kernel::EpochDo
   if (!local()) return Status::Ok();
   Worker& w = workers_[0];
   const auto start = Clock::now();
+  const bool profile = profiler_ && profiler_->active();
+  if (local_pool_) local_pool_->SetProfiling(profile);
   kernel::EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
   for (RegionId r : w.regions) {
+    const uint64_t region_start = profile ? kernel::ProfileNow() : 0;
     Status st = kernel::AdvanceRegion(*local_regions_[r], ctx, begin.inbound[r], begin.external[r],
                                       begin.full_digest, &done->regions[r]);
+    if (profile) {
+      local_spans_.clear();
+      kernel::AppendAdvanceSpans(begin.epoch, static_cast<int32_t>(r), 0, region_start, kernel::ProfileNow(),
+                                 local_pool_.get(), &local_spans_);
+      for (const kernel::ProfileSpan& s : local_spans_) profiler_->Add(s);
+    }
     if (!st.ok()) return LocalFailed(r, st.message());
   }
   if (begin.t1 > begin.t0) ++w.stats.epochs;
   w.stats.busy_s += std::chrono::duration<double>(Clock::now() - start).count();
+  if (local_pool_) {
+    w.stats.thread_busy_s = local_pool_->BusySeconds();
+    w.stats.thread_wait_s = local_pool_->WaitSeconds();
+  }
   return Status::Ok();
 }
 

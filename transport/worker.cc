@@ -1,7 +1,9 @@
 // The worker loop, over any Channel. Per request: receive one frame, verify, act, reply with one
 // frame.
 // Epoch timing: wait = from sending the last reply to receiving this EpochBegin; busy = from
-// receiving it to having encoded the reply.
+// receiving it to having encoded the reply. With --profile (EpochBegin.profile) the same points
+// become spans of thread 0 - waiting, decoding, each region, encoding and sending - plus the pool
+// threads' sections; what is measured after a reply left goes with the next one.
 #include "transport/worker.h"
 
 #include <sched.h>
@@ -35,6 +37,8 @@ bool g_self_is_worker_binary = false;
 uint64_t Nanos(Clock::duration d) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
 }
+// On the clock of kernel::ProfileNow (steady_clock).
+uint64_t Nanos(Clock::time_point t) { return Nanos(t.time_since_epoch()); }
 
 void SendError(Channel& ch, int region, const std::string& message, bool fatal) {
   flatbuffers::FlatBufferBuilder b(256);
@@ -83,7 +87,11 @@ class Server {
 
  private:
   void MaybeInjectFault(uint64_t epoch);
-  Status HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::time_point received);
+  Status HandleEpoch(const wire::EpochBegin& m, Clock::time_point idle_since, Clock::time_point received);
+  void AddSpan(kernel::SpanKind kind, uint64_t epoch, uint64_t start_ns, uint64_t end_ns) {
+    timing_.spans.push_back({start_ns, end_ns, epoch, -1, 0, 0, kind});
+  }
+  void FillThreadTimes();
   Status HandleSave();
   Status HandleLoad(const wire::LoadStates& m);
   Status HandleDigests(const wire::DigestRequest& m);
@@ -99,6 +107,8 @@ class Server {
   kernel::EpochBegin begin_;
   kernel::EpochDone done_;
   std::vector<RegionId> ids_;
+  EpochTiming timing_;     // of the reply being made; its spans gather until it is sent
+  bool profiling_ = false;  // the last EpochBegin asked for spans
   int current_region_ = -1;  // the region being worked on, for error reports
   TestFault fault_;
 };
@@ -136,10 +146,15 @@ int Server::Run() {
     current_region_ = -1;
     try {
       switch (m->payload_type()) {
-        case wire::Payload::EpochBegin:
-          st = HandleEpoch(*m->payload_as_EpochBegin(), Nanos(received - idle_since), received);
+        case wire::Payload::EpochBegin: st = HandleEpoch(*m->payload_as_EpochBegin(), idle_since, received); break;
+        case wire::Payload::SaveStates:
+          st = HandleSave();
+          // A checkpoint's save, shown with the epoch about to start (the coordinator's count).
+          // (After a flush, a zero-length epoch that shares the number of the next, no + 1.)
+          if (profiling_)
+            AddSpan(kernel::SpanKind::kCheckpoint, begin_.epoch + (begin_.t1 > begin_.t0 ? 1 : 0), Nanos(received),
+                    kernel::ProfileNow());
           break;
-        case wire::Payload::SaveStates: st = HandleSave(); break;
         case wire::Payload::LoadStates: st = HandleLoad(*m->payload_as_LoadStates()); break;
         case wire::Payload::DigestRequest: st = HandleDigests(*m->payload_as_DigestRequest()); break;
         case wire::Payload::Perturb: st = HandlePerturb(*m->payload_as_Perturb()); break;
@@ -164,22 +179,53 @@ int Server::Run() {
   }
 }
 
-Status Server::HandleEpoch(const wire::EpochBegin& m, uint64_t wait_ns, Clock::time_point received) {
+Status Server::HandleEpoch(const wire::EpochBegin& m, Clock::time_point idle_since, Clock::time_point received) {
   THALIA_RETURN_IF_ERROR(DecodeEpochBegin(m, regions_.size(), &begin_, &ids_));
   MaybeInjectFault(begin_.epoch);
   if (ids_ != hosted_) return Status::Corrupt("EpochBegin names regions this worker does not host");
+  const uint64_t epoch = begin_.epoch;
+  const bool profile = m.profile();
+  if (!profile) timing_.spans.clear();  // the coordinator stopped asking: nothing more to send
+  profiling_ = profile;
+  if (pool_) pool_->SetProfiling(profile);
+  if (profile) {
+    AddSpan(kernel::SpanKind::kWaitRequest, epoch, Nanos(idle_since), Nanos(received));
+    AddSpan(kernel::SpanKind::kDecode, epoch, Nanos(received), kernel::ProfileNow());
+  }
   kernel::EpochContext ctx{begin_.epoch, begin_.t0, begin_.t1, begin_.modulators, begin_.events};
   done_.epoch = begin_.epoch;
   for (RegionId r : hosted_) {
     current_region_ = static_cast<int>(r);
+    const uint64_t start = profile ? kernel::ProfileNow() : 0;
     Status st = kernel::AdvanceRegion(*regions_[r], ctx, begin_.inbound[r], begin_.external[r],
                                       begin_.full_digest, &done_.regions[r]);
     if (!st.ok()) return Status::Internal("region '" + RegionName(current_region_) + "' " + st.message());
+    if (profile)
+      kernel::AppendAdvanceSpans(epoch, static_cast<int32_t>(r), 0, start, kernel::ProfileNow(), pool_.get(),
+                                 &timing_.spans);
   }
   current_region_ = -1;
+  FillThreadTimes();
   // busy_ns leaves out only the encoding below, a few microseconds.
-  EncodeEpochDone(done_, hosted_, {Nanos(Clock::now() - received), wait_ns}, &out_);
-  return Reply();
+  const auto encode = Clock::now();
+  timing_.busy_ns = Nanos(encode - received);
+  timing_.wait_ns = Nanos(received - idle_since);
+  EncodeEpochDone(done_, hosted_, timing_, &out_);
+  timing_.spans.clear();
+  Status st = Reply();
+  if (profile) AddSpan(kernel::SpanKind::kEncode, epoch, Nanos(encode), kernel::ProfileNow());
+  return st;
+}
+
+void Server::FillThreadTimes() {
+  if (!pool_) return;
+  timing_.thread_busy_ns.resize(pool_->size());
+  timing_.thread_wait_ns.resize(pool_->size());
+  for (uint32_t i = 0; i < pool_->size(); ++i) {
+    const uint64_t busy = pool_->BusyNs(i), wait = pool_->WaitNs(i);
+    timing_.thread_busy_ns[i] = busy > wait ? busy - wait : 0;
+    timing_.thread_wait_ns[i] = wait;
+  }
 }
 
 Status Server::HandleSave() {

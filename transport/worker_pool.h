@@ -82,6 +82,12 @@ class WorkerPoolExecutor : public kernel::Executor {
   // `on_reply` refuses become WorkerFailed. Clears w.pending once the reply is taken.
   template <typename W, typename F>
   Status TakeReply(W& w, std::span<const uint8_t> frame, F& on_reply, Status* soft);
+  // --profile: names each worker's process in the timeline (threads: each one's pool size).
+  void DescribeWorkers(uint32_t threads);
+  // The timeline's process of w: 0 (the coordinator) if local, else its index + 1.
+  static uint16_t ProcessOf(const PoolWorker& w);
+  // w's per-thread times from the totals its pool reported.
+  static void SetThreadTimes(PoolWorker& w, const std::vector<uint64_t>& busy_ns, const std::vector<uint64_t>& wait_ns);
   // "epoch N" or the phase_.
   std::string PhaseText() const;
   // ", region a" or ", regions a, b": w's regions by name.
@@ -96,6 +102,7 @@ class WorkerPoolExecutor : public kernel::Executor {
   bool started_ = false, failed_ = false, shut_down_ = false;
 
  private:
+  EpochTiming timing_;  // reused: one reply's times and spans
   const char* executor_;
   const char* workers_;
 };

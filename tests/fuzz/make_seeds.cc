@@ -145,7 +145,10 @@ int main(int argc, char** argv) {
   const std::vector<kernel::RegionId> both = {0, 1};
   transport::EncodeEpochBegin(capture.epochs[5].first, both, &b);
   frame("epoch_begin.bin");
-  transport::EncodeEpochDone(capture.epochs[5].second, both, {1000, 2000}, &b);
+  transport::EpochTiming timing;
+  timing.busy_ns = 1000;
+  timing.wait_ns = 2000;
+  transport::EncodeEpochDone(capture.epochs[5].second, both, timing, &b);
   frame("epoch_done.bin");
   transport::EncodeError(1, "region 'b' threw: seed", true, &b);
   frame("error.bin");

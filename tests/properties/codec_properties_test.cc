@@ -212,7 +212,9 @@ RC_GTEST_PROP(CodecProperties, EpochDoneRoundTripsAndDamageIsRefusedOrSafe, ()) 
                               *rc::gen::arbitrary<uint64_t>()};
     if (*rc::gen::arbitrary<bool>()) chosen.push_back(r);
   }
-  const transport::EpochTiming timing{*rc::gen::arbitrary<uint64_t>(), *rc::gen::arbitrary<uint64_t>()};
+  transport::EpochTiming timing;
+  timing.busy_ns = *rc::gen::arbitrary<uint64_t>();
+  timing.wait_ns = *rc::gen::arbitrary<uint64_t>();
   flatbuffers::FlatBufferBuilder b;
   transport::EncodeEpochDone(in, chosen, timing, &b);
   const std::vector<uint8_t> frame = Bytes(b);

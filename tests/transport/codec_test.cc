@@ -64,7 +64,10 @@ TEST(Codec, EpochDoneRoundTrips) {
   in.regions[2].digest = 42;
   flatbuffers::FlatBufferBuilder b;
   std::vector<RegionId> ids = {1, 2};
-  EncodeEpochDone(in, ids, {123, 456}, &b);
+  EpochTiming sent;
+  sent.busy_ns = 123;
+  sent.wait_ns = 456;
+  EncodeEpochDone(in, ids, sent, &b);
   const wire::Message* m = Decode(b);
   ASSERT_NE(m, nullptr);
   kernel::EpochDone out;
@@ -77,6 +80,55 @@ TEST(Codec, EpochDoneRoundTrips) {
   EXPECT_EQ(out.regions[2].digest, 42u);
   EXPECT_EQ(t.busy_ns, 123u);
   EXPECT_EQ(t.wait_ns, 456u);
+  EXPECT_TRUE(t.thread_busy_ns.empty());
+  EXPECT_TRUE(t.spans.empty());
+}
+
+TEST(Codec, EpochDoneCarriesThreadTimesAndProfileSpans) {
+  kernel::EpochDone in;
+  in.epoch = 4;
+  in.regions.resize(2);
+  EpochTiming sent;
+  sent.thread_busy_ns = {5, 6};
+  sent.thread_wait_ns = {1, 2};
+  sent.spans = {{100, 150, 4, 1, 0, 1, kernel::SpanKind::kCompute}, {150, 160, 3, -1, 0, 0, kernel::SpanKind::kEncode}};
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<RegionId> ids = {1};
+  EncodeEpochDone(in, ids, sent, &b);
+  kernel::EpochDone out;
+  out.regions.resize(2);
+  EpochTiming t;
+  ASSERT_TRUE(DecodeEpochDone(*Decode(b)->payload_as_EpochDone(), 4, ids, &out, &t).ok());
+  EXPECT_EQ(t.thread_busy_ns, sent.thread_busy_ns);
+  EXPECT_EQ(t.thread_wait_ns, sent.thread_wait_ns);
+  ASSERT_EQ(t.spans.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(t.spans[i].start_ns, sent.spans[i].start_ns);
+    EXPECT_EQ(t.spans[i].end_ns, sent.spans[i].end_ns);
+    EXPECT_EQ(t.spans[i].epoch, sent.spans[i].epoch);
+    EXPECT_EQ(t.spans[i].region, sent.spans[i].region);
+    EXPECT_EQ(t.spans[i].thread, sent.spans[i].thread);
+    EXPECT_EQ(t.spans[i].kind, sent.spans[i].kind);
+  }
+}
+
+TEST(Codec, AProfileSpanOutOfRangeIsRejected) {
+  kernel::EpochDone in;
+  in.epoch = 4;
+  in.regions.resize(2);
+  std::vector<RegionId> ids = {1};
+  for (kernel::ProfileSpan bad : {kernel::ProfileSpan{200, 100, 4, -1, 0, 0, kernel::SpanKind::kCompute},
+                                  kernel::ProfileSpan{100, 200, 4, 2, 0, 0, kernel::SpanKind::kCompute},
+                                  kernel::ProfileSpan{100, 200, 4, -1, 0, 0, static_cast<kernel::SpanKind>(200)}}) {
+    EpochTiming sent;
+    sent.spans = {bad};
+    flatbuffers::FlatBufferBuilder b;
+    EncodeEpochDone(in, ids, sent, &b);
+    kernel::EpochDone out;
+    out.regions.resize(2);
+    EpochTiming t;
+    EXPECT_FALSE(DecodeEpochDone(*Decode(b)->payload_as_EpochDone(), 4, ids, &out, &t).ok());
+  }
 }
 
 TEST(Codec, EpochDoneForAnotherEpochOrRegionIsRejected) {
