@@ -80,6 +80,8 @@ Status Brain::Init(const BrainState* state) {
     }
   }
   THALIA_RETURN_IF_ERROR(executor_->Start(spec_, std::move(regions)));
+  epoch_ticks_ = spec_->epoch_ticks;
+  if (const Tick limit = executor_->EpochLimit(); limit > 0) epoch_ticks_ = std::min(epoch_ticks_, limit);
   in_flight_.assign(n, {});
   external_.assign(n, {});
   kept_.assign(n, {});
@@ -110,13 +112,13 @@ Status Brain::Init(const BrainState* state) {
 
 Status Brain::RunUntil(Tick until) {
   while (tick_ < until) {
-    THALIA_RETURN_IF_ERROR(RunEpoch(std::min(tick_ + spec_->epoch_ticks, until)));
+    THALIA_RETURN_IF_ERROR(RunEpoch(std::min(tick_ + epoch_ticks_, until)));
   }
   return Status::Ok();
 }
 
 Status Brain::StepEpochs(uint64_t n) {
-  for (uint64_t i = 0; i < n; ++i) THALIA_RETURN_IF_ERROR(RunEpoch(tick_ + spec_->epoch_ticks));
+  for (uint64_t i = 0; i < n; ++i) THALIA_RETURN_IF_ERROR(RunEpoch(tick_ + epoch_ticks_));
   return Status::Ok();
 }
 

@@ -60,6 +60,10 @@ class Brain {
   // Runs whole epochs until tick() >= until (the last epoch is shortened to end exactly there).
   Status RunUntil(Tick until);
   Status StepEpochs(uint64_t n);
+  // The epoch length: the configuration's (spec().epoch_ticks), or shorter where the executor
+  // needs it (a region split over processes: its smallest internal delay). Results do not depend
+  // on it.
+  Tick epoch_ticks() const { return epoch_ticks_; }
 
   // Input from outside, applied at tick `at` (>= tick()). amount > 0 excites, < 0 inhibits.
   Status InjectSpike(RegionId region, NeuronId neuron, float amount, Tick at);
@@ -116,6 +120,7 @@ class Brain {
 
   std::shared_ptr<const BrainSpec> spec_;
   RunOptions options_;
+  Tick epoch_ticks_ = 1;
   std::unique_ptr<Profiler> profiler_;  // before executor_: outlives it
   bool profile_written_ = false;
   std::unique_ptr<Executor> executor_;

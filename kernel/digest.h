@@ -148,6 +148,29 @@ inline uint64_t CombineDigests(std::span<const uint64_t> per_region) {
   return h.Final();
 }
 
+// A DigestPart as words, for messages: per entry kind, name, length, value, word count, words.
+inline void DigestPartToWords(const DigestPart& p, std::vector<uint64_t>* out) {
+  for (const DigestPart::Entry& e : p.entries) {
+    out->insert(out->end(), {uint64_t{e.kind}, e.name, e.length, e.value, e.words.size()});
+    out->insert(out->end(), e.words.begin(), e.words.end());
+  }
+}
+
+// Reads DigestPartToWords' words back; false if they are malformed.
+inline bool DigestPartFromWords(std::span<const uint64_t> w, DigestPart* out) {
+  out->entries.clear();
+  size_t i = 0;
+  while (i < w.size()) {
+    if (w.size() - i < 5 || w[i] > DigestPart::kCounters || w[i + 4] > w.size() - i - 5) return false;
+    DigestPart::Entry e{static_cast<DigestPart::Kind>(w[i]), w[i + 1], w[i + 2], w[i + 3], {}};
+    e.words.assign(w.begin() + static_cast<std::ptrdiff_t>(i + 5),
+                   w.begin() + static_cast<std::ptrdiff_t>(i + 5 + w[i + 4]));
+    i += 5 + w[i + 4];
+    out->entries.push_back(std::move(e));
+  }
+  return true;
+}
+
 // The digest of a region from the entries of its parts (any order of parts: kSum, kSet and
 // counters add; a kList is every part's alike). Returns false, leaving `out` alone, if the parts
 // do not describe one region state (different fields, or lists that differ).

@@ -25,6 +25,9 @@ struct EpochBegin {
 struct RegionResult {
   std::vector<Spike> spikes;  // (tick, neuron) order
   uint64_t digest = 0;        // state digest at t1 (full if requested)
+  // A part of a region split over processes: its digest entries (DigestPartToWords) in place of
+  // `digest`, which the coordinator combines with the other parts'. Empty otherwise.
+  std::vector<uint64_t> digest_part;
   RegionCounters counters;
 };
 

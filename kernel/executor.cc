@@ -17,7 +17,14 @@ Status AdvanceRegion(Region& region, const EpochContext& ctx, std::span<const In
   out->spikes.clear();
   try {
     region.Advance(ctx, inbound, external, &out->spikes);
-    out->digest = region.Digest(full_digest);
+    if (region.IsPart()) {
+      out->digest = 0;
+      out->digest_part.clear();
+      DigestPartToWords(region.DigestEntries(full_digest), &out->digest_part);
+    } else {
+      out->digest = region.Digest(full_digest);
+      out->digest_part.clear();
+    }
   } catch (const std::exception& e) {
     return Status::Internal(std::string("threw: ") + e.what());
   } catch (...) {

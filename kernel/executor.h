@@ -72,6 +72,9 @@ class Executor {
   virtual Status Digests(bool full, std::vector<uint64_t>* out) = 0;
   virtual Status PerturbWeightForTest(RegionId region, float delta) = 0;
   virtual std::vector<WorkerStats> Stats() const { return {}; }
+  // The longest epoch this executor can run (after Start), 0: any. A region split over processes
+  // exchanges its parts' spikes once per epoch, so epochs must not exceed its internal delays.
+  virtual Tick EpochLimit() const { return 0; }
   // Ends the workers (if any) and reaps them. Idempotent.
   virtual Status Shutdown() { return Status::Ok(); }
   // Where the executor adds its spans while profiler->active() (--profile); set by Brain before

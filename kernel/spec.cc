@@ -457,4 +457,14 @@ std::string ConfigToJson(const std::vector<uint8_t>& config) {
   return out;
 }
 
+Tick MinInternalDelayTicks(const RegionSpec& r, double dt_ms) {
+  // As connectivity draws them: delay +- jitter, rounded by MsToTicks, at least one tick.
+  Tick least = 0;
+  for (const PathwaySpec& p : r.pathways) {
+    const Tick d = std::max<Tick>(1, MsToTicks(p.delay_ms - std::max(0.0, static_cast<double>(p.delay_jitter_ms)), dt_ms));
+    least = least == 0 ? d : std::min(least, d);
+  }
+  return least;
+}
+
 }  // namespace thalia::kernel

@@ -78,6 +78,10 @@ struct RegionSpec {
   int PopulationIndex(const std::string& name) const;
 };
 
+// A lower bound of the smallest delay, in ticks, of a pathway inside region `r` (0: it has none):
+// a spike of the region reaches another of its neurons no sooner. Exact without delay jitter.
+Tick MinInternalDelayTicks(const RegionSpec& r, double dt_ms);
+
 struct ModulatorParamsSpec {
   float baseline = 0;
   float tau_ms = 200;
