@@ -1,10 +1,12 @@
 // The spike bit stream of a Batch (format version 2; recorder/trace_format.md, "Spikes"). A
-// region's spikes in an epoch are increasing positions tick-major in the epoch's tick x neuron
-// grid; their gaps are close to geometric, which a Rice code packs to within a few hundredths of
-// a bit of their entropy, where bytewise varints and zstd spent about 5 bits more per spike.
-#include <bit>
+// region's spikes in an epoch are increasing positions, tick-major, in the epoch's tick x neuron
+// grid; their gaps are close to geometric, which a Rice code packs to about a tenth of a bit
+// above their entropy (CUBA: 12.4 bits per spike; version 1's varints and zstd took 15.0).
+#include "recorder/trace_records.h"  // declares what this file defines
 
-#include "recorder/trace_records.h"
+#include <algorithm>
+#include <bit>
+#include <string>
 
 namespace thalia::recorder {
 using kernel::NeuronId;
@@ -39,7 +41,7 @@ void SpikeBitWriter::Put(uint64_t v, int bits) {
     const int n = std::min(bits, 32);
     acc_ |= (v & ((uint64_t{1} << n) - 1)) << pending_;
     pending_ += n;
-    v = n == 64 ? 0 : v >> n;
+    v >>= n;
     bits -= n;
     while (pending_ >= 8) {
       out_->push_back(static_cast<uint8_t>(acc_));

@@ -322,7 +322,7 @@ TEST(TraceReader, RefusesAnotherFormatVersionNamingBoth) {
 
 // Issue 16: a low-rate network (Brette et al. 2007's CUBA, 4,000 neurons at ~5.5 Hz, one region,
 // 10 ms epochs) records under 2 bytes per spike, counted honestly: the whole file over every
-// spike. Version 1's varint streams took 2.14 bytes per spike on this run; version 2 takes 1.74.
+// spike. Version 1's varint streams took 2.14 bytes per spike on this run; version 2 takes 1.71.
 TEST(TraceSize, ALowRateCubaRunTakesUnderTwoBytesPerSpike) {
   TempDir dir;
   constexpr kernel::Tick kTwoSeconds = 20000;
