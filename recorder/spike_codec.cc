@@ -36,18 +36,15 @@ int RiceParameter(uint64_t positions, uint32_t count) {
 SpikeBitWriter::SpikeBitWriter(std::vector<uint8_t>* out) : out_(out) {}
 
 void SpikeBitWriter::Put(uint64_t v, int bits) {
-  // At most 32 bits at a time, so the accumulator (holding < 8 pending bits) never overflows.
-  while (bits > 0) {
-    const int n = std::min(bits, 32);
-    acc_ |= (v & ((uint64_t{1} << n) - 1)) << pending_;
-    pending_ += n;
-    v >>= n;
-    bits -= n;
-    while (pending_ >= 8) {
-      out_->push_back(static_cast<uint8_t>(acc_));
-      acc_ >>= 8;
-      pending_ -= 8;
-    }
+  // bits <= 32 and fewer than 32 bits pending: the accumulator never overflows.
+  acc_ |= (v & ((uint64_t{1} << bits) - 1)) << pending_;
+  pending_ += bits;
+  if (pending_ >= 32) {
+    const uint8_t word[4] = {static_cast<uint8_t>(acc_), static_cast<uint8_t>(acc_ >> 8),
+                             static_cast<uint8_t>(acc_ >> 16), static_cast<uint8_t>(acc_ >> 24)};
+    out_->insert(out_->end(), word, word + 4);
+    acc_ >>= 32;
+    pending_ -= 32;
   }
 }
 
@@ -63,44 +60,49 @@ void SpikeBitWriter::Add(std::span<const Spike> spikes, Tick t0, Tick t1, uint32
     const uint64_t p = (s.tick - t0) * region_size + s.neuron;
     THALIA_CHECK(p >= next);
     const uint64_t gap = p - next;
-    for (uint64_t q = gap >> k; q > 0;) {  // the quotient in unary: q one bits, then a zero
-      const int n = static_cast<int>(std::min<uint64_t>(q, 32));
-      Put((uint64_t{1} << n) - 1, n);
-      q -= static_cast<uint64_t>(n);
+    uint64_t q = gap >> k;  // in unary: q one bits, then a zero
+    for (; q >= 31; q -= 31) Put(0x7fffffff, 31);
+    Put((uint64_t{1} << q) - 1, static_cast<int>(q) + 1);
+    if (k > 32) {
+      Put(gap, 32);
+      Put(gap >> 32, k - 32);
+    } else {
+      Put(gap, k);
     }
-    Put(0, 1);
-    Put(gap, k);
     next = p + 1;
   }
 }
 
 void SpikeBitWriter::Finish() {
-  if (pending_ > 0) out_->push_back(static_cast<uint8_t>(acc_));
+  for (; pending_ > 0; pending_ -= 8) {
+    out_->push_back(static_cast<uint8_t>(acc_));
+    acc_ >>= 8;
+  }
   acc_ = 0;
   pending_ = 0;
 }
 
-SpikeBitReader::SpikeBitReader(std::span<const uint8_t> bits) : bits_(bits) {}
+SpikeBitReader::SpikeBitReader(std::span<const uint8_t> bits) : bits_(bits), size_(bits.size() * 8) {}
 
-bool SpikeBitReader::Bit(uint64_t* b) {
-  if (pos_ >= bits_.size() * 8) return false;
-  *b = (bits_[pos_ >> 3] >> (pos_ & 7)) & 1;
-  ++pos_;
-  return true;
+uint64_t SpikeBitReader::Peek() const {
+  const size_t byte = pos_ >> 3;
+  const size_t n = std::min<size_t>(8, bits_.size() - byte);
+  uint64_t w = 0;
+  for (size_t i = 0; i < n; ++i) w |= uint64_t{bits_[byte + i]} << (8 * i);
+  return w >> (pos_ & 7);
 }
 
 bool SpikeBitReader::Get(int bits, uint64_t* v) {
-  if (static_cast<uint64_t>(bits) > bits_.size() * 8 - pos_) return false;
-  uint64_t r = 0;
-  for (int i = 0; i < bits;) {
-    // Up to the end of the current byte at a time.
-    const int at = static_cast<int>(pos_ & 7);
-    const int n = std::min(8 - at, bits - i);
-    r |= static_cast<uint64_t>((bits_[pos_ >> 3] >> at) & ((1u << n) - 1)) << i;
-    i += n;
-    pos_ += static_cast<uint64_t>(n);
+  if (static_cast<uint64_t>(bits) > size_ - pos_) return false;
+  if (bits > 56) {
+    const uint64_t low = Peek() & 0xffffffff;
+    pos_ += 32;
+    *v = low | (Peek() & ((uint64_t{1} << (bits - 32)) - 1)) << 32;
+    pos_ += static_cast<uint64_t>(bits - 32);
+    return true;
   }
-  *v = r;
+  *v = Peek() & ((uint64_t{1} << bits) - 1);
+  pos_ += static_cast<uint64_t>(bits);
   return true;
 }
 
@@ -110,18 +112,26 @@ Status SpikeBitReader::Read(uint32_t count, Tick t0, Tick t1, uint32_t region_si
   uint64_t positions = 0;
   if (t1 <= t0 || !GridSize(t1 - t0, region_size, &positions)) return Bad("epoch too long for its region");
   // Each spike takes at least one bit, and one position: bounds the allocation.
-  if (count > bits_.size() * 8 - pos_ || count > positions) return Bad("spike count exceeds its stream");
+  if (count > size_ - pos_ || count > positions) return Bad("spike count exceeds its stream");
   out->reserve(count);
   const int k = RiceParameter(positions, count);
   uint64_t next = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    uint64_t q = 0, bit = 1, low = 0;
+    uint64_t q = 0, low = 0;
     // The quotient can never make a gap past the grid: stops a run of ones early.
     const uint64_t max_q = (positions - next) >> k;
     while (true) {
-      if (!Bit(&bit)) return Bad("spike stream cut short");
-      if (bit == 0) break;
-      if (++q > max_q) return Bad("spike outside the epoch or region");
+      if (pos_ >= size_) return Bad("spike stream cut short");
+      // Up to 56 bits at a time; bits past the stream's end read as zero, so `ones` stops there.
+      const uint64_t avail = std::min<uint64_t>(56, size_ - pos_);
+      const uint64_t ones = std::min<uint64_t>(static_cast<uint64_t>(std::countr_one(Peek())), avail);
+      q += ones;
+      pos_ += ones;
+      if (q > max_q) return Bad("spike outside the epoch or region");
+      if (ones < avail) {
+        ++pos_;  // the zero that ends the run
+        break;
+      }
     }
     if (!Get(k, &low)) return Bad("spike stream cut short");
     const uint64_t gap = (q << k) | low;

@@ -93,7 +93,7 @@ class SpikeBitWriter {
   void Put(uint64_t v, int bits);
   std::vector<uint8_t>* out_;
   uint64_t acc_ = 0;
-  int pending_ = 0;  // bits in acc_ not yet in out_
+  int pending_ = 0;  // bits in acc_ not yet in out_ (fewer than 32 between calls)
 };
 
 // Reads what SpikeBitWriter wrote, one Read per region with the same arguments; every error is
@@ -105,10 +105,11 @@ class SpikeBitReader {
   Status Finish() const;
 
  private:
-  bool Bit(uint64_t* b);
+  uint64_t Peek() const;  // the next up to 57 bits, zero past the end
   bool Get(int bits, uint64_t* v);
   std::span<const uint8_t> bits_;
-  uint64_t pos_ = 0;  // in bits
+  uint64_t size_ = 0;  // in bits
+  uint64_t pos_ = 0;   // in bits
 };
 
 }  // namespace thalia::recorder
