@@ -1,10 +1,14 @@
 // Where a trace's bytes go (format version 2; version 1's numbers are in trace_format.md): file framing (file header, chunk headers, index and footer) next to
 // each Batch field's bytes, collected per chunk into one stream per field and compressed alone
 // with the writer's zstd level, so the streams' sizes add up to about the chunks' payloads.
+// Then the codec's cost on that trace, best of 7: reading it (TraceReader, every record) and
+// writing its batches again (AppendBatchRecord and zstd of 1 MiB chunks), per spike.
 // usage: trace_breakdown TRACE [zstd_level=3]   (recorder/trace_format.md quotes its output)
 #include <flatbuffers/flatbuffers.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +20,8 @@
 #include <vector>
 
 #include "recorder/trace_format.h"
+#include "recorder/trace_reader.h"
+#include "recorder/trace_records.h"
 #include "schemas/trace_generated.h"
 
 namespace {
@@ -50,6 +56,69 @@ void Compress(Stream& s, int level) {
   std::vector<uint8_t> z(ZSTD_compressBound(s.chunk.size()));
   s.packed += ZSTD_compress(z.data(), z.size(), s.chunk.data(), s.chunk.size(), level);
   s.chunk.clear();
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+// Reads the trace 7 times and writes its batches again 7 times; prints the best of each per spike.
+int Timing(const char* path, int level) {
+  std::vector<std::pair<thalia::kernel::EpochBegin, thalia::kernel::EpochDone>> epochs;
+  std::vector<uint32_t> sizes;
+  uint64_t spikes = 0;
+  double read = 1e9, write = 1e9;
+  for (int rep = 0; rep < 7; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = TraceReader::Open(path);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", r.status().message().c_str());
+      return 1;
+    }
+    DecodedRecord rec;
+    while (true) {
+      auto more = r.value()->Next(&rec);
+      if (!more.ok() || !more.value()) break;
+      if (rep > 0 || rec.kind != RecordKind::kBatch) continue;
+      thalia::kernel::EpochBegin b;
+      thalia::kernel::EpochDone d;
+      b.epoch = rec.batch.epoch;
+      b.t0 = rec.batch.t0;
+      b.t1 = rec.batch.t1;
+      b.full_digest = rec.batch.full_digest;
+      b.modulators = rec.batch.modulators;
+      b.events = rec.batch.events;
+      b.external = rec.batch.external;
+      d.regions.resize(rec.batch.spikes.size());
+      for (size_t i = 0; i < d.regions.size(); ++i) {
+        d.regions[i].spikes = rec.batch.spikes[i];
+        d.regions[i].digest = rec.batch.digests[i];
+        spikes += rec.batch.spikes[i].size();
+      }
+      epochs.emplace_back(std::move(b), std::move(d));
+    }
+    read = std::min(read, Seconds(t0));
+    sizes = r.value()->header().region_sizes;
+  }
+  for (int rep = 0; rep < 7; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<uint8_t> raw, z;
+    auto compress = [&] {
+      z.resize(ZSTD_compressBound(raw.size()));
+      (void)ZSTD_compress(z.data(), z.size(), raw.data(), raw.size(), level);
+      raw.clear();
+    };
+    for (const auto& [b, d] : epochs) {
+      AppendBatchRecord(b, d, sizes, &raw);
+      if (raw.size() >= kChunkTargetRawBytes) compress();
+    }
+    compress();
+    write = std::min(write, Seconds(t0));
+  }
+  const double n = static_cast<double>(std::max<uint64_t>(spikes, 1));
+  std::printf("read %.1f ns/spike, write (records + zstd) %.1f ns/spike (best of 7)\n", read * 1e9 / n,
+              write * 1e9 / n);
+  return 0;
 }
 
 }  // namespace
@@ -123,5 +192,5 @@ int main(int argc, char** argv) {
   }
   std::printf("%-16s %12" PRIu64 " %12" PRIu64 " %10.3f  (payloads as written: %" PRIu64 ")\n", "sum",
               raw_total + framing, sum, static_cast<double>(sum) / static_cast<double>(spikes), payload);
-  return 0;
+  return Timing(argv[1], level);
 }
