@@ -38,7 +38,9 @@ namespace thalia::recorder {
 // misread a file of the new one: any change to this framing, to the spike encoding, or to the
 // meaning of an existing schema field. Appending a new optional field to schemas/trace.fbs does
 // not bump it (old readers ignore it). Readers refuse any other version with a clear error.
-// Version 2: the per-epoch digests are split-invariant (kernel/digest.h).
+// History: 1 - spikes as two varint streams; 2 - spikes as one Rice-coded bit stream per batch
+// (Batch.spike_bits, recorder/spike_codec.cc).
+// Version 2 also made the per-epoch digests split-invariant (kernel/digest.h).
 inline constexpr uint32_t kTraceFormatVersion = 2;
 
 inline constexpr char kFileMagic[8] = {'T', 'H', 'A', 'L', 'I', 'A', 'T', 'R'};

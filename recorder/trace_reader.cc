@@ -48,7 +48,8 @@ Result<std::unique_ptr<TraceReader>> TraceReader::Open(const std::string& path,
     return Status::Corrupt(path + ": the first record is not a trace header");
   if (first.header.format_version != kTraceFormatVersion)
     return Status::Invalid(path + ": trace header of format version " +
-                           std::to_string(first.header.format_version));
+                           std::to_string(first.header.format_version) + ", this thalia reads version " +
+                           std::to_string(kTraceFormatVersion));
   r->raw_pos_ = 4 + len;
   r->header_ = std::move(first.header);
   r->next_epoch_ = r->header_.first_epoch;

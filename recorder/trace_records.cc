@@ -27,28 +27,6 @@ bool Aligned(const V* v) {
   return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->Data()) % 8 == 0;
 }
 
-void PutVarint(uint64_t v, std::vector<uint8_t>* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<uint8_t>(v));
-}
-
-// Reads one varint at *pos; false if the stream ends or the value overflows 64 bits.
-bool GetVarint(std::span<const uint8_t> in, size_t* pos, uint64_t* v) {
-  uint64_t r = 0;
-  for (int shift = 0; shift < 64 && *pos < in.size(); shift += 7) {
-    uint8_t b = in[(*pos)++];
-    r |= static_cast<uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *v = r;
-      return true;
-    }
-  }
-  return false;
-}
-
 void FinishRecord(flatbuffers::FlatBufferBuilder& fbb, fb::RecordBody type,
                   flatbuffers::Offset<void> body, std::vector<uint8_t>* out) {
   fbb.FinishSizePrefixed(fb::CreateRecord(fbb, type, body), fb::RecordIdentifier());
@@ -121,59 +99,21 @@ Status DecodeBatch(const fb::Batch* b, const TraceHeaderInfo& h, TraceBatch* out
     }
   if (!b->spike_counts() || b->spike_counts()->size() != n || !b->digests() || b->digests()->size() != n)
     return Bad(where + ": spikes or digests not given for every region");
-  std::span<const uint8_t> ticks, neurons;
-  if (b->spike_ticks()) ticks = {b->spike_ticks()->data(), b->spike_ticks()->size()};
-  if (b->spike_neurons()) neurons = {b->spike_neurons()->data(), b->spike_neurons()->size()};
+  std::span<const uint8_t> bits;
+  if (b->spike_bits()) bits = {b->spike_bits()->data(), b->spike_bits()->size()};
   out->spikes.resize(n);
-  size_t tp = 0, np = 0;
+  SpikeBitReader reader(bits);
   for (size_t r = 0; r < n; ++r) {
-    Status st = DecodeSpikes(b->spike_counts()->Get(static_cast<flatbuffers::uoffset_t>(r)), ticks, &tp,
-                             neurons, &np, out->t0, out->t1, h.region_sizes[r], &out->spikes[r]);
+    Status st = reader.Read(b->spike_counts()->Get(static_cast<flatbuffers::uoffset_t>(r)), out->t0, out->t1,
+                            h.region_sizes[r], &out->spikes[r]);
     if (!st.ok()) return st.Context(where + ", region " + h.region_names[r]);
   }
-  if (tp != ticks.size() || np != neurons.size()) return Bad(where + ": spike streams longer than their counts");
+  if (Status st = reader.Finish(); !st.ok()) return st.Context(where);
   out->digests.assign(b->digests()->begin(), b->digests()->end());
   return Status::Ok();
 }
 
 }  // namespace
-
-void EncodeSpikes(std::span<const Spike> spikes, Tick t0, std::vector<uint8_t>* ticks,
-                  std::vector<uint8_t>* neurons) {
-  Tick prev_tick = t0;
-  NeuronId prev_neuron = 0;
-  bool first = true;
-  for (const Spike& s : spikes) {
-    const bool same_tick = !first && s.tick == prev_tick;
-    PutVarint(s.tick - prev_tick, ticks);
-    PutVarint(same_tick ? s.neuron - prev_neuron : s.neuron, neurons);
-    prev_tick = s.tick;
-    prev_neuron = s.neuron;
-    first = false;
-  }
-}
-
-Status DecodeSpikes(uint32_t count, std::span<const uint8_t> ticks, size_t* tp,
-                    std::span<const uint8_t> neurons, size_t* np, Tick t0, Tick t1,
-                    uint32_t region_size, std::vector<Spike>* out) {
-  out->clear();
-  // Each spike takes at least one byte in each stream: bounds the allocation.
-  if (count > ticks.size() - *tp || count > neurons.size() - *np) return Bad("spike count exceeds its streams");
-  out->reserve(count);
-  Tick tick = t0;
-  uint64_t neuron = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    uint64_t dt = 0, dn = 0;
-    if (!GetVarint(ticks, tp, &dt) || !GetVarint(neurons, np, &dn)) return Bad("spike stream cut short");
-    const bool same_tick = i > 0 && dt == 0;
-    if (dt >= t1 - tick) return Bad("spike tick outside the epoch");
-    tick += dt;
-    neuron = same_tick ? neuron + dn : dn;
-    if ((same_tick && dn == 0) || neuron >= region_size) return Bad("spike neuron out of order or range");
-    out->push_back({tick, static_cast<NeuronId>(neuron)});
-  }
-  return Status::Ok();
-}
 
 void AppendHeaderRecord(const TraceHeaderInfo& h, std::vector<uint8_t>* out) {
   flatbuffers::FlatBufferBuilder fbb(1024 + h.config.size());
@@ -188,19 +128,21 @@ void AppendHeaderRecord(const TraceHeaderInfo& h, std::vector<uint8_t>* out) {
 }
 
 void AppendBatchRecord(const kernel::EpochBegin& begin, const kernel::EpochDone& done,
-                       std::vector<uint8_t>* out) {
+                       std::span<const uint32_t> region_sizes, std::vector<uint8_t>* out) {
   thread_local flatbuffers::FlatBufferBuilder fbb(1 << 16);
-  thread_local std::vector<uint8_t> ticks, neurons;
+  thread_local std::vector<uint8_t> bits;
   fbb.Clear();
   std::vector<uint32_t> counts;
   std::vector<uint64_t> digests;
-  ticks.clear();
-  neurons.clear();
-  for (const kernel::RegionResult& r : done.regions) {
-    EncodeSpikes(r.spikes, begin.t0, &ticks, &neurons);
-    counts.push_back(static_cast<uint32_t>(r.spikes.size()));
-    digests.push_back(r.digest);
+  bits.clear();
+  THALIA_CHECK(done.regions.size() == region_sizes.size());
+  SpikeBitWriter writer(&bits);
+  for (size_t r = 0; r < done.regions.size(); ++r) {
+    writer.Add(done.regions[r].spikes, begin.t0, begin.t1, region_sizes[r]);
+    counts.push_back(static_cast<uint32_t>(done.regions[r].spikes.size()));
+    digests.push_back(done.regions[r].digest);
   }
+  writer.Finish();
   std::vector<flatbuffers::Offset<fb::RegionExternal>> external;
   for (size_t r = 0; r < begin.external.size(); ++r) {
     if (begin.external[r].empty()) continue;
@@ -215,8 +157,7 @@ void AppendBatchRecord(const kernel::EpochBegin& begin, const kernel::EpochDone&
   auto since = fbb.CreateVector(begin.modulators.since.data(), begin.modulators.since.size());
   auto batch = fb::CreateBatch(fbb, begin.epoch, begin.t0, begin.t1, begin.full_digest, level, since,
                                fbb.CreateVectorOfStructs(events), fbb.CreateVector(external),
-                               fbb.CreateVector(counts), fbb.CreateVector(ticks),
-                               fbb.CreateVector(neurons), fbb.CreateVector(digests));
+                               fbb.CreateVector(counts), fbb.CreateVector(digests), fbb.CreateVector(bits));
   FinishRecord(fbb, fb::RecordBody::Batch, batch.Union(), out);
 }
 

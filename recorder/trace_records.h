@@ -58,9 +58,10 @@ struct TraceMark {
 enum class RecordKind { kHeader, kBatch, kMark };
 
 // Encodes one record as a size-prefixed FlatBuffer (u32 length, then the buffer), appended to `out`.
+// `region_sizes` (by region id, as in the trace header) places a batch's spikes in their grid.
 void AppendHeaderRecord(const TraceHeaderInfo& h, std::vector<uint8_t>* out);
 void AppendBatchRecord(const kernel::EpochBegin& begin, const kernel::EpochDone& done,
-                       std::vector<uint8_t>* out);
+                       std::span<const uint32_t> region_sizes, std::vector<uint8_t>* out);
 void AppendMarkRecord(const TraceMark& m, std::vector<uint8_t>* out);
 
 // Decodes one record buffer (with its u32 size prefix). `header` (null for the first record)
@@ -74,12 +75,41 @@ struct DecodedRecord {
 Status DecodeRecord(std::span<const uint8_t> buffer, const TraceHeaderInfo* header,
                     DecodedRecord* out);
 
-// The spike encoding of a Batch (schemas/trace.fbs), exposed for tests. Encode appends one
-// region's spikes to the streams; Decode reads `count` spikes from *tp and *np on.
-void EncodeSpikes(std::span<const kernel::Spike> spikes, Tick t0, std::vector<uint8_t>* ticks,
-                  std::vector<uint8_t>* neurons);
-Status DecodeSpikes(uint32_t count, std::span<const uint8_t> ticks, size_t* tp,
-                    std::span<const uint8_t> neurons, size_t* np, Tick t0, Tick t1,
-                    uint32_t region_size, std::vector<kernel::Spike>* out);
+// The spike encoding of a Batch (schemas/trace.fbs, `spike_bits`; recorder/spike_codec.cc),
+// exposed for tests. RiceParameter is the code's parameter for `count` spikes among `positions`
+// grid positions ((t1 - t0) * region_size).
+int RiceParameter(uint64_t positions, uint32_t count);
+
+// Appends regions' spikes, one Add per region in id order, to one bit stream in `out`; Finish
+// pads the last byte. Add checks (aborting) that the spikes are canonical and inside the epoch
+// and region: the kernel's contract.
+class SpikeBitWriter {
+ public:
+  explicit SpikeBitWriter(std::vector<uint8_t>* out);
+  void Add(std::span<const kernel::Spike> spikes, Tick t0, Tick t1, uint32_t region_size);
+  void Finish();
+
+ private:
+  void Put(uint64_t v, int bits);
+  std::vector<uint8_t>* out_;
+  uint64_t acc_ = 0;
+  int pending_ = 0;  // bits in acc_ not yet in out_ (fewer than 32 between calls)
+};
+
+// Reads what SpikeBitWriter wrote, one Read per region with the same arguments; every error is
+// kCorrupt. Finish fails unless the stream ends in its last byte with zero padding.
+class SpikeBitReader {
+ public:
+  explicit SpikeBitReader(std::span<const uint8_t> bits);
+  Status Read(uint32_t count, Tick t0, Tick t1, uint32_t region_size, std::vector<kernel::Spike>* out);
+  Status Finish() const;
+
+ private:
+  uint64_t Peek() const;  // the next up to 57 bits, zero past the end
+  bool Get(int bits, uint64_t* v);
+  std::span<const uint8_t> bits_;
+  uint64_t size_ = 0;  // in bits
+  uint64_t pos_ = 0;   // in bits
+};
 
 }  // namespace thalia::recorder

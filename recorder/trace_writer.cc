@@ -62,6 +62,7 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
     h.region_sizes.push_back(r.size);
   }
   AppendHeaderRecord(h, &w->chunk_raw_);
+  w->region_sizes_ = h.region_sizes;
   w->chunk_records_ = 1;
   w->chunk_first_epoch_ = h.first_epoch;
   // The header chunk goes out at once: a run that dies in its first epoch still leaves a trace
@@ -86,7 +87,7 @@ Status TraceWriter::OnEpoch(const kernel::EpochBegin& begin, const kernel::Epoch
   Item item;
   item.batch = true;
   item.epoch = begin.epoch;
-  AppendBatchRecord(begin, done, &item.record);
+  AppendBatchRecord(begin, done, region_sizes_, &item.record);
   uint64_t spikes = 0;
   for (const kernel::RegionResult& r : done.regions) spikes += r.spikes.size();
   next_epoch_ = begin.epoch + 1;

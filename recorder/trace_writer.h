@@ -94,6 +94,7 @@ class TraceWriter final : public kernel::EpochObserver {
   UniqueFd fd_;
   uint64_t next_epoch_ = 0;  // epoch-loop thread only
   kernel::Tick next_tick_ = 0;
+  std::vector<uint32_t> region_sizes_;  // by region id, as in the trace header
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_, space_cv_;

@@ -25,11 +25,12 @@ def recorded(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def long_trace(tmp_path_factory):
-    """1 s of brain.json recorded from Python: several chunks (a chunk holds ~1 MiB of records)."""
+    """2 s of brain.json recorded from Python: several chunks (a chunk holds ~1 MiB of records;
+    trace format 2 takes about 1 MB of records per simulated second of brain.json)."""
     path = tmp_path_factory.mktemp("long") / "long.trace"
     with thalia.Brain(BRAIN, workers=0, keep_spikes=False) as brain:
         with brain.record(path):
-            brain.run(until="1s")
+            brain.run(until="2s")
     return str(path)
 
 

@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   }
   std::vector<uint8_t> header_raw, batches_raw, pieces;
   recorder::AppendHeaderRecord(h, &header_raw);
-  for (size_t i = 0; i < 4; ++i) recorder::AppendBatchRecord(capture.epochs[i].first, capture.epochs[i].second, &batches_raw);
+  for (size_t i = 0; i < 4; ++i) recorder::AppendBatchRecord(capture.epochs[i].first, capture.epochs[i].second, h.region_sizes, &batches_raw);
   recorder::AppendMarkRecord({4, capture.epochs[3].first.t1, "ckpt.thck", 99}, &batches_raw);
   AppendPiece(header_raw, 0, &pieces);
   AppendPiece(batches_raw, 4, &pieces);

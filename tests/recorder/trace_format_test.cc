@@ -77,44 +77,117 @@ std::vector<Spike> Canonical(std::vector<Spike> s) {
   return s;
 }
 
-RC_GTEST_PROP(SpikeCodec, RoundTripsAnyCanonicalSpikeList, ()) {
+// Any canonical spike lists of several regions, one bit stream, read back exactly.
+RC_GTEST_PROP(SpikeCodec, RoundTripsAnyCanonicalSpikeLists, ()) {
   const kernel::Tick t0 = *rc::gen::inRange<kernel::Tick>(0, 1ull << 40);
   const kernel::Tick len = *rc::gen::inRange<kernel::Tick>(1, 500);
-  const uint32_t size = *rc::gen::inRange<uint32_t>(1, 100000);
-  auto raw = *rc::gen::container<std::vector<std::pair<kernel::Tick, uint32_t>>>(
-      rc::gen::pair(rc::gen::inRange<kernel::Tick>(0, len), rc::gen::inRange<uint32_t>(0, size)));
-  std::vector<Spike> spikes;
-  for (auto [t, n] : raw) spikes.push_back({t0 + t, n});
-  spikes = Canonical(spikes);
-  std::vector<uint8_t> ticks, neurons;
-  EncodeSpikes(spikes, t0, &ticks, &neurons);
-  std::vector<Spike> back;
-  size_t tp = 0, np = 0;
-  RC_ASSERT(DecodeSpikes(static_cast<uint32_t>(spikes.size()), ticks, &tp, neurons, &np, t0, t0 + len,
-                         size, &back).ok());
-  RC_ASSERT(back == spikes);
-  RC_ASSERT(tp == ticks.size());
-  RC_ASSERT(np == neurons.size());
+  const auto sizes = *rc::gen::container<std::vector<uint32_t>>(rc::gen::inRange<uint32_t>(1, 100000));
+  std::vector<std::vector<Spike>> regions;
+  std::vector<uint8_t> bits;
+  SpikeBitWriter writer(&bits);
+  for (uint32_t size : sizes) {
+    auto raw = *rc::gen::container<std::vector<std::pair<kernel::Tick, uint32_t>>>(
+        rc::gen::pair(rc::gen::inRange<kernel::Tick>(0, len), rc::gen::inRange<uint32_t>(0, size)));
+    std::vector<Spike> spikes;
+    for (auto [t, n] : raw) spikes.push_back({t0 + t, n});
+    regions.push_back(Canonical(spikes));
+    writer.Add(regions.back(), t0, t0 + len, size);
+  }
+  writer.Finish();
+  SpikeBitReader reader(bits);
+  for (size_t r = 0; r < sizes.size(); ++r) {
+    std::vector<Spike> back;
+    RC_ASSERT(reader.Read(static_cast<uint32_t>(regions[r].size()), t0, t0 + len, sizes[r], &back).ok());
+    RC_ASSERT(back == regions[r]);
+  }
+  RC_ASSERT(reader.Finish().ok());
 }
 
+// Every region of every epoch full (the densest case) and a lone spike at the grid's last
+// position (the longest gap) both round-trip.
+TEST(SpikeCodec, RoundTripsTheDensestAndTheSparsestEpoch) {
+  std::vector<Spike> all, last = {{109, 6}};
+  for (kernel::Tick t = 100; t < 110; ++t)
+    for (uint32_t n = 0; n < 7; ++n) all.push_back({t, n});
+  std::vector<uint8_t> bits;
+  SpikeBitWriter writer(&bits);
+  writer.Add(all, 100, 110, 7);
+  writer.Add(last, 100, 110, 7);
+  writer.Finish();
+  SpikeBitReader reader(bits);
+  std::vector<Spike> back;
+  ASSERT_TRUE(reader.Read(70, 100, 110, 7, &back).ok());
+  EXPECT_EQ(back, all);
+  ASSERT_TRUE(reader.Read(1, 100, 110, 7, &back).ok());
+  EXPECT_EQ(back, last);
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+// The parameter tracks the mean gap: 2^k near (positions / count) ln 2.
+TEST(SpikeCodec, RiceParameterFollowsTheMeanGap) {
+  EXPECT_EQ(RiceParameter(1000, 0), 0);
+  EXPECT_EQ(RiceParameter(0, 0), 0);
+  EXPECT_EQ(RiceParameter(1000, 1000), 0);
+  EXPECT_EQ(RiceParameter(1000, 500), 0);
+  EXPECT_EQ(RiceParameter(1000, 100), 2);     // gap 9, 9 ln 2 ~ 6
+  EXPECT_EQ(RiceParameter(400000, 220), 10);  // CUBA's epoch: gap ~1800, 1800 ln 2 ~ 1250
+  EXPECT_EQ(RiceParameter(uint64_t{1} << 63, 1), 62);
+}
+
+// A stream that does not fit its epoch, region or counts is corrupt, never read past its end.
 TEST(SpikeCodec, RejectsStreamsThatDoNotFitTheEpochOrRegion) {
   std::vector<Spike> spikes = {{100, 5}, {100, 9}, {104, 2}};
-  std::vector<uint8_t> ticks, neurons;
-  EncodeSpikes(spikes, 100, &ticks, &neurons);
+  std::vector<uint8_t> bits;
+  SpikeBitWriter writer(&bits);
+  writer.Add(spikes, 100, 105, 10);
+  writer.Finish();
   std::vector<Spike> out;
-  size_t tp = 0, np = 0;
-  EXPECT_TRUE(DecodeSpikes(3, ticks, &tp, neurons, &np, 100, 105, 10, &out).ok());
-  tp = np = 0;
-  EXPECT_EQ(DecodeSpikes(3, ticks, &tp, neurons, &np, 100, 104, 10, &out).kind(), ErrorKind::kCorrupt)
+  {
+    SpikeBitReader r(bits);
+    EXPECT_TRUE(r.Read(3, 100, 105, 10, &out).ok());
+    EXPECT_EQ(out, spikes);
+    EXPECT_TRUE(r.Finish().ok());
+  }
+  // The parameter is the same for these grids (50 vs 40 positions, 3 spikes), so only the
+  // bounds differ: the last spike's position, 42, is outside both smaller grids.
+  ASSERT_EQ(RiceParameter(50, 3), RiceParameter(40, 3));
+  EXPECT_EQ(SpikeBitReader(bits).Read(3, 100, 104, 10, &out).kind(), ErrorKind::kCorrupt)
       << "tick 104 is outside [100, 104)";
-  tp = np = 0;
-  EXPECT_EQ(DecodeSpikes(3, ticks, &tp, neurons, &np, 100, 105, 9, &out).kind(), ErrorKind::kCorrupt)
-      << "neuron 9 is outside a region of 9";
-  tp = np = 0;
-  EXPECT_EQ(DecodeSpikes(4, ticks, &tp, neurons, &np, 100, 105, 10, &out).kind(), ErrorKind::kCorrupt)
-      << "more spikes than the streams hold";
-  tp = np = 0;
-  EXPECT_EQ(DecodeSpikes(1u << 31, ticks, &tp, neurons, &np, 100, 105, 10, &out).kind(), ErrorKind::kCorrupt);
+  EXPECT_EQ(SpikeBitReader(bits).Read(3, 100, 105, 8, &out).kind(), ErrorKind::kCorrupt)
+      << "a grid of 5 ticks x 8 neurons";
+  EXPECT_EQ(SpikeBitReader(bits).Read(1u << 31, 100, 105, 10, &out).kind(), ErrorKind::kCorrupt);
+  EXPECT_EQ(SpikeBitReader(bits).Read(60, 100, 105, 10, &out).kind(), ErrorKind::kCorrupt)
+      << "more spikes than the grid has positions";
+  EXPECT_EQ(SpikeBitReader(bits).Read(1, 105, 100, 10, &out).kind(), ErrorKind::kCorrupt)
+      << "an empty tick range";
+  EXPECT_EQ(SpikeBitReader(bits).Read(1, 0, ~kernel::Tick{0}, 1u << 31, &out).kind(), ErrorKind::kCorrupt)
+      << "a grid of more than 2^64 positions";
+  {
+    std::vector<uint8_t> two;
+    SpikeBitWriter w(&two);
+    w.Add(spikes, 100, 105, 10);
+    w.Add(spikes, 100, 105, 10);
+    w.Finish();
+    SpikeBitReader r(two);
+    EXPECT_TRUE(r.Read(3, 100, 105, 10, &out).ok());
+    EXPECT_EQ(r.Finish().kind(), ErrorKind::kCorrupt) << "a region's spikes left unread";
+  }
+  {
+    std::vector<uint8_t> longer = bits;
+    longer.push_back(0);
+    SpikeBitReader r(longer);
+    EXPECT_TRUE(r.Read(3, 100, 105, 10, &out).ok());
+    EXPECT_EQ(r.Finish().kind(), ErrorKind::kCorrupt) << "a byte after the stream";
+  }
+  {
+    std::vector<uint8_t> cut(bits.begin(), bits.end() - 1);
+    EXPECT_EQ(SpikeBitReader(cut).Read(3, 100, 105, 10, &out).kind(), ErrorKind::kCorrupt);
+  }
+  {
+    std::vector<uint8_t> ones(bits.size(), 0xff);
+    EXPECT_EQ(SpikeBitReader(ones).Read(3, 100, 105, 10, &out).kind(), ErrorKind::kCorrupt)
+        << "a run of ones past the grid";
+  }
 }
 
 TEST(Records, HeaderRoundTripsAndABatchNeedsAHeader) {
@@ -152,7 +225,7 @@ TEST(Records, HeaderRoundTripsAndABatchNeedsAHeader) {
   done.regions[1].spikes = {{212, 19}, {239, 0}};
   done.regions[1].digest = 42;
   buf.clear();
-  AppendBatchRecord(b, done, &buf);
+  AppendBatchRecord(b, done, h.region_sizes, &buf);
   EXPECT_EQ(DecodeRecord(buf, nullptr, &d).kind(), ErrorKind::kCorrupt);
   ASSERT_TRUE(DecodeRecord(buf, &h, &d).ok());
   EXPECT_EQ(d.batch.external, b.external);
@@ -177,7 +250,7 @@ TEST(Records, EveryFlippedByteIsRejectedOrDecodesWithoutCrashing) {
   done.regions.resize(1);
   done.regions[0].spikes = {{1, 9}, {1, 50}, {20, 99}};
   std::vector<uint8_t> buf;
-  AppendBatchRecord(b, done, &buf);
+  AppendBatchRecord(b, done, h.region_sizes, &buf);
   for (size_t i = 0; i < buf.size(); ++i) {
     for (uint8_t mask : {0x01, 0x80, 0xff}) {
       std::vector<uint8_t> bad = buf;

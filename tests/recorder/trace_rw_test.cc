@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <random>
 #include <thread>
 
+#include "recorder/trace_format.h"
 #include "recorder/trace_reader.h"
 #include "recorder/trace_writer.h"
 #include "tests/recorder/trace_test_util.h"
@@ -296,6 +298,42 @@ TEST(TraceReader, RefusesWhatIsNotATrace) {
   EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(r.status().message().find("not a thalia trace"), std::string::npos);
   EXPECT_EQ(TraceReader::Open(dir.File("missing.trace")).status().kind(), ErrorKind::kInvalidInput);
+}
+
+// A trace of another format version is refused with a message naming the version found and the
+// one this build reads, from the file header or (if only that one says so) the trace header.
+TEST(TraceReader, RefusesAnotherFormatVersionNamingBoth) {
+  TempDir dir;
+  testing::RecordRun(testing::LoadExample("tiny.json"), dir.File("run.trace"), 100);
+  const std::vector<uint8_t> good = testing::ReadBytes(dir.File("run.trace"));
+  const std::string reads = "this thalia reads version " + std::to_string(kTraceFormatVersion);
+  for (uint32_t v : {kTraceFormatVersion - 1, kTraceFormatVersion + 1}) {
+    std::vector<uint8_t> bad = good;
+    PutU32(bad.data() + 8, v);
+    testing::WriteBytes(dir.File("other.trace"), bad);
+    auto r = TraceReader::Open(dir.File("other.trace"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
+    EXPECT_NE(r.status().message().find("trace format version " + std::to_string(v) + ", " + reads),
+              std::string::npos)
+        << r.status().message();
+  }
+}
+
+// Issue 16: a low-rate network (Brette et al. 2007's CUBA, 4,000 neurons at ~5.5 Hz, one region,
+// 10 ms epochs) records under 2 bytes per spike, counted honestly: the whole file over every
+// spike. Version 1's varint streams took 2.14 bytes per spike on this run; version 2 takes 1.71.
+TEST(TraceSize, ALowRateCubaRunTakesUnderTwoBytesPerSpike) {
+  TempDir dir;
+  constexpr kernel::Tick kTwoSeconds = 20000;
+  auto brain = testing::RecordRun(testing::LoadExample("cuba.json"), dir.File("cuba.trace"), kTwoSeconds);
+  const uint64_t spikes = brain->TakeSpikes(0).size();
+  ASSERT_GT(spikes, 30000u) << "CUBA's rate changed: this test needs a low-rate run that fires";
+  const uint64_t bytes = std::filesystem::file_size(dir.File("cuba.trace"));
+  const double per_spike = static_cast<double>(bytes) / static_cast<double>(spikes);
+  std::printf("cuba.json 2 s: %llu bytes, %llu spikes, %.3f bytes/spike\n", static_cast<unsigned long long>(bytes),
+              static_cast<unsigned long long>(spikes), per_spike);
+  EXPECT_LT(per_spike, 2.0);
 }
 
 }  // namespace
