@@ -28,6 +28,9 @@ struct RunOptions {
   std::string launch;            // "fork" or "spawn"; empty: from the configuration
   std::string executor;          // "inproc", "socket", "mpi"; empty: inproc if workers == 0
   std::vector<int> placement;    // region -> worker override; empty: automatic
+  // region -> the workers of its parts, in neuron order (a region with several is split over
+  // them, transport::PlaceParts); empty: from `placement`, or automatic.
+  std::vector<std::vector<int>> placement_parts;
   double hang_timeout_ms = -1;   // -1: from the configuration
   bool keep_spikes = false;      // keep every spike for Brain::TakeSpikes
   uint64_t full_digest_every = 0;  // epochs between full (weight) digests; 0: only on request

@@ -83,12 +83,15 @@ int RunCommand(int argc, char** argv) {
   args.Positional("CONFIG", "brain configuration (JSON); not with --resume", false);
   args.Option("until", "DURATION", "simulated time to run to, e.g. 500ms or 2s (default: the config's)");
   args.Option("seed", "N", "override the configuration's seed");
-  args.Option("workers", "N", "worker processes; 0 runs in this process; more than the regions is clamped (default: the config's)");
+  args.Option("workers", "N", "worker processes; 0 runs in this process (default: the config's). More workers than regions\n"
+              "split the costliest regions into parts, one per worker, where a region has at least 256 neurons\n"
+              "per part and no internal delay under 5 ticks (else fewer workers run); same results for any split");
   args.Option("threads", "N|auto", "threads per process (in this process, or in each worker); each region is split into as many\n"
               "shards, with the same results for any number (default: the config's, 1; auto: the cores each process may use)");
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
   args.Option("executor", "inproc|socket|mpi", "how regions run (default: inproc for 0 workers; mpi: under mpirun, see README)");
-  args.Option("placement", "W,W,...", "worker of each region, in configuration order");
+  args.Option("placement", "W,W,...", "worker of each region, in configuration order; W+W+... splits that region into parts\n"
+              "of about equal cost on those workers, in neuron order (e.g. 0,1+2,0: the second region on workers 1 and 2)");
   args.Flag("coordinator-share", "run worker 0's regions in this process instead of a worker process");
   args.Option("hang-timeout", "DURATION", "a worker silent this long in one request is declared hung and the run fails (default: the config's, 30s)");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
@@ -161,19 +164,35 @@ int RunCommand(int argc, char** argv) {
   if (args.Has("placement")) {
     std::string p = args.Get("placement");
     size_t pos = 0;
+    bool split = false;
     while (pos <= p.size()) {
       size_t comma = p.find(',', pos);
       std::string item = p.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-      char* end = nullptr;
-      long w = std::strtol(item.c_str(), &end, 10);
-      if (item.empty() || *end || w < 0) return Fail(Status::Invalid("--placement: expected worker numbers like 0,1,0"));
-      opts.placement.push_back(static_cast<int>(w));
+      std::vector<int> on;
+      size_t at = 0;
+      while (at <= item.size()) {
+        size_t plus = item.find('+', at);
+        std::string one = item.substr(at, plus == std::string::npos ? std::string::npos : plus - at);
+        char* end = nullptr;
+        long w = std::strtol(one.c_str(), &end, 10);
+        if (one.empty() || *end || w < 0 || w > 1'000'000)
+          return Fail(Status::Invalid("--placement: expected worker numbers like 0,1,0 (or 0,1+2,0 to split a region), "
+                                      "got '" + item + "'"));
+        on.push_back(static_cast<int>(w));
+        if (plus == std::string::npos) break;
+        at = plus + 1;
+      }
+      split = split || on.size() > 1;
+      opts.placement.push_back(on[0]);
+      opts.placement_parts.push_back(std::move(on));
       if (comma == std::string::npos) break;
       pos = comma + 1;
     }
     if (opts.placement.size() != spec.value()->regions.size())
       return Fail(Status::Invalid("--placement: expected one worker per region (" +
-                                  std::to_string(spec.value()->regions.size()) + ")"));
+                                  std::to_string(spec.value()->regions.size()) + "), got " +
+                                  std::to_string(opts.placement.size())));
+    if (!split) opts.placement_parts.clear();
   }
   if (args.Has("hang-timeout")) {
     auto d = ParseDurationMs(args.Get("hang-timeout"));
@@ -181,8 +200,10 @@ int RunCommand(int argc, char** argv) {
     if (!(d.value() >= 1)) return Fail(Status::Invalid("--hang-timeout: expected at least 1ms"));
     opts.hang_timeout_ms = d.value();
   }
-  if (opts.workers < 0 && !opts.placement.empty())  // --placement alone implies its workers
+  if (opts.workers < 0 && !opts.placement.empty()) {  // --placement alone implies its workers
     opts.workers = *std::max_element(opts.placement.begin(), opts.placement.end()) + 1;
+    for (const auto& on : opts.placement_parts) opts.workers = std::max(opts.workers, *std::max_element(on.begin(), on.end()) + 1);
+  }
   kernel::Tick until = spec.value()->DurationTicks();  // under kMaxTick: checked with the config
   if (args.Has("until")) {
     auto d = ParseDurationTicks(args.Get("until"), spec.value()->dt_ms);

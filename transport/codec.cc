@@ -20,16 +20,20 @@ bool Aligned(const V* v) {
 }  // namespace
 
 void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId> regions,
-                      flatbuffers::FlatBufferBuilder* b, bool profile) {
+                      flatbuffers::FlatBufferBuilder* b, bool profile,
+                      const std::vector<std::vector<kernel::InSpike>>* extra) {
   b->Clear();
   // The table offsets go to a per-thread scratch vector, so encoding allocates nothing once warm.
   static thread_local std::vector<flatbuffers::Offset<wire::RegionInput>> inputs;
   inputs.clear();
   for (RegionId r : regions) {
     const auto& in = begin.inbound[r];
+    const size_t more = extra ? (*extra)[r].size() : 0;
     wire::InSpike* sp = nullptr;
-    auto inbound = b->CreateUninitializedVectorOfStructs(in.size(), &sp);
+    auto inbound = b->CreateUninitializedVectorOfStructs(in.size() + more, &sp);
     for (const kernel::InSpike& s : in) *sp++ = wire::InSpike(s.tick, s.source, s.neuron);
+    if (more)
+      for (const kernel::InSpike& s : (*extra)[r]) *sp++ = wire::InSpike(s.tick, s.source, s.neuron);
     const auto& ex = begin.external[r];
     wire::ExternalInput* xp = nullptr;
     auto external = b->CreateUninitializedVectorOfStructs(ex.size(), &xp);
@@ -113,7 +117,9 @@ void EncodeEpochDone(const kernel::EpochDone& done, std::span<const RegionId> re
     auto spikes = b->CreateUninitializedVectorOfStructs(rr.spikes.size(), &sp);
     for (const kernel::Spike& s : rr.spikes) *sp++ = wire::Spike(s.tick, s.neuron, 0);
     wire::Counters c(rr.counters.spikes, rr.counters.synaptic_events, rr.counters.neuron_updates);
-    outputs.push_back(wire::CreateRegionOutput(*b, r, spikes, rr.digest, &c));
+    flatbuffers::Offset<flatbuffers::Vector<uint64_t>> part;
+    if (!rr.digest_part.empty()) part = b->CreateVector(rr.digest_part);
+    outputs.push_back(wire::CreateRegionOutput(*b, r, spikes, rr.digest, &c, part));
   }
   auto vec = b->CreateVector(outputs);
   flatbuffers::Offset<flatbuffers::Vector<uint64_t>> busy, wait;
@@ -152,6 +158,11 @@ Status DecodeEpochDone(const wire::EpochDone& m, uint64_t epoch, std::span<const
     if (ro->spikes())
       for (const wire::Spike* s : *ro->spikes()) rr.spikes.push_back({s->tick(), s->neuron()});
     rr.digest = ro->digest();
+    rr.digest_part.clear();
+    if (ro->digest_part()) {
+      if (!Aligned(ro->digest_part())) return Bad("misaligned vector");
+      rr.digest_part.assign(ro->digest_part()->begin(), ro->digest_part()->end());
+    }
     rr.counters = {ro->counters()->spikes(), ro->counters()->synaptic_events(),
                    ro->counters()->neuron_updates()};
   }
@@ -215,7 +226,8 @@ Status DecodeStates(const wire::Message& m, std::span<const RegionId> expected,
   return Status::Ok();
 }
 
-Status DecodeDigestList(const wire::Message& m, std::span<const RegionId> expected, std::vector<uint64_t>* out) {
+Status DecodeDigestList(const wire::Message& m, std::span<const RegionId> expected, std::vector<uint64_t>* out,
+                        std::vector<std::vector<uint64_t>>* parts) {
   const wire::DigestList* d = m.payload_as_DigestList();
   if (!d || !d->regions() || !d->digests() || !Aligned(d->digests()) || d->regions()->size() != expected.size() ||
       d->digests()->size() != expected.size())
@@ -225,6 +237,17 @@ Status DecodeDigestList(const wire::Message& m, std::span<const RegionId> expect
     if (d->regions()->Get(k) != expected[i] || expected[i] >= out->size())
       return Status::Corrupt("digest of another region");
     (*out)[expected[i]] = d->digests()->Get(k);
+  }
+  if (parts) {
+    parts->assign(expected.size(), {});
+    if (d->parts()) {
+      if (d->parts()->size() != expected.size()) return Status::Corrupt("expected DigestList");
+      for (size_t i = 0; i < expected.size(); ++i) {
+        const wire::DigestPartWords* w = d->parts()->Get(static_cast<flatbuffers::uoffset_t>(i));
+        if (w->words() && !Aligned(w->words())) return Status::Corrupt("misaligned vector");
+        if (w->words()) (*parts)[i].assign(w->words()->begin(), w->words()->end());
+      }
+    }
   }
   return Status::Ok();
 }

@@ -37,8 +37,11 @@ struct EpochTiming {
 // Encodes the parts of `begin` that concern `regions` (their inbound spikes and inputs) and the
 // shared parts (epoch, ticks, modulators, events).
 // `profile` asks the worker for the epoch's spans (--profile).
+// `extra` (by region id): more inbound spikes for some of `regions` (a part of a split region:
+// its sibling parts' spikes).
 void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId> regions,
-                      flatbuffers::FlatBufferBuilder* b, bool profile = false);
+                      flatbuffers::FlatBufferBuilder* b, bool profile = false,
+                      const std::vector<std::vector<kernel::InSpike>>* extra = nullptr);
 // Decodes into `out`, whose per-region vectors are sized to `num_regions`; the regions present
 // are listed in `regions` (in message order). Vectors of absent regions are cleared.
 Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::EpochBegin* out,
@@ -58,7 +61,10 @@ void EncodeLoadStates(const std::vector<std::vector<uint8_t>>& states, std::span
                       flatbuffers::FlatBufferBuilder* b);
 Status DecodeStates(const wire::Message& m, std::span<const RegionId> expected,
                     std::vector<std::vector<uint8_t>>* states);
-Status DecodeDigestList(const wire::Message& m, std::span<const RegionId> expected, std::vector<uint64_t>* out);
+// `parts` (if given) gets, per expected region, the digest entries a part of a split region sent
+// as words (empty for a whole region).
+Status DecodeDigestList(const wire::Message& m, std::span<const RegionId> expected, std::vector<uint64_t>* out,
+                        std::vector<std::vector<uint64_t>>* parts = nullptr);
 
 // Small helpers shared by the carriers.
 void EncodeError(int region, const std::string& message, bool fatal, flatbuffers::FlatBufferBuilder* b);

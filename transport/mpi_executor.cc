@@ -89,10 +89,7 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
     return Status::Invalid("--workers " + std::to_string(options_.workers) + ": the job has only " +
                            std::to_string(workers) + " worker ranks (mpirun -np " + std::to_string(world_->size) + ")");
   if (options_.workers > 0) workers = options_.workers;
-  if (options_.placement.empty()) workers = std::min<int>(workers, static_cast<int>(spec_->regions.size()));
-  auto place = PlaceRegions(*spec_, EstimateCosts(*spec_), workers, options_.placement);
-  if (!place.ok()) return place.status();
-  placement_ = std::move(place).value();
+  THALIA_RETURN_IF_ERROR(Place(EstimateCosts(*spec_), workers, options_.placement, options_.placement_parts));
   const int count = PlacedWorkers();
   for (int i = 0; i < count; ++i) {
     auto w = std::make_unique<Rank>();
@@ -103,11 +100,7 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
   started_ = true;
   mpi::SetWorkersState(mpi::Workers::kBusy);
   for (auto& w : ranks_) {
-    flatbuffers::FlatBufferBuilder& b = w->out;
-    b.Clear();
-    auto ids = b.CreateVector(w->regions);
-    auto config = b.CreateVector(spec_->config);
-    FinishMessage(&b, wire::Payload::Setup, wire::CreateSetup(b, kProtocolVersion, w->index, ids, config, options_.threads, options_.shards));
+    EncodeSetup(*w, options_.threads, options_.shards, &w->out);
     THALIA_RETURN_IF_ERROR(Send(*w));
   }
   Status st = Collect([](PoolWorker& w, const wire::Message& m) -> Status {
@@ -206,6 +199,7 @@ Result<MpiOptions> MpiOptionsFor(const kernel::BrainSpec& spec, const kernel::Ru
   MpiOptions o;
   o.workers = run.workers > 0 ? run.workers : 0;
   o.placement = run.placement;
+  o.placement_parts = run.placement_parts;
   if (!o.placement.empty() && o.placement.size() != spec.regions.size())
     return Status::Invalid("placement: expected one worker per region (" + std::to_string(spec.regions.size()) + ")");
   double timeout = run.hang_timeout_ms >= 0 ? run.hang_timeout_ms : spec.hang_timeout_ms;

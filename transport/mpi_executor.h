@@ -15,6 +15,7 @@ namespace thalia::transport {
 struct MpiOptions {
   int workers = 0;              // worker ranks to use; 0: every rank but 0 (clamped to the regions)
   std::vector<int> placement;   // region -> worker (worker w is rank w + 1); empty: by cost
+  std::vector<std::vector<int>> placement_parts;  // region -> workers of its parts (PlaceParts)
   int hang_timeout_ms = 30000;  // a rank silent this long in one request is declared hung
   uint32_t threads = 1;         // per worker rank
   uint32_t shards = 0;          // see RunOptions::shards

@@ -116,9 +116,10 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
   } else {
     costs = EstimateCosts(*spec_);
   }
-  auto place = PlaceRegions(*spec_, costs, options_.workers, options_.placement);
-  if (!place.ok()) return place.status();
-  placement_ = std::move(place).value();
+  THALIA_RETURN_IF_ERROR(Place(costs, options_.workers, options_.placement, options_.placement_parts));
+  if (options_.coordinator_share && AnySplit())
+    return Status::Invalid("--coordinator-share with a region split over workers is not supported; use fewer "
+                           "workers than regions, or no --coordinator-share");
   const int count = PlacedWorkers();
   workers_.resize(count);
   for (int i = 0; i < count; ++i) AssignRegions(i, &workers_[i]);
@@ -165,10 +166,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
       w.pending = true;
       continue;
     }
-    out_.Clear();
-    auto ids = out_.CreateVector(w.regions);
-    auto config = out_.CreateVector(spec_->config);
-    FinishMessage(&out_, wire::Payload::Setup, wire::CreateSetup(out_, kProtocolVersion, w.index, ids, config, options_.threads, options_.shards));
+    EncodeSetup(w, options_.threads, options_.shards, &out_);
     THALIA_RETURN_IF_ERROR(Send(w));
   }
   Status st = Collect([](const Worker& w, const wire::Message& m) -> Status {
@@ -200,6 +198,7 @@ Status SocketExecutor::ForkWorker(Worker& w, std::vector<std::unique_ptr<Region>
     try {
       std::vector<std::unique_ptr<Region>> hosted(regions.size());
       for (RegionId r : w.regions) hosted[r] = std::move(regions[r]);
+      if (!RestrictToParts(hosted, w.regions, w.part_lo, w.part_hi).ok()) ::_exit(1);
       code = ServeWorker(theirs.get(), w.index, std::move(hosted), options_.threads, options_.shards);
     } catch (...) {
     }
@@ -409,9 +408,8 @@ Result<SocketOptions> SocketOptionsFor(const kernel::BrainSpec& spec, const kern
   if (o.launch != "fork" && o.launch != "spawn")
     return Status::Invalid("launch: expected fork or spawn, got '" + o.launch + "'");
   o.placement = run.placement;
-  // More workers than regions is clamped (PlaceRegions does the same); an explicit placement
-  // keeps the count it was written for, and PlaceRegions checks it.
-  if (o.placement.empty()) o.workers = std::min<int>(o.workers, static_cast<int>(spec.regions.size()));
+  o.placement_parts = run.placement_parts;
+  // More workers than regions split regions where PlaceParts may (else fewer are used).
   double timeout = run.hang_timeout_ms >= 0 ? run.hang_timeout_ms : spec.hang_timeout_ms;
   if (!(timeout > 0)) return Status::Invalid("hang timeout must be a positive number of ms");
   o.hang_timeout_ms = timeout > INT_MAX ? INT_MAX : static_cast<int>(timeout);

@@ -16,6 +16,7 @@ struct SocketOptions {
   int workers = 1;              // clamped to the number of regions (see PlaceRegions)
   std::string launch = "fork";  // or "spawn"
   std::vector<int> placement;   // region -> worker; empty: by cost
+  std::vector<std::vector<int>> placement_parts;  // region -> workers of its parts (PlaceParts)
   int hang_timeout_ms = 30000;  // a worker silent this long in one request is declared hung
   std::string worker_binary;    // spawn: the thalia binary; empty: see WorkerBinary()
   // Worker 0's share of the regions runs in the coordinator's own process, between sending the

@@ -267,14 +267,26 @@ Status Server::HandleLoad(const wire::LoadStates& m) {
 Status Server::HandleDigests(const wire::DigestRequest& m) {
   out_.Clear();
   std::vector<uint64_t> digests;
+  std::vector<flatbuffers::Offset<wire::DigestPartWords>> parts;
+  bool any_part = false;
   for (RegionId r : hosted_) {
     current_region_ = static_cast<int>(r);
-    digests.push_back(regions_[r]->Digest(m.full()));
+    std::vector<uint64_t> words;
+    if (regions_[r]->IsPart()) {
+      kernel::DigestPartToWords(regions_[r]->DigestEntries(m.full()), &words);
+      digests.push_back(0);
+      any_part = true;
+    } else {
+      digests.push_back(regions_[r]->Digest(m.full()));
+    }
+    parts.push_back(wire::CreateDigestPartWords(out_, out_.CreateVector(words)));
   }
   current_region_ = -1;
   auto ids = out_.CreateVector(hosted_);
   auto ds = out_.CreateVector(digests);
-  FinishMessage(&out_, wire::Payload::DigestList, wire::CreateDigestList(out_, ids, ds));
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::DigestPartWords>>> pv;
+  if (any_part) pv = out_.CreateVector(parts);
+  FinishMessage(&out_, wire::Payload::DigestList, wire::CreateDigestList(out_, ids, ds, pv));
   return Reply();
 }
 
@@ -322,15 +334,38 @@ Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kern
   if (!spec.ok()) return spec.status();
   regions->clear();
   regions->resize(spec.value()->regions.size());
+  std::vector<RegionId> ids;
   for (uint32_t r : *setup->regions()) {
     if (r >= regions->size()) return Status::Corrupt("Setup names region " + std::to_string(r) + ", which does not exist");
     (*regions)[r] = kernel::BuildRegion(*spec.value(), r);
     if (!(*regions)[r]) return Status::Invalid("cannot build region '" + spec.value()->regions[r].name + "'");
+    ids.push_back(r);
   }
-  return Status::Ok();
+  std::vector<uint32_t> lo, hi;
+  if (setup->part_lo()) lo.assign(setup->part_lo()->begin(), setup->part_lo()->end());
+  if (setup->part_hi()) hi.assign(setup->part_hi()->begin(), setup->part_hi()->end());
+  return RestrictToParts(*regions, ids, lo, hi);
 }
 
 }  // namespace
+
+Status RestrictToParts(std::span<const std::unique_ptr<kernel::Region>> regions, std::span<const RegionId> ids,
+                       std::span<const uint32_t> lo, std::span<const uint32_t> hi) {
+  if (lo.empty() && hi.empty()) return Status::Ok();
+  if (lo.size() != ids.size() || hi.size() != ids.size()) return Status::Corrupt("parts for another number of regions");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    kernel::Region& region = *regions[ids[i]];
+    const uint32_t size = region.spec().size;
+    if (lo[i] == 0 && hi[i] == size) continue;
+    if (lo[i] >= hi[i] || hi[i] > size)
+      return Status::Corrupt("part [" + std::to_string(lo[i]) + ", " + std::to_string(hi[i]) + ") of region '" +
+                             region.spec().name + "' of " + std::to_string(size) + " neurons");
+    if (!region.RestrictTo(lo[i], hi[i]))
+      return Status::Invalid("region '" + region.spec().name + "' (type " + region.spec().type +
+                             ") cannot be split over workers");
+  }
+  return Status::Ok();
+}
 
 int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
                  uint32_t threads, uint32_t shards) {

@@ -5,12 +5,15 @@
 // Public API: installed with libthalia (thalia/meson.build lists the installed headers).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "kernel/region.h"
 #include "kernel/spec.h"
+#include "kernel/status.h"
 #include "transport/channel.h"
 
 namespace thalia::transport {
@@ -32,6 +35,11 @@ int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>>
 // The same loop over any channel (ServeWorker is this over a SocketChannel).
 int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
                  uint32_t threads = 1, uint32_t shards = 0);
+
+// Restricts each region ids[i] of `regions` to its part [lo[i], hi[i]) (none if both are empty;
+// a part that is the whole region is left whole), before the worker serves them.
+Status RestrictToParts(std::span<const std::unique_ptr<kernel::Region>> regions, std::span<const kernel::RegionId> ids,
+                       std::span<const uint32_t> lo, std::span<const uint32_t> hi);
 
 // Waits for Setup on `channel`, builds the regions it names through the region registry, then
 // serves them (ServeChannel). A Shutdown instead of Setup returns 0 and sets *ended (if given):

@@ -13,17 +13,101 @@ Status WorkerPoolExecutor::Usable() const {
   return Status::Ok();
 }
 
+Status WorkerPoolExecutor::Place(const std::vector<double>& costs, int workers, const std::vector<int>& placement,
+                                 const std::vector<std::vector<int>>& split) {
+  auto parts = PlaceParts(*spec_, costs, workers, placement, split);
+  if (!parts.ok()) return parts.status();
+  parts_ = std::move(parts).value();
+  const size_t n = parts_.size();
+  placement_.assign(n, 0);
+  split_.assign(n, false);
+  part_results_.assign(n, {});
+  sibling_spikes_.assign(n, {});
+  extra_.assign(n, {});
+  scratch_.regions.resize(n);
+  epoch_limit_ = 0;
+  for (RegionId r = 0; r < n; ++r) {
+    placement_[r] = parts_[r][0].worker;
+    if (parts_[r].size() < 2) continue;
+    split_[r] = true;
+    part_results_[r].resize(parts_[r].size());
+    sibling_spikes_[r].resize(parts_[r].size());
+    // A part hears its siblings' spikes one epoch later: no spike of the region may be due
+    // sooner than an epoch after it was emitted.
+    const kernel::Tick d = kernel::MinInternalDelayTicks(spec_->regions[r], spec_->dt_ms);
+    if (d > 0) epoch_limit_ = epoch_limit_ == 0 ? d : std::min(epoch_limit_, d);
+  }
+  return Status::Ok();
+}
+
+bool WorkerPoolExecutor::AnySplit() const {
+  return std::find(split_.begin(), split_.end(), true) != split_.end();
+}
+
+void WorkerPoolExecutor::EncodeSetup(const PoolWorker& w, uint32_t threads, uint32_t shards,
+                                     flatbuffers::FlatBufferBuilder* b) const {
+  b->Clear();
+  auto ids = b->CreateVector(w.regions);
+  auto config = b->CreateVector(spec_->config);
+  auto lo = b->CreateVector(w.part_lo);
+  auto hi = b->CreateVector(w.part_hi);
+  FinishMessage(b, wire::Payload::Setup,
+                wire::CreateSetup(*b, kProtocolVersion, w.index, ids, config, threads, shards, lo, hi));
+}
+
 int WorkerPoolExecutor::PlacedWorkers() const {
   int count = 0;
-  for (int w : placement_) count = std::max(count, w + 1);
+  for (const auto& parts : parts_)
+    for (const PartPlace& p : parts) count = std::max(count, p.worker + 1);
   return count;
 }
 
 void WorkerPoolExecutor::AssignRegions(int index, PoolWorker* w) const {
   w->index = w->stats.worker = index;
-  for (size_t r = 0; r < placement_.size(); ++r)
-    if (placement_[r] == index) w->regions.push_back(static_cast<RegionId>(r));
+  for (size_t r = 0; r < parts_.size(); ++r)
+    for (const PartPlace& p : parts_[r])
+      if (p.worker == index) {
+        w->regions.push_back(static_cast<RegionId>(r));
+        w->part_lo.push_back(p.lo);
+        w->part_hi.push_back(p.hi);
+      }
   w->stats.regions = w->regions;
+}
+
+size_t WorkerPoolExecutor::PartOf(RegionId r, int worker) const {
+  for (size_t k = 0; k < parts_[r].size(); ++k)
+    if (parts_[r][k].worker == worker) return k;
+  return 0;
+}
+
+Status WorkerPoolExecutor::JoinParts(kernel::EpochDone* done) {
+  for (RegionId r = 0; r < split_.size(); ++r) {
+    if (!split_[r]) continue;
+    kernel::RegionResult& rr = done->regions[r];
+    rr.spikes.clear();
+    rr.counters = {};
+    rr.digest_part.clear();
+    std::vector<kernel::DigestPart> entries(part_results_[r].size());
+    for (size_t k = 0; k < part_results_[r].size(); ++k) {
+      kernel::RegionResult& pr = part_results_[r][k];
+      rr.spikes.insert(rr.spikes.end(), pr.spikes.begin(), pr.spikes.end());
+      rr.counters.spikes += pr.counters.spikes;
+      rr.counters.synaptic_events += pr.counters.synaptic_events;
+      rr.counters.neuron_updates += pr.counters.neuron_updates;
+      if (!kernel::DigestPartFromWords(pr.digest_part, &entries[k]))
+        return Status::Corrupt("part " + std::to_string(k) + " of region '" + spec_->regions[r].name +
+                               "' sent a malformed digest");
+      sibling_spikes_[r][k].swap(pr.spikes);
+    }
+    // Parts own ascending neuron ranges: tick by tick, their spikes in part order are in
+    // (tick, neuron) order.
+    std::stable_sort(rr.spikes.begin(), rr.spikes.end(),
+                     [](const kernel::Spike& a, const kernel::Spike& b) { return a.tick < b.tick; });
+    if (!kernel::CombineDigestParts(entries, &rr.digest))
+      return Status::Internal("the parts of region '" + spec_->regions[r].name +
+                              "' hold states that do not join into one (their digests disagree)");
+  }
+  return Status::Ok();
 }
 
 uint16_t WorkerPoolExecutor::ProcessOf(const PoolWorker& w) { return w.local ? 0 : static_cast<uint16_t>(w.index + 1); }
@@ -84,8 +168,19 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
   done->regions.resize(spec_->regions.size());
   const bool profile = profiler_ && profiler_->active();
   uint64_t mark = profile ? kernel::ProfileNow() : 0;
+  const bool any_split = AnySplit();
   THALIA_RETURN_IF_ERROR(SendEach([&](const PoolWorker& w, flatbuffers::FlatBufferBuilder* b) {
-    EncodeEpochBegin(begin, w.regions, b, profile);
+    if (!any_split) return EncodeEpochBegin(begin, w.regions, b, profile);
+    // A part of a split region also gets its siblings' spikes of the last epoch.
+    for (RegionId r : w.regions) {
+      extra_[r].clear();
+      if (!split_[r]) continue;
+      const size_t mine = PartOf(r, w.index);
+      for (size_t k = 0; k < sibling_spikes_[r].size(); ++k)
+        if (k != mine)
+          for (const kernel::Spike& s : sibling_spikes_[r][k]) extra_[r].push_back({s.tick, r, s.neuron});
+    }
+    EncodeEpochBegin(begin, w.regions, b, profile, &extra_);
   }));
   if (profile) {
     const uint64_t now = kernel::ProfileNow();
@@ -99,7 +194,13 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
     const wire::EpochDone* d = m.payload_as_EpochDone();
     if (!d) return Status::Corrupt(std::string("expected EpochDone, got ") + wire::EnumNamePayload(m.payload_type()));
     EpochTiming& t = timing_;
-    THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, begin.epoch, w.regions, done, &t));
+    if (!any_split) {
+      THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, begin.epoch, w.regions, done, &t));
+    } else {
+      THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, begin.epoch, w.regions, &scratch_, &t));
+      for (RegionId r : w.regions)
+        std::swap(split_[r] ? part_results_[r][PartOf(r, w.index)] : done->regions[r], scratch_.regions[r]);
+    }
     if (begin.t1 > begin.t0) ++w.stats.epochs;  // not the kernel's zero-length flushes
     w.stats.busy_s += static_cast<double>(t.busy_ns) * 1e-9;
     w.stats.wait_s += static_cast<double>(t.wait_ns) * 1e-9;
@@ -116,12 +217,16 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
     }
     return Status::Ok();
   });
+  if (st.ok() && any_split) st = JoinParts(done);
   in_epoch_ = false;
   return st;
 }
 
 Status WorkerPoolExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states) {
   THALIA_RETURN_IF_ERROR(Usable());
+  if (AnySplit())
+    return Status::Invalid("saving the state of a region split over workers (a checkpoint) is not supported "
+                           "yet: use fewer workers than regions, or threads (--threads)");
   phase_ = "saving region states";
   states->assign(spec_->regions.size(), {});
   THALIA_RETURN_IF_ERROR(SendEach([](const PoolWorker&, flatbuffers::FlatBufferBuilder* b) {
@@ -139,6 +244,9 @@ Status WorkerPoolExecutor::LoadStates(const std::vector<std::vector<uint8_t>>& s
   THALIA_RETURN_IF_ERROR(Usable());
   if (states.size() != spec_->regions.size()) return Status::Invalid("state for another number of regions");
   phase_ = "loading region states";
+  // Every part of a split region loads the whole region's state and keeps its neurons.
+  for (auto& parts : sibling_spikes_)
+    for (auto& s : parts) s.clear();
   Status local_status = LoadLocal(states);
   THALIA_RETURN_IF_ERROR(SendEach([&](const PoolWorker& w, flatbuffers::FlatBufferBuilder* b) {
     EncodeLoadStates(states, w.regions, b);
@@ -159,8 +267,22 @@ Status WorkerPoolExecutor::Digests(bool full, std::vector<uint64_t>* out) {
     FinishMessage(b, wire::Payload::DigestRequest, wire::CreateDigestRequest(*b, full));
   }));
   DigestLocal(full, out);
-  THALIA_RETURN_IF_ERROR(
-      CollectReplies([&](PoolWorker& w, const wire::Message& m) { return DecodeDigestList(m, w.regions, out); }));
+  std::vector<std::vector<kernel::DigestPart>> entries(spec_->regions.size());
+  for (RegionId r = 0; r < entries.size(); ++r) entries[r].resize(split_[r] ? parts_[r].size() : 0);
+  std::vector<std::vector<uint64_t>> words;
+  THALIA_RETURN_IF_ERROR(CollectReplies([&](PoolWorker& w, const wire::Message& m) {
+    THALIA_RETURN_IF_ERROR(DecodeDigestList(m, w.regions, out, &words));
+    for (size_t i = 0; i < w.regions.size(); ++i) {
+      const RegionId r = w.regions[i];
+      if (split_[r] && !kernel::DigestPartFromWords(words[i], &entries[r][PartOf(r, w.index)]))
+        return Status::Corrupt("a malformed digest of a part of region '" + spec_->regions[r].name + "'");
+    }
+    return Status::Ok();
+  }));
+  for (RegionId r = 0; r < entries.size(); ++r)
+    if (split_[r] && !kernel::CombineDigestParts(entries[r], &(*out)[r]))
+      return Status::Internal("the parts of region '" + spec_->regions[r].name +
+                              "' hold states that do not join into one (their digests disagree)");
   phase_ = "the run";
   return Status::Ok();
 }
@@ -168,6 +290,7 @@ Status WorkerPoolExecutor::Digests(bool full, std::vector<uint64_t>* out) {
 Status WorkerPoolExecutor::PerturbWeightForTest(RegionId region, float delta) {
   THALIA_RETURN_IF_ERROR(Usable());
   if (region >= placement_.size()) return Status::Invalid("no region " + std::to_string(region));
+  if (split_[region]) return Status::Invalid("region " + std::to_string(region) + " is split over workers");
   phase_ = "perturbing a weight";
   PoolWorker& w = WorkerAt(static_cast<size_t>(placement_[region]));
   if (w.local) {

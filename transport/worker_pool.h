@@ -18,6 +18,7 @@
 #include "kernel/status.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
+#include "transport/placement.h"
 
 namespace thalia::transport {
 
@@ -25,6 +26,9 @@ namespace thalia::transport {
 struct PoolWorker {
   int index = 0;
   std::vector<RegionId> regions;  // ascending
+  // Per hosted region: the neurons [lo, hi) this worker computes (all of them unless the region
+  // is split over workers).
+  std::vector<uint32_t> part_lo, part_hi;
   kernel::WorkerStats stats;
   bool pending = false;  // a reply is awaited
   bool local = false;    // hosted by the coordinator itself (no process, no link)
@@ -40,6 +44,7 @@ class WorkerPoolExecutor : public kernel::Executor {
   Status Digests(bool full, std::vector<uint64_t>* out) override;
   Status PerturbWeightForTest(RegionId region, float delta) override;
   std::vector<kernel::WorkerStats> Stats() const override;
+  kernel::Tick EpochLimit() const override { return epoch_limit_; }
 
  protected:
   using OnReply = std::function<Status(PoolWorker&, const wire::Message&)>;
@@ -72,6 +77,14 @@ class WorkerPoolExecutor : public kernel::Executor {
   virtual Status PerturbLocal(RegionId, float) { return Status::Internal("no region is hosted by the coordinator"); }
 
   Status Usable() const;
+  // Places regions and parts of regions on workers (PlaceParts): fills parts_, split_,
+  // placement_ (each region's first part) and the epoch limit.
+  Status Place(const std::vector<double>& costs, int workers, const std::vector<int>& placement,
+               const std::vector<std::vector<int>>& split);
+  // Whether some region is split over workers.
+  bool AnySplit() const;
+  // The Setup message of a spawned or MPI worker: the configuration, its regions and parts.
+  void EncodeSetup(const PoolWorker& w, uint32_t threads, uint32_t shards, flatbuffers::FlatBufferBuilder* b) const;
   // The number of workers placement_ uses, and worker `index`'s share of the regions.
   int PlacedWorkers() const;
   void AssignRegions(int index, PoolWorker* w) const;
@@ -95,7 +108,10 @@ class WorkerPoolExecutor : public kernel::Executor {
   static std::string NoReplyWithin(int timeout_ms);
 
   std::shared_ptr<const kernel::BrainSpec> spec_;
-  std::vector<int> placement_;      // region -> worker
+  std::vector<int> placement_;      // region -> worker (of its first part)
+  PartPlacement parts_;             // region -> its parts
+  std::vector<bool> split_;         // region -> in more than one part
+  kernel::Tick epoch_limit_ = 0;
   const char* phase_ = "start-up";  // what the workers are doing, when not an epoch
   bool in_epoch_ = false;
   uint64_t epoch_ = 0;
@@ -103,6 +119,15 @@ class WorkerPoolExecutor : public kernel::Executor {
 
  private:
   EpochTiming timing_;  // reused: one reply's times and spans
+  // Regions split over workers: each reply is decoded into scratch_ first; a split region's
+  // parts' results wait in part_results_ [region][part] and are joined once all have replied;
+  // each part's spikes of the last epoch go to its sibling parts with the next epoch (extra_).
+  kernel::EpochDone scratch_;
+  std::vector<std::vector<kernel::RegionResult>> part_results_;
+  std::vector<std::vector<std::vector<kernel::Spike>>> sibling_spikes_;
+  std::vector<std::vector<kernel::InSpike>> extra_;
+  size_t PartOf(RegionId r, int worker) const;
+  Status JoinParts(kernel::EpochDone* done);
   const char* executor_;
   const char* workers_;
 };
