@@ -1,0 +1,234 @@
+// Regions split over worker processes (transport::PlaceParts, PopulationRegion::RestrictTo): with
+// more workers than regions, or a placement that names parts, every spike and digest is the
+// sequential run's, forked or spawned, with threads inside the parts too; a state captured
+// sequentially resumes onto split regions; a split run records a trace that replays in one
+// process; and the placement says clearly what it will not do.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "kernel/brain.h"
+#include "tests/transport/transport_test_util.h"
+#include "transport/placement.h"
+
+namespace thalia::transport {
+namespace {
+
+using testing::Parallel;
+using testing::RunFor;
+using testing::RunResult;
+
+void ExpectSame(const RunResult& got, const RunResult& want, const kernel::BrainSpec& spec, const std::string& what,
+                bool same_epochs) {
+  ASSERT_EQ(got.error, "") << what;
+  ASSERT_EQ(want.error, "") << what;
+  uint64_t spikes = 0;
+  for (size_t r = 0; r < spec.regions.size(); ++r) {
+    spikes += want.spikes[r].size();
+    ASSERT_EQ(got.spikes[r], want.spikes[r]) << what << ", region " << spec.regions[r].name;
+  }
+  ASSERT_GT(spikes, 0u) << what << ": a run without spikes compares nothing";
+  // The last epoch's (light) digests see where spikes between regions wait, at the coordinator
+  // or in a queue, so they compare only where both runs cut epochs alike; the full digests
+  // (after a flush) always do.
+  if (same_epochs) {
+    ASSERT_EQ(got.last_epoch_digests, want.last_epoch_digests) << what;
+  }
+  ASSERT_EQ(got.digests, want.digests) << what;
+}
+
+// How many workers a run used, and how many regions are split.
+std::pair<size_t, int> Shape(std::shared_ptr<const kernel::BrainSpec> spec, const kernel::RunOptions& o) {
+  auto brain = kernel::Brain::Create(spec, o);
+  EXPECT_TRUE(brain.ok()) << brain.status().message();
+  if (!brain.ok()) return {0, 0};
+  std::vector<int> hosts(spec->regions.size(), 0);
+  for (const kernel::WorkerStats& w : (*brain)->Stats())
+    for (kernel::RegionId r : w.regions) ++hosts[r];
+  int split = 0;
+  for (int h : hosts) split += h > 1;
+  return {(*brain)->Stats().size(), split};
+}
+
+class SplitBrunel : public ::testing::Test {
+ protected:
+  static constexpr kernel::Tick kTicks = 400;
+  static void SetUpTestSuite() {
+    spec_ = testing::LoadExample("brunel.json");
+    kernel::RunOptions seq;
+    seq.keep_spikes = true;
+    seq_ = new RunResult(RunFor(spec_, seq, kTicks));
+  }
+  static void TearDownTestSuite() {
+    delete seq_;
+    seq_ = nullptr;
+  }
+  static inline std::shared_ptr<const kernel::BrainSpec> spec_;
+  static inline RunResult* seq_ = nullptr;
+};
+
+TEST_F(SplitBrunel, OneRegionOverTwoAndThreeForkedWorkers) {
+  for (int w : {2, 3}) {
+    EXPECT_EQ(Shape(spec_, Parallel(w, "fork")), std::make_pair(size_t(w), 1));
+    ExpectSame(RunFor(spec_, Parallel(w, "fork"), kTicks), *seq_, *spec_, std::to_string(w) + " forked", true);
+  }
+  EXPECT_TRUE(testing::NoChildLeft());
+}
+
+TEST_F(SplitBrunel, OneRegionOverTwoAndThreeSpawnedWorkers) {
+  for (int w : {2, 3})
+    ExpectSame(RunFor(spec_, Parallel(w, "spawn"), kTicks), *seq_, *spec_, std::to_string(w) + " spawned", true);
+}
+
+TEST_F(SplitBrunel, PartsOnTwoThreadsEach) {
+  kernel::RunOptions o = Parallel(2, "fork");
+  o.threads = 2;
+  ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "2 workers x 2 threads", true);
+}
+
+TEST_F(SplitBrunel, ExplicitPartsInAnyWorkerOrder) {
+  kernel::RunOptions o = Parallel(3, "spawn");
+  o.placement_parts = {{2, 0, 1}};
+  ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "parts on workers 2, 0, 1", true);
+}
+
+// A state captured in one process resumes onto a region split over workers (every part loads
+// the whole region's state and keeps its neurons), and the run ends as the uninterrupted one.
+TEST_F(SplitBrunel, SequentialStateResumesOnThreeWorkersOfTwoThreads) {
+  auto first = kernel::Brain::Create(spec_, kernel::RunOptions{});
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*first)->RunUntil(kTicks / 2).ok());
+  auto state = (*first)->CaptureState();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  kernel::RunOptions o = Parallel(3, "fork");
+  o.threads = 2;
+  auto second = kernel::Brain::Restore(spec_, state.value(), o);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  ASSERT_TRUE((*second)->RunUntil(kTicks).ok());
+  std::vector<kernel::Spike> tail = (*second)->TakeSpikes(0);
+  std::vector<kernel::Spike> want;
+  for (const kernel::Spike& s : seq_->spikes[0])
+    if (s.tick >= kTicks / 2) want.push_back(s);
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(tail, want);
+  auto d = (*second)->RegionDigests();
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d.value(), seq_->digests);
+}
+
+TEST_F(SplitBrunel, CapturingASplitRegionIsRefusedClearly) {
+  auto brain = kernel::Brain::Create(spec_, Parallel(2, "fork"));
+  ASSERT_TRUE(brain.ok());
+  ASSERT_TRUE((*brain)->RunUntil(50).ok());
+  auto state = (*brain)->CaptureState();
+  ASSERT_FALSE(state.ok());
+  EXPECT_NE(state.status().message().find("split over workers"), std::string::npos) << state.status().message();
+}
+
+// A run recorded with the region split replays in one process, whole and region by region.
+TEST_F(SplitBrunel, RecordedSplitReplaysInOneProcess) {
+  const std::string trace = ::testing::TempDir() + "split_brunel.trace";
+  std::remove(trace.c_str());
+  const std::string bin = testing::ThaliaBinary();
+  const std::string run = bin + " run " + testing::ExamplePath("brunel.json") +
+                          " --until 40ms --workers 3 --record " + trace + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(run.c_str()), 0) << run;
+  const std::string replay = bin + " replay " + trace + " > /dev/null 2>&1";
+  EXPECT_EQ(std::system(replay.c_str()), 0) << replay;
+  const std::string region = bin + " replay " + trace + " --region net > /dev/null 2>&1";
+  EXPECT_EQ(std::system(region.c_str()), 0) << region;
+  std::remove(trace.c_str());
+}
+
+class SplitBrain : public ::testing::Test {
+ protected:
+  static constexpr kernel::Tick kTicks = 600;
+  static void SetUpTestSuite() {
+    spec_ = testing::LoadExample("brain.json");
+    kernel::RunOptions seq;
+    seq.keep_spikes = true;
+    seq_ = new RunResult(RunFor(spec_, seq, kTicks));
+  }
+  static void TearDownTestSuite() {
+    delete seq_;
+    seq_ = nullptr;
+  }
+  static inline std::shared_ptr<const kernel::BrainSpec> spec_;
+  static inline RunResult* seq_ = nullptr;
+};
+
+TEST_F(SplitBrain, TwoThreeAndSevenForkedWorkers) {
+  for (int w : {2, 3, 7})
+    ExpectSame(RunFor(spec_, Parallel(w, "fork"), kTicks), *seq_, *spec_, std::to_string(w) + " forked", w <= 5);
+  // Seven workers for five regions: two regions are split, one part per worker.
+  EXPECT_EQ(Shape(spec_, Parallel(7, "fork")), std::make_pair(size_t(7), 2));
+}
+
+TEST_F(SplitBrain, SevenSpawnedWorkers) {
+  ExpectSame(RunFor(spec_, Parallel(7, "spawn"), kTicks), *seq_, *spec_, "7 spawned", false);
+}
+
+TEST_F(SplitBrain, APlacementThatSplitsOneRegion) {
+  kernel::RunOptions o = Parallel(3, "fork");
+  o.placement_parts = {{0}, {1, 2}, {0}, {0}, {0}};
+  EXPECT_EQ(Shape(spec_, o), std::make_pair(size_t(3), 1));
+  ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "region 1 on workers 1 and 2", false);
+}
+
+TEST(PlaceParts, SplitsTheCostliestRegionsOnePartPerWorker) {
+  auto spec = testing::LoadExample("brain.json");
+  const std::vector<double> costs = EstimateCosts(*spec);
+  auto p = PlaceParts(*spec, costs, 7, {}, {});
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  std::vector<int> used;
+  size_t parts = 0;
+  for (kernel::RegionId r = 0; r < spec->regions.size(); ++r) {
+    uint32_t next = 0;
+    for (const PartPlace& part : p.value()[r]) {
+      EXPECT_EQ(part.lo, next);  // parts tile the region in order
+      EXPECT_LT(part.lo, part.hi);
+      next = part.hi;
+      used.push_back(part.worker);
+      ++parts;
+    }
+    EXPECT_EQ(next, spec->regions[r].size);
+  }
+  EXPECT_EQ(parts, 7u);
+  std::sort(used.begin(), used.end());
+  EXPECT_EQ(used, std::vector<int>({0, 1, 2, 3, 4, 5, 6}));
+}
+
+TEST(PlaceParts, RegionsWithOneTickDelaysOrTooFewNeuronsAreNotSplitAutomatically) {
+  // COBA: one region whose internal delay is one tick: splitting it would make every epoch one
+  // tick long; the run uses one worker instead (a placement naming parts may still split it).
+  auto coba = testing::LoadExample("coba.json");
+  auto p = PlaceParts(*coba, EstimateCosts(*coba), 2, {}, {});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.value()[0].size(), 1u);
+  auto forced = PlaceParts(*coba, EstimateCosts(*coba), 2, {}, {{0, 1}});
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced.value()[0].size(), 2u);
+  auto tiny = testing::LoadExample("tiny.json");  // 5 regions of 100-600 neurons
+  auto t = PlaceParts(*tiny, EstimateCosts(*tiny), 9, {}, {});
+  ASSERT_TRUE(t.ok());
+  for (const auto& parts : t.value()) EXPECT_EQ(parts.size(), 1u);
+}
+
+TEST(PlaceParts, BadPlacementsAreRefusedNamingTheRegion) {
+  auto spec = testing::LoadExample("brain.json");
+  const std::vector<double> costs = EstimateCosts(*spec);
+  auto twice = PlaceParts(*spec, costs, 3, {}, {{0}, {1, 1}, {2}, {0}, {0}});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("two parts on worker 1"), std::string::npos) << twice.status().message();
+  auto idle = PlaceParts(*spec, costs, 4, {}, {{0}, {1, 3}, {0}, {0}, {0}});
+  ASSERT_FALSE(idle.ok());
+  EXPECT_NE(idle.status().message().find("worker 2 hosts no region"), std::string::npos) << idle.status().message();
+  auto short_list = PlaceParts(*spec, costs, 2, {}, {{0}, {1}});
+  EXPECT_FALSE(short_list.ok());
+}
+
+}  // namespace
+}  // namespace thalia::transport
