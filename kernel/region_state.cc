@@ -103,12 +103,20 @@ void PopulationRegion::VisitState(StateVisitor& v) {
   v.Counters("scalars", scalars);
   // A part (RestrictTo) shows its own neurons' share of each per-neuron array, and the arrays
   // every part holds alike (queue, presynaptic traces) only from the part that starts at 0, so
-  // the parts' digests add up to the unsplit region's.
-  THALIA_CHECK_MSG(!is_part() || v.hashing() || v.loading(),
-                   "a part of a region split over processes cannot be saved, only digested and loaded");
-  // A part loads the whole region's state (its neuron arrays are region-sized anyway).
+  // the parts' digests add up to the unsplit region's. It loads the whole region's state (its
+  // neuron arrays are region-sized anyway) and saves a masked one: the whole region's arrays
+  // with zero bits outside its own neurons and synapses, which JoinPartStates joins.
   const bool part = is_part() && v.hashing();
+  const bool masked = is_part() && !v.hashing() && !v.loading();
+  std::vector<float> mask_f;
   auto neurons = [&](std::string_view name, float* data, uint32_t offset, uint32_t size) {
+    if (masked) {
+      mask_f.assign(size, 0.0f);
+      const uint32_t lo = std::clamp(part_lo_, offset, offset + size) - offset;
+      const uint32_t hi = std::clamp(part_hi_, offset, offset + size) - offset;
+      std::copy(data + lo, data + hi, mask_f.begin() + lo);
+      return v.F32(name, mask_f, false);
+    }
     if (!part) return v.F32(name, {data, size}, false);
     const uint32_t lo = std::clamp(part_lo_, offset, offset + size) - offset;
     const uint32_t hi = std::clamp(part_hi_, offset, offset + size) - offset;
@@ -125,7 +133,11 @@ void PopulationRegion::VisitState(StateVisitor& v) {
   neurons("syn_i", si_.data(), 0, n);
   neurons("adaptation", w_.data(), 0, n);
   neurons("i_ext", iext_.data(), 0, n);
-  if (!part) {
+  if (masked) {
+    std::vector<int32_t> r(n, 0);
+    std::copy(refr_.data() + part_lo_, refr_.data() + part_hi_, r.begin() + part_lo_);
+    v.I32("refractory", r);
+  } else if (!part) {
     v.I32("refractory", {refr_.data(), static_cast<size_t>(refr_.size())});
   } else {
     v.I32Slice("refractory", {refr_.data() + part_lo_, part_hi_ - part_lo_}, part_lo_, n);
@@ -157,10 +169,21 @@ void PopulationRegion::VisitState(StateVisitor& v) {
     const std::string weight_name = "group" + std::to_string(i) + ".weight";
     if (v.hashing()) {
       if (v.wants_heavy()) v.SetSum(weight_name, SynapseCountOf(i), WeightSum(i), true);
-    } else if (is_part()) {  // loading: the whole group's weights, in the unsplit order
+    } else if (is_part() && v.loading()) {  // the whole group's weights, in the unsplit order
       std::vector<float> w(part_rows_[i].whole_start.back(), g.w0);
       v.F32(weight_name, w, true);
       if (!g.uniform || !AllBitsEqual(w, g.w0)) ScatterWeights(i, w);
+    } else if (is_part()) {  // saving: this part's weights in their unsplit places, zeros elsewhere
+      std::vector<float> w(part_rows_[i].whole_start.back(), 0.0f);
+      const uint32_t src_size = paths_[g.path].src_size;
+      for (uint32_t s = 0; s < src_size; ++s) {
+        uint64_t at = part_rows_[i].whole_start[s] + part_rows_[i].before[s];
+        for (const Shard& sh : shards_) {
+          const Group& gs = sh.groups[i];
+          for (uint32_t k = gs.row[s]; k < gs.row[s + 1]; ++k) w[at++] = gs.uniform ? gs.w0 : gs.weight[k];
+        }
+      }
+      v.F32(weight_name, w, true);
     } else if (!g.uniform && !split) {
       v.F32(weight_name, g.weight, true);
     } else if (v.wants_heavy()) {

@@ -2,6 +2,8 @@
 #include "kernel/state_codec.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 
 #include "kernel/big_alloc.h"
@@ -131,6 +133,54 @@ Status LoadRegionState(Region& region, std::span<const uint8_t> buf) {
   THALIA_RETURN_IF_ERROR(v.status().Context("region '" + region.spec().name + "'"));
   region.FinishLoad();
   return Status::Ok();
+}
+
+Result<std::vector<uint8_t>> JoinPartStates(std::span<const std::vector<uint8_t>> parts) {
+  if (parts.empty()) return Status::Invalid("no parts to join");
+  std::vector<schema::RegionStateT> states(parts.size());
+  for (size_t k = 0; k < parts.size(); ++k) {
+    flatbuffers::Verifier verifier(parts[k].data(), parts[k].size(), 64, 100000000);
+    if (!schema::VerifyRegionStateBuffer(verifier)) return Status::Corrupt("a part's region state fails verification");
+    schema::GetRegionState(parts[k].data())->UnPackTo(&states[k]);
+  }
+  schema::RegionStateT& out = states[0];
+  auto differ = [&](const std::string& what) {
+    return Status::Internal("the parts of region '" + out.name + "' disagree on " + what);
+  };
+  for (size_t k = 1; k < states.size(); ++k) {
+    const schema::RegionStateT& p = states[k];
+    if (p.version != out.version || p.region != out.region || p.name != out.name || p.tick != out.tick ||
+        p.arrays.size() != out.arrays.size())
+      return differ("the region or its tick");
+    for (size_t i = 0; i < out.arrays.size(); ++i) {
+      schema::StateArrayT& a = *out.arrays[i];
+      const schema::StateArrayT& b = *p.arrays[i];
+      if (a.name != b.name || a.f32.size() != b.f32.size() || a.i32.size() != b.i32.size())
+        return differ("array " + a.name);
+      for (size_t j = 0; j < a.f32.size(); ++j)
+        a.f32[j] = std::bit_cast<float>(std::bit_cast<uint32_t>(a.f32[j]) | std::bit_cast<uint32_t>(b.f32[j]));
+      for (size_t j = 0; j < a.i32.size(); ++j) a.i32[j] |= b.i32[j];
+      if (a.name == "scalars") {
+        if (a.u64.size() != b.u64.size() || a.u64.empty() || a.u64[0] != b.u64[0]) return differ("the tick");
+        for (size_t j = 1; j < a.u64.size(); ++j) a.u64[j] += b.u64[j];
+      } else if (a.name == "arrivals") {
+        if (a.u64.size() % 3 || b.u64.size() % 3) return differ("arrivals");
+        using Triple = std::array<uint64_t, 3>;
+        std::vector<Triple> set;
+        for (const std::vector<uint64_t>* v : {static_cast<const std::vector<uint64_t>*>(&a.u64), &b.u64})
+          for (size_t j = 0; j < v->size(); j += 3) set.push_back(Triple{(*v)[j], (*v)[j + 1], (*v)[j + 2]});
+        std::sort(set.begin(), set.end());
+        set.erase(std::unique(set.begin(), set.end()), set.end());
+        a.u64.clear();
+        for (const Triple& t : set) a.u64.insert(a.u64.end(), t.begin(), t.end());
+      } else if (a.u64 != b.u64) {
+        return differ("array " + a.name);
+      }
+    }
+  }
+  flatbuffers::FlatBufferBuilder b(parts[0].size() + (1 << 16), &BufferAllocator());
+  b.Finish(schema::RegionState::Pack(b, &out), schema::RegionStateIdentifier());
+  return CopyToFreshBytes({b.GetBufferPointer(), b.GetSize()});
 }
 
 }  // namespace thalia::kernel

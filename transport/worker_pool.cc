@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "kernel/digest.h"
+#include "kernel/state_codec.h"
+
 namespace thalia::transport {
 
 Status WorkerPoolExecutor::Usable() const {
@@ -224,9 +227,6 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
 
 Status WorkerPoolExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states) {
   THALIA_RETURN_IF_ERROR(Usable());
-  if (AnySplit())
-    return Status::Invalid("saving the state of a region split over workers (a checkpoint) is not supported "
-                           "yet: use fewer workers than regions, or threads (--threads)");
   phase_ = "saving region states";
   states->assign(spec_->regions.size(), {});
   THALIA_RETURN_IF_ERROR(SendEach([](const PoolWorker&, flatbuffers::FlatBufferBuilder* b) {
@@ -234,8 +234,22 @@ Status WorkerPoolExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states)
     FinishMessage(b, wire::Payload::SaveStates, wire::CreateSaveStates(*b));
   }));
   SaveLocal(states);
-  THALIA_RETURN_IF_ERROR(
-      CollectReplies([&](PoolWorker& w, const wire::Message& m) { return DecodeStates(m, w.regions, states); }));
+  // A split region: each part's (masked) state, joined once all have replied.
+  std::vector<std::vector<std::vector<uint8_t>>> parts(spec_->regions.size());
+  for (RegionId r = 0; r < parts.size(); ++r) parts[r].resize(split_[r] ? parts_[r].size() : 0);
+  std::vector<std::vector<uint8_t>> mine(spec_->regions.size());
+  THALIA_RETURN_IF_ERROR(CollectReplies([&](PoolWorker& w, const wire::Message& m) {
+    if (!AnySplit()) return DecodeStates(m, w.regions, states);
+    THALIA_RETURN_IF_ERROR(DecodeStates(m, w.regions, &mine));
+    for (RegionId r : w.regions) (split_[r] ? parts[r][PartOf(r, w.index)] : (*states)[r]).swap(mine[r]);
+    return Status::Ok();
+  }));
+  for (RegionId r = 0; r < parts.size(); ++r) {
+    if (!split_[r]) continue;
+    auto joined = kernel::JoinPartStates(parts[r]);
+    if (!joined.ok()) return joined.status();
+    (*states)[r] = std::move(joined).value();
+  }
   phase_ = "the run";
   return Status::Ok();
 }

@@ -1,8 +1,9 @@
 // Regions split over worker processes (transport::PlaceParts, PopulationRegion::RestrictTo): with
 // more workers than regions, or a placement that names parts, every spike and digest is the
 // sequential run's, forked or spawned, with threads inside the parts too; a state captured
-// sequentially resumes onto split regions; a split run records a trace that replays in one
-// process; and the placement says clearly what it will not do.
+// sequentially resumes onto split regions and one captured from split regions resumes anywhere;
+// a split run records a trace that replays in one process; and the placement says clearly what
+// it will not do.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -119,13 +120,30 @@ TEST_F(SplitBrunel, SequentialStateResumesOnThreeWorkersOfTwoThreads) {
   EXPECT_EQ(d.value(), seq_->digests);
 }
 
-TEST_F(SplitBrunel, CapturingASplitRegionIsRefusedClearly) {
-  auto brain = kernel::Brain::Create(spec_, Parallel(2, "fork"));
-  ASSERT_TRUE(brain.ok());
-  ASSERT_TRUE((*brain)->RunUntil(50).ok());
-  auto state = (*brain)->CaptureState();
-  ASSERT_FALSE(state.ok());
-  EXPECT_NE(state.status().message().find("split over workers"), std::string::npos) << state.status().message();
+// A state captured from a region split over 3 spawned workers (their masked states joined)
+// resumes in one process, and on 2 forked workers, as the run that never stopped.
+TEST_F(SplitBrunel, StateCapturedFromPartsResumesWholeAndOnOtherParts) {
+  auto first = kernel::Brain::Create(spec_, Parallel(3, "spawn"));
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_TRUE((*first)->RunUntil(kTicks / 2 + 7).ok());  // mid-epoch too
+  auto state = (*first)->CaptureState();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  ASSERT_TRUE((*first)->Shutdown().ok());
+  std::vector<kernel::Spike> want;
+  for (const kernel::Spike& s : seq_->spikes[0])
+    if (s.tick >= kTicks / 2 + 7) want.push_back(s);
+  ASSERT_FALSE(want.empty());
+  kernel::RunOptions whole;
+  whole.keep_spikes = true;
+  for (const kernel::RunOptions& o : {whole, Parallel(2, "fork")}) {
+    auto second = kernel::Brain::Restore(spec_, state.value(), o);
+    ASSERT_TRUE(second.ok()) << second.status().message();
+    ASSERT_TRUE((*second)->RunUntil(kTicks).ok());
+    EXPECT_EQ((*second)->TakeSpikes(0), want) << o.workers << " workers";
+    auto d = (*second)->RegionDigests();
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    EXPECT_EQ(d.value(), seq_->digests) << o.workers << " workers";
+  }
 }
 
 // A run recorded with the region split replays in one process, whole and region by region.
@@ -176,6 +194,31 @@ TEST_F(SplitBrain, APlacementThatSplitsOneRegion) {
   o.placement_parts = {{0}, {1, 2}, {0}, {0}, {0}};
   EXPECT_EQ(Shape(spec_, o), std::make_pair(size_t(3), 1));
   ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "region 1 on workers 1 and 2", false);
+}
+
+// Plastic regions split over workers, captured mid-run and resumed in one process.
+TEST_F(SplitBrain, StateCapturedFromSevenWorkersResumesInOneProcess) {
+  auto first = kernel::Brain::Create(spec_, Parallel(7, "fork"));
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  const kernel::Tick half = kTicks / 2 + 3;
+  ASSERT_TRUE((*first)->RunUntil(half).ok());
+  auto state = (*first)->CaptureState();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  ASSERT_TRUE((*first)->Shutdown().ok());
+  kernel::RunOptions whole;
+  whole.keep_spikes = true;
+  auto second = kernel::Brain::Restore(spec_, state.value(), whole);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  ASSERT_TRUE((*second)->RunUntil(kTicks).ok());
+  for (kernel::RegionId r = 0; r < spec_->regions.size(); ++r) {
+    std::vector<kernel::Spike> want;
+    for (const kernel::Spike& s : seq_->spikes[r])
+      if (s.tick >= half) want.push_back(s);
+    EXPECT_EQ((*second)->TakeSpikes(r), want) << spec_->regions[r].name;
+  }
+  auto d = (*second)->RegionDigests();
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d.value(), seq_->digests);
 }
 
 TEST(PlaceParts, SplitsTheCostliestRegionsOnePartPerWorker) {
