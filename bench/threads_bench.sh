@@ -9,7 +9,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: bench/threads_bench.sh [--build DIR] [--rounds N] [--threads T] [NETWORK:DURATION ...]
+usage: bench/threads_bench.sh [--build DIR] [--rounds N] [--threads T] [--workers] [NETWORK:DURATION ...]
 
 Prints, per network, the best (minimum) run-loop wall time over N rounds of --threads 1 and
 --threads T, their ratio (the speedup), and the ceiling 2 x t(1 thread) / t(the slower of two
@@ -20,6 +20,8 @@ brunel.json:1s coba.json:5s brain.json:1s large.json:500ms (paths under examples
   --build DIR   the build folder (default: build)
   --rounds N    rounds per measurement (default: 3)
   --threads T   the thread count to compare with one thread (default: 2)
+  --workers     compare T worker processes (--workers T: a region is split into parts, one per
+                worker, where it may be) with the in-process run, instead of T threads
 EOF
 }
 
@@ -27,6 +29,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build"
 rounds=3
 threads=2
+how=threads
 nets=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
     --build) build="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --workers) how=workers; shift ;;
     -*) echo "bench/threads_bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) nets+=("$1"); shift ;;
   esac
@@ -49,7 +53,11 @@ loop_s() { awk '/^simulated / { for (i = 1; i <= NF; ++i) if ($i == "in") { prin
 timed() {
   local t0 t1
   t0=$(now)
-  "$thalia" run "$1" --until "$2" --threads "$3" --quiet > "$4"
+  local par=(--threads "$3")
+  if [ "$how" = workers ]; then
+    if [ "$3" = 1 ]; then par=(--workers 0); else par=(--workers "$3"); fi
+  fi
+  "$thalia" run "$1" --until "$2" "${par[@]}" --quiet > "$4"
   t1=$(now)
   echo "$(loop_s "$4") $(calc "$t1 - $t0")"
 }
@@ -59,7 +67,7 @@ calc() { awk "BEGIN { print $1 }"; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), rounds $rounds"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), rounds $rounds, $how"
 printf '%-12s %7s | %8s %8s %8s %8s | %8s %8s %8s %8s  %s\n' network until loop_t1 loop_tT speedup ceiling \
   proc_t1 proc_tT speedup ceiling digest
 for spec in "${nets[@]}"; do

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The MPI executor end to end on loopback: usage run.sh THALIA MPI_TEST CONFIG [UNTIL].
 # 1. `mpirun -np 3 thalia run CONFIG --executor mpi` prints the digest of the sequential run;
-# 2. a trace recorded under MPI replays as identical in one process;
+# 2. a trace recorded under MPI replays as identical in one process; regions split over worker
+#    ranks (brunel.json over 3 and 4, brain.json over 7) give the sequential digest and replay;
 # 3. mpi_test (the Brain API under MPI: every placement, states across modes) passes;
 # 4. a worker rank that throws, hangs or dies ends the job with a clear message, quickly;
 # 5. unusable input ends every rank with exit status 2.
@@ -34,6 +35,23 @@ echo "sequential: $seq_digest; MPI: $mpi_digest"
 [ -n "$seq_digest" ] && [ "$seq_digest" = "$mpi_digest" ] || fail "MPI digest '$mpi_digest' differs from sequential '$seq_digest'"
 grep -q 'mpi, 3 ranks' "$WORK/mpi.out" || fail "the MPI run did not say it ran on 3 ranks"
 [ "$(grep -c '^digest ' "$WORK/mpi.out")" = 1 ] || fail "more than one rank printed results"
+
+echo "== regions split over worker ranks: brunel.json over 3 and 4, brain.json over 7 (5 regions)"
+EXAMPLES=$(dirname "$CONFIG")
+for case in "brunel.json 4 100ms" "brunel.json 5 100ms" "brain.json 8 100ms"; do
+  set -- $case
+  "$THALIA" run "$EXAMPLES/$1" --until "$3" --workers 0 --quiet >"$WORK/split-seq.out" 2>&1 || fail "sequential $1: $(cat "$WORK/split-seq.out")"
+  timeout 300 $MPIRUN -np "$2" "$THALIA" run "$EXAMPLES/$1" --until "$3" --executor mpi \
+    --record "$WORK/split.trace" >"$WORK/split.out" 2>&1 || fail "MPI -np $2 $1: $(cat "$WORK/split.out")"
+  want=$(digest_of "$WORK/split-seq.out")
+  got=$(digest_of "$WORK/split.out")
+  echo "$1 on $2 ranks: sequential $want; MPI $got"
+  [ -n "$want" ] && [ "$want" = "$got" ] || fail "MPI -np $2 $1: digest '$got', sequential '$want'"
+  [ "$(grep -c '^worker ' "$WORK/split.out")" = "$(($2 - 1))" ] || fail "MPI -np $2 $1 did not use every worker rank: $(cat "$WORK/split.out")"
+  "$THALIA" replay "$WORK/split.trace" >"$WORK/split-replay.out" 2>&1 || fail "replay of the split MPI trace: $(cat "$WORK/split-replay.out")"
+  grep -q '^identical' "$WORK/split-replay.out" || fail "split MPI trace did not replay identical"
+  rm -f "$WORK/split.trace"
+done
 
 echo "== replay of the MPI trace in one process"
 "$THALIA" replay "$WORK/mpi.trace" >"$WORK/replay.out" 2>&1 || fail "replay of the MPI trace: $(cat "$WORK/replay.out")"

@@ -42,7 +42,9 @@ TEST_F(TinyEquivalence, SpawnFindsTheWorkerBinaryThroughTheEnvironment) {
   EXPECT_NE(brain.status().message().find("THALIA_WORKER_BINARY"), std::string::npos);
 }
 
-TEST_F(TinyEquivalence, MoreWorkersThanRegionsIsClampedToTheRegions) {
+// tiny.json's regions (100-600 neurons) are too small to split into parts of 256 neurons or more:
+// more workers than regions run one worker per region (transport/placement.h).
+TEST_F(TinyEquivalence, MoreWorkersThanRegionsTooSmallToSplitIsClampedToTheRegions) {
   ExpectSameAsSequential(Parallel(9, "fork"));
   auto brain = kernel::Brain::Create(spec_, Parallel(9, "fork"));
   ASSERT_TRUE(brain.ok());
