@@ -92,6 +92,27 @@ RC_GTEST_PROP(ExactProperties, SequentialEqualsEveryParallelMode, ()) {
   RC_ASSERT(NoChildLeft());
 }
 
+// Regions split into parts over worker processes by a drawn placement (1-3 parts per region, one
+// tick internal delays included; fork or spawn; threads and shards inside the parts too): every
+// spike and the full digests of the sequential run.
+RC_GTEST_PROP(ExactProperties, SequentialEqualsRegionsSplitOverWorkers, ()) {
+  auto spec = GenSmallBrain();
+  const auto inputs = GenApiInputs(*spec, spec->DurationTicks());
+  Mode mode;
+  GenParts(*spec, Uniform(2, 6), &mode);
+  mode.launch = Uniform(0, 4) == 0 ? "spawn" : "fork";
+  if (Uniform(0, 3) == 0) GenSplit(&mode);
+  RC_LOG() << "mode " << ToString(mode) << "\n";
+  RC_TAG(mode.workers);
+  const Outcome seq = RunSequential(spec, inputs);
+  auto b = Create(spec, mode);
+  RunWithInputs(*b, inputs, spec->DurationTicks());
+  const Outcome par = Finish(*b);
+  RC_CLASSIFY(SpikeCount(seq) == 0, "silent");
+  AssertSame(seq, par);
+  RC_ASSERT(NoChildLeft());
+}
+
 // Regions split into any number of shards (one-tick internal delays included), on any number of
 // threads in this process: every spike and digest of the unsplit run, the last epoch's too.
 RC_GTEST_PROP(ExactProperties, SequentialEqualsEverySplitOnThreads, ()) {

@@ -30,6 +30,7 @@ struct Mode {
   int workers = 0;
   std::string launch;         // "fork" or "spawn" when workers > 0
   std::vector<int> placement;  // region -> worker; empty: automatic
+  std::vector<std::vector<int>> parts;  // region -> workers of its parts (split); empty: none
   int threads = 1;             // per process
   int shards = 0;              // RunOptions::shards: 0 one per thread (large regions only)
 };
@@ -44,6 +45,14 @@ inline std::string ToString(const Mode& m) {
   if (!m.placement.empty()) {
     os << "[";
     for (size_t i = 0; i < m.placement.size(); ++i) os << (i ? "," : "") << m.placement[i];
+    os << "]";
+  }
+  if (!m.parts.empty()) {
+    os << " parts [";
+    for (size_t r = 0; r < m.parts.size(); ++r) {
+      os << (r ? "," : "");
+      for (size_t k = 0; k < m.parts[r].size(); ++k) os << (k ? "+" : "") << m.parts[r][k];
+    }
     os << "]";
   }
   if (m.threads != 1 || m.shards != 0) os << " threads " << m.threads << " shards " << m.shards;
@@ -67,6 +76,30 @@ inline std::vector<int> GenPlacement(size_t regions, int workers) {
   for (size_t i = 0; i < regions; ++i)
     placement[order[i]] = i < static_cast<size_t>(workers) ? static_cast<int>(i) : Uniform(0, workers);
   return placement;
+}
+
+// Regions split into parts over up to `workers` workers: each region gets 1-3 parts (no more
+// than its neurons) on distinct drawn workers; workers that got no part are dropped and the rest
+// numbered 0.. in order (m->workers is set to how many remain).
+inline void GenParts(const kernel::BrainSpec& spec, int workers, Mode* m) {
+  std::vector<std::vector<int>> parts(spec.regions.size());
+  std::vector<bool> used(static_cast<size_t>(workers), false);
+  for (size_t r = 0; r < parts.size(); ++r) {
+    const int k = std::min({Uniform(1, 4), workers, static_cast<int>(spec.regions[r].size)});
+    while (static_cast<int>(parts[r].size()) < k) {
+      const int w = Uniform(0, workers);
+      if (std::find(parts[r].begin(), parts[r].end(), w) == parts[r].end()) parts[r].push_back(w);
+    }
+    for (int w : parts[r]) used[static_cast<size_t>(w)] = true;
+  }
+  std::vector<int> number(static_cast<size_t>(workers), -1);
+  int count = 0;
+  for (int w = 0; w < workers; ++w)
+    if (used[static_cast<size_t>(w)]) number[static_cast<size_t>(w)] = count++;
+  for (auto& on : parts)
+    for (int& w : on) w = number[static_cast<size_t>(w)];
+  m->workers = count;
+  m->parts = std::move(parts);
 }
 
 // Spawned workers cost ~20 ms each to start, forked ones far less: spawn is drawn a quarter of
@@ -94,6 +127,7 @@ inline kernel::RunOptions OptionsFor(const Mode& m) {
   }
   o.threads = m.threads;
   o.shards = m.shards;
+  o.placement_parts = m.parts;
   return o;
 }
 
