@@ -22,6 +22,8 @@ brunel.json:1s coba.json:5s brain.json:1s large.json:500ms (paths under examples
   --threads T   the thread count to compare with one thread (default: 2)
   --workers     compare T worker processes (--workers T: a region is split into parts, one per
                 worker, where it may be) with the in-process run, instead of T threads
+  --share       with --workers: worker 0's part runs in the coordinator's process
+                (--coordinator-share), so T processes in all instead of T + 1
 EOF
 }
 
@@ -30,6 +32,7 @@ build="$root/build"
 rounds=3
 threads=2
 how=threads
+share=()
 nets=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --workers) how=workers; shift ;;
+    --share) share=(--coordinator-share); shift ;;
     -*) echo "bench/threads_bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) nets+=("$1"); shift ;;
   esac
@@ -55,7 +59,7 @@ timed() {
   t0=$(now)
   local par=(--threads "$3")
   if [ "$how" = workers ]; then
-    if [ "$3" = 1 ]; then par=(--workers 0); else par=(--workers "$3"); fi
+    if [ "$3" = 1 ]; then par=(--workers 0); else par=(--workers "$3" "${share[@]}"); fi
   fi
   "$thalia" run "$1" --until "$2" "${par[@]}" --quiet > "$4"
   t1=$(now)
@@ -67,7 +71,7 @@ calc() { awk "BEGIN { print $1 }"; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), rounds $rounds, $how"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), rounds $rounds, $how ${share[*]}"
 printf '%-12s %7s | %8s %8s %8s %8s | %8s %8s %8s %8s  %s\n' network until loop_t1 loop_tT speedup ceiling \
   proc_t1 proc_tT speedup ceiling digest
 for spec in "${nets[@]}"; do

@@ -87,6 +87,7 @@ class SocketExecutor final : public WorkerPoolExecutor {
   Status LoadLocal(const std::vector<std::vector<uint8_t>>& states) override;
   void DigestLocal(bool full, std::vector<uint64_t>* out) override;
   Status PerturbLocal(RegionId region, float delta) override;
+  kernel::Region* LocalRegion(RegionId r) override { return r < local_regions_.size() ? local_regions_[r].get() : nullptr; }
 
   Status ForkWorker(Worker& w, std::vector<std::unique_ptr<Region>>& regions);
   Status SpawnWorker(Worker& w, const std::string& binary);
@@ -117,9 +118,6 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
     costs = EstimateCosts(*spec_);
   }
   THALIA_RETURN_IF_ERROR(Place(costs, options_.workers, options_.placement, options_.placement_parts));
-  if (options_.coordinator_share && AnySplit())
-    return Status::Invalid("--coordinator-share with a region split over workers is not supported; use fewer "
-                           "workers than regions, or no --coordinator-share");
   const int count = PlacedWorkers();
   workers_.resize(count);
   for (int i = 0; i < count; ++i) AssignRegions(i, &workers_[i]);
@@ -139,7 +137,10 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
     w.local = true;
     w.stats.pid = static_cast<int>(::getpid());
     local_regions_.resize(n);
+    // A region split with other workers stays in `regions` until after the forks (they need it
+    // whole); it is cut to the coordinator's part below.
     for (RegionId r : w.regions) {
+      if (split_[r] && regions.size() == n) continue;
       local_regions_[r] = regions.size() == n ? std::move(regions[r]) : kernel::BuildRegion(*spec_, r);
       if (!local_regions_[r]) {
         failed_ = true;
@@ -156,7 +157,19 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
       return st;
     }
   }
+  if (Worker* l = local()) {
+    for (RegionId r : l->regions)
+      if (!local_regions_[r]) local_regions_[r] = std::move(regions[r]);
+  }
   regions.clear();  // the workers have their own copies now
+  if (Worker* l = local()) {
+    Status cut = RestrictToParts(local_regions_, l->regions, l->part_lo, l->part_hi);
+    if (!cut.ok()) {
+      KillAll();
+      failed_ = true;
+      return cut;
+    }
+  }
   // After the forks: a forked child has none of its parent's threads.
   if (options_.coordinator_share && options_.threads > 1) local_pool_ = std::make_unique<kernel::ThreadPool>(options_.threads);
   kernel::SetRegionsParallelism(local_regions_, local_pool_.get(), options_.threads, options_.shards);
@@ -321,7 +334,7 @@ Status SocketExecutor::RunLocal(const kernel::EpochBegin& begin, kernel::EpochDo
   kernel::EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
   for (RegionId r : w.regions) {
     const uint64_t region_start = profile ? kernel::ProfileNow() : 0;
-    Status st = kernel::AdvanceRegion(*local_regions_[r], ctx, begin.inbound[r], begin.external[r],
+    Status st = kernel::AdvanceRegion(*local_regions_[r], ctx, LocalInbound(begin, w, r), begin.external[r],
                                       begin.full_digest, &done->regions[r]);
     if (profile) {
       local_spans_.clear();

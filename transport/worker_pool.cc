@@ -77,6 +77,29 @@ void WorkerPoolExecutor::AssignRegions(int index, PoolWorker* w) const {
   w->stats.regions = w->regions;
 }
 
+void WorkerPoolExecutor::SiblingSpikes(const PoolWorker& w, RegionId r) {
+  const size_t mine = PartOf(r, w.index);
+  for (size_t k = 0; k < sibling_spikes_[r].size(); ++k)
+    if (k != mine)
+      for (const kernel::Spike& s : sibling_spikes_[r][k]) extra_[r].push_back({s.tick, r, s.neuron});
+}
+
+std::span<const kernel::InSpike> WorkerPoolExecutor::LocalInbound(const kernel::EpochBegin& begin,
+                                                                  const PoolWorker& w, RegionId r) {
+  if (!split_[r]) return begin.inbound[r];
+  extra_[r].clear();
+  SiblingSpikes(w, r);
+  local_inbound_ = begin.inbound[r];
+  local_inbound_.insert(local_inbound_.end(), extra_[r].begin(), extra_[r].end());
+  return local_inbound_;
+}
+
+PoolWorker* WorkerPoolExecutor::LocalWorker() {
+  for (size_t i = 0; i < WorkerCount(); ++i)
+    if (WorkerAt(i).local) return &WorkerAt(i);
+  return nullptr;
+}
+
 size_t WorkerPoolExecutor::PartOf(RegionId r, int worker) const {
   for (size_t k = 0; k < parts_[r].size(); ++k)
     if (parts_[r][k].worker == worker) return k;
@@ -177,11 +200,7 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
     // A part of a split region also gets its siblings' spikes of the last epoch.
     for (RegionId r : w.regions) {
       extra_[r].clear();
-      if (!split_[r]) continue;
-      const size_t mine = PartOf(r, w.index);
-      for (size_t k = 0; k < sibling_spikes_[r].size(); ++k)
-        if (k != mine)
-          for (const kernel::Spike& s : sibling_spikes_[r][k]) extra_[r].push_back({s.tick, r, s.neuron});
+      if (split_[r]) SiblingSpikes(w, r);
     }
     EncodeEpochBegin(begin, w.regions, b, profile, &extra_);
   }));
@@ -191,6 +210,10 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
     mark = now;
   }
   THALIA_RETURN_IF_ERROR(RunLocal(begin, done));
+  if (any_split)
+    if (PoolWorker* l = LocalWorker())
+      for (RegionId r : l->regions)
+        if (split_[r]) std::swap(part_results_[r][PartOf(r, l->index)], done->regions[r]);
   if (profile) mark = kernel::ProfileNow();
   Status st = CollectReplies([&](PoolWorker& w, const wire::Message& m) -> Status {
     const uint64_t arrived = profile ? kernel::ProfileNow() : 0;
@@ -237,6 +260,9 @@ Status WorkerPoolExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states)
   // A split region: each part's (masked) state, joined once all have replied.
   std::vector<std::vector<std::vector<uint8_t>>> parts(spec_->regions.size());
   for (RegionId r = 0; r < parts.size(); ++r) parts[r].resize(split_[r] ? parts_[r].size() : 0);
+  if (PoolWorker* l = LocalWorker())
+    for (RegionId r : l->regions)
+      if (split_[r]) parts[r][PartOf(r, l->index)].swap((*states)[r]);
   std::vector<std::vector<uint8_t>> mine(spec_->regions.size());
   THALIA_RETURN_IF_ERROR(CollectReplies([&](PoolWorker& w, const wire::Message& m) {
     if (!AnySplit()) return DecodeStates(m, w.regions, states);
@@ -283,6 +309,9 @@ Status WorkerPoolExecutor::Digests(bool full, std::vector<uint64_t>* out) {
   DigestLocal(full, out);
   std::vector<std::vector<kernel::DigestPart>> entries(spec_->regions.size());
   for (RegionId r = 0; r < entries.size(); ++r) entries[r].resize(split_[r] ? parts_[r].size() : 0);
+  if (PoolWorker* l = LocalWorker())
+    for (RegionId r : l->regions)
+      if (split_[r]) entries[r][PartOf(r, l->index)] = LocalRegion(r)->DigestEntries(full);
   std::vector<std::vector<uint64_t>> words;
   THALIA_RETURN_IF_ERROR(CollectReplies([&](PoolWorker& w, const wire::Message& m) {
     THALIA_RETURN_IF_ERROR(DecodeDigestList(m, w.regions, out, &words));

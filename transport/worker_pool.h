@@ -75,6 +75,11 @@ class WorkerPoolExecutor : public kernel::Executor {
   virtual Status LoadLocal(const std::vector<std::vector<uint8_t>>&) { return Status::Ok(); }
   virtual void DigestLocal(bool, std::vector<uint64_t>*) {}
   virtual Status PerturbLocal(RegionId, float) { return Status::Internal("no region is hosted by the coordinator"); }
+  // The coordinator's own copy of region r (its part, if split), or null.
+  virtual kernel::Region* LocalRegion(RegionId) { return nullptr; }
+  // What the local worker's region r is given this epoch: begin.inbound[r], and for a part of a
+  // split region its siblings' spikes of the last epoch too.
+  std::span<const kernel::InSpike> LocalInbound(const kernel::EpochBegin& begin, const PoolWorker& w, RegionId r);
 
   Status Usable() const;
   // Places regions and parts of regions on workers (PlaceParts): fills parts_, split_,
@@ -126,6 +131,10 @@ class WorkerPoolExecutor : public kernel::Executor {
   std::vector<std::vector<kernel::RegionResult>> part_results_;
   std::vector<std::vector<std::vector<kernel::Spike>>> sibling_spikes_;
   std::vector<std::vector<kernel::InSpike>> extra_;
+  std::vector<kernel::InSpike> local_inbound_;
+  // Appends to extra_[r] the spikes of the last epoch of region r's parts other than w's.
+  void SiblingSpikes(const PoolWorker& w, RegionId r);
+  PoolWorker* LocalWorker();
   size_t PartOf(RegionId r, int worker) const;
   Status JoinParts(kernel::EpochDone* done);
   const char* executor_;

@@ -96,6 +96,26 @@ TEST_F(SplitBrunel, ExplicitPartsInAnyWorkerOrder) {
   ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "parts on workers 2, 0, 1", true);
 }
 
+// The coordinator's process holds a part itself (--coordinator-share): the same run, and a state
+// captured from it (its part's state joined with the worker's) resumes in one process.
+TEST_F(SplitBrunel, TheCoordinatorsShareHoldsAPart) {
+  kernel::RunOptions o = Parallel(2, "fork");
+  o.coordinator_share = true;
+  ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "coordinator share + 1 worker", true);
+  auto first = kernel::Brain::Create(spec_, o);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_TRUE((*first)->RunUntil(kTicks / 2).ok());
+  auto state = (*first)->CaptureState();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  ASSERT_TRUE((*first)->Shutdown().ok());
+  auto second = kernel::Brain::Restore(spec_, state.value(), kernel::RunOptions{});
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  ASSERT_TRUE((*second)->RunUntil(kTicks).ok());
+  auto d = (*second)->RegionDigests();
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d.value(), seq_->digests);
+}
+
 // A state captured in one process resumes onto a region split over workers (every part loads
 // the whole region's state and keeps its neurons), and the run ends as the uninterrupted one.
 TEST_F(SplitBrunel, SequentialStateResumesOnThreeWorkersOfTwoThreads) {
