@@ -18,9 +18,16 @@
 namespace thalia::transport {
 namespace {
 
-using testing::Parallel;
 using testing::RunFor;
 using testing::RunResult;
+
+// Workers that build brunel.json's 15.6 M synapses under a sanitizer take longer than the default
+// 30 s hang timeout to answer their first request: these tests are about results, not hangs.
+kernel::RunOptions Parallel(int workers, const std::string& launch) {
+  kernel::RunOptions o = testing::Parallel(workers, launch);
+  o.hang_timeout_ms = 300000;
+  return o;
+}
 
 void ExpectSame(const RunResult& got, const RunResult& want, const kernel::BrainSpec& spec, const std::string& what,
                 bool same_epochs) {
