@@ -12,19 +12,22 @@
 
 namespace thalia::kernel {
 
+void DigestForResult(Region& region, bool full, uint64_t* digest, std::vector<uint64_t>* digest_part) {
+  digest_part->clear();
+  if (region.IsPart()) {
+    *digest = 0;
+    DigestPartToWords(region.DigestEntries(full), digest_part);
+  } else {
+    *digest = region.Digest(full);
+  }
+}
+
 Status AdvanceRegion(Region& region, const EpochContext& ctx, std::span<const InSpike> inbound,
                      std::span<const ExternalInput> external, bool full_digest, RegionResult* out) {
   out->spikes.clear();
   try {
     region.Advance(ctx, inbound, external, &out->spikes);
-    if (region.IsPart()) {
-      out->digest = 0;
-      out->digest_part.clear();
-      DigestPartToWords(region.DigestEntries(full_digest), &out->digest_part);
-    } else {
-      out->digest = region.Digest(full_digest);
-      out->digest_part.clear();
-    }
+    DigestForResult(region, full_digest, &out->digest, &out->digest_part);
   } catch (const std::exception& e) {
     return Status::Internal(std::string("threw: ") + e.what());
   } catch (...) {

@@ -46,6 +46,11 @@ struct RunOptions {
 // first), then its digest (full if asked) and counters. An exception from the region becomes an
 // error whose message says what happened ("threw: ..."); the caller names the region and where
 // it ran.
+// The digest of `region` as results carry it: `*digest`, or for a part of a region split over
+// processes (Region::IsPart) 0 and its digest entries as words in `*digest_part`
+// (DigestPartToWords), for the coordinator to combine with the other parts'.
+void DigestForResult(Region& region, bool full, uint64_t* digest, std::vector<uint64_t>* digest_part);
+
 Status AdvanceRegion(Region& region, const EpochContext& ctx, std::span<const InSpike> inbound,
                      std::span<const ExternalInput> external, bool full_digest, RegionResult* out);
 

@@ -272,13 +272,9 @@ Status Server::HandleDigests(const wire::DigestRequest& m) {
   for (RegionId r : hosted_) {
     current_region_ = static_cast<int>(r);
     std::vector<uint64_t> words;
-    if (regions_[r]->IsPart()) {
-      kernel::DigestPartToWords(regions_[r]->DigestEntries(m.full()), &words);
-      digests.push_back(0);
-      any_part = true;
-    } else {
-      digests.push_back(regions_[r]->Digest(m.full()));
-    }
+    digests.push_back(0);
+    kernel::DigestForResult(*regions_[r], m.full(), &digests.back(), &words);
+    any_part = any_part || !words.empty();
     parts.push_back(wire::CreateDigestPartWords(out_, out_.CreateVector(words)));
   }
   current_region_ = -1;

@@ -106,6 +106,13 @@ size_t WorkerPoolExecutor::PartOf(RegionId r, int worker) const {
   return 0;
 }
 
+Status WorkerPoolExecutor::CombineParts(RegionId r, std::span<const kernel::DigestPart> entries,
+                                        uint64_t* digest) const {
+  if (kernel::CombineDigestParts(entries, digest)) return Status::Ok();
+  return Status::Internal("the parts of region '" + spec_->regions[r].name +
+                          "' hold states that do not join into one (their digests disagree)");
+}
+
 Status WorkerPoolExecutor::JoinParts(kernel::EpochDone* done) {
   for (RegionId r = 0; r < split_.size(); ++r) {
     if (!split_[r]) continue;
@@ -129,9 +136,7 @@ Status WorkerPoolExecutor::JoinParts(kernel::EpochDone* done) {
     // (tick, neuron) order.
     std::stable_sort(rr.spikes.begin(), rr.spikes.end(),
                      [](const kernel::Spike& a, const kernel::Spike& b) { return a.tick < b.tick; });
-    if (!kernel::CombineDigestParts(entries, &rr.digest))
-      return Status::Internal("the parts of region '" + spec_->regions[r].name +
-                              "' hold states that do not join into one (their digests disagree)");
+    THALIA_RETURN_IF_ERROR(CombineParts(r, entries, &rr.digest));
   }
   return Status::Ok();
 }
@@ -323,9 +328,7 @@ Status WorkerPoolExecutor::Digests(bool full, std::vector<uint64_t>* out) {
     return Status::Ok();
   }));
   for (RegionId r = 0; r < entries.size(); ++r)
-    if (split_[r] && !kernel::CombineDigestParts(entries[r], &(*out)[r]))
-      return Status::Internal("the parts of region '" + spec_->regions[r].name +
-                              "' hold states that do not join into one (their digests disagree)");
+    if (split_[r]) THALIA_RETURN_IF_ERROR(CombineParts(r, entries[r], &(*out)[r]));
   phase_ = "the run";
   return Status::Ok();
 }

@@ -137,6 +137,8 @@ class WorkerPoolExecutor : public kernel::Executor {
   PoolWorker* LocalWorker();
   size_t PartOf(RegionId r, int worker) const;
   Status JoinParts(kernel::EpochDone* done);
+  // Region r's digest from its parts' entries (CombineDigestParts), or an error naming it.
+  Status CombineParts(RegionId r, std::span<const kernel::DigestPart> entries, uint64_t* digest) const;
   const char* executor_;
   const char* workers_;
 };
