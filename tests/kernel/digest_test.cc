@@ -17,21 +17,9 @@ namespace {
 using testing::RegionDriver;
 using testing::SpecFromJson;
 
-std::shared_ptr<const BrainSpec> BusyBrain() {
-  return SpecFromJson(R"({"regions": [
-    {"name": "src", "type": "generic", "populations": [{"name": "p", "size": 20}]},
-    {"name": "r", "type": "generic", "populations": [
-      {"name": "e", "size": 60, "neuron": {"v_init_jitter": 14, "bias": 14, "adapt_b": 0.5}},
-      {"name": "i", "size": 20, "excitatory": false, "neuron": {"synapse": "Current", "bias": 16}}],
-     "pathways": [{"from": "e", "to": "i", "indegree": 10, "weight": 0.3, "delay_ms": 2},
-                  {"from": "i", "to": "e", "indegree": 10, "weight": 0.5, "delay_ms": 1,
-                   "delay_jitter_ms": 0.5},
-                  {"from": "e", "to": "e", "indegree": 10, "weight": 0.05, "delay_ms": 1.5,
-                   "plasticity": "Stdp"}],
-     "drives": [{"population": "e", "rate_hz": 100, "inputs": 5, "weight": 0.5}]}],
-    "pathways": [{"from": "src", "to": "r.e", "indegree": 4, "weight": 0.2, "delay_ms": 3,
-                  "plasticity": "DopamineStdp"}]})");
-}
+// Every kind of state: adaptation, both synapse kinds, jittered delays, STDP inside, gated STDP
+// from outside, a drive.
+std::shared_ptr<const BrainSpec> BusyBrain() { return testing::PlasticTestBrain(60, 20, 2.0); }
 
 // Which arrays are heavy, in visiting order.
 class Heaviness final : public StateVisitor {

@@ -25,6 +25,25 @@ inline std::shared_ptr<const BrainSpec> SpecFromJson(const std::string& json) {
   return spec.ok() ? spec.value() : nullptr;
 }
 
+// Two regions: "src" (20 neurons) and "r", a plastic region with populations e (`e` neurons,
+// adapting) and i (`i` neurons, current synapses): e->i (delay `e_to_i_ms`), i->e with delay
+// jitter, STDP e->e, a Poisson drive into e, and gated STDP src->r.e.
+inline std::shared_ptr<const BrainSpec> PlasticTestBrain(uint32_t e, uint32_t i, double e_to_i_ms) {
+  return SpecFromJson(std::string(R"({"regions": [
+    {"name": "src", "type": "generic", "populations": [{"name": "p", "size": 20}]},
+    {"name": "r", "type": "generic", "populations": [
+      {"name": "e", "size": )" + std::to_string(e) + R"(, "neuron": {"v_init_jitter": 14, "bias": 14, "adapt_b": 0.5}},
+      {"name": "i", "size": )" + std::to_string(i) + R"(, "excitatory": false, "neuron": {"synapse": "Current", "bias": 16}}],
+     "pathways": [{"from": "e", "to": "i", "indegree": 10, "weight": 0.3, "delay_ms": )" + std::to_string(e_to_i_ms) + R"(},
+                  {"from": "i", "to": "e", "indegree": 10, "weight": 0.5, "delay_ms": 1,
+                   "delay_jitter_ms": 0.5},
+                  {"from": "e", "to": "e", "indegree": 10, "weight": 0.05, "delay_ms": 1.5,
+                   "plasticity": "Stdp"}],
+     "drives": [{"population": "e", "rate_hz": 100, "inputs": 5, "weight": 0.5}]}],
+    "pathways": [{"from": "src", "to": "r.e", "indegree": 4, "weight": 0.2, "delay_ms": 3,
+                  "plasticity": "DopamineStdp"}]})"));
+}
+
 // Drives one PopulationRegion directly, epoch by epoch, with a fixed modulator state.
 class RegionDriver {
  public:

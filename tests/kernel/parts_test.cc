@@ -16,7 +16,6 @@
 namespace thalia::kernel {
 namespace {
 
-using testing::SpecFromJson;
 
 // Runs region `id` whole and as parts cut at `cuts` (each on `shards` shards) for `epochs`
 // epochs of the internal delay (7 ticks if none), with a few spikes of region 0 into it.
@@ -38,21 +37,8 @@ void ExpectPartsEqualWhole(std::shared_ptr<const BrainSpec> spec, RegionId id,
   EXPECT_GT(run.spikes(), 0u) << "pick a brain that spikes";
 }
 
-std::shared_ptr<const BrainSpec> PlasticBrain() {
-  return SpecFromJson(R"({"regions": [
-    {"name": "src", "type": "generic", "populations": [{"name": "p", "size": 20}]},
-    {"name": "r", "type": "generic", "populations": [
-      {"name": "e", "size": 160, "neuron": {"v_init_jitter": 14, "bias": 14, "adapt_b": 0.5}},
-      {"name": "i", "size": 40, "excitatory": false, "neuron": {"synapse": "Current", "bias": 16}}],
-     "pathways": [{"from": "e", "to": "i", "indegree": 10, "weight": 0.3, "delay_ms": 0.1},
-                  {"from": "i", "to": "e", "indegree": 10, "weight": 0.5, "delay_ms": 1,
-                   "delay_jitter_ms": 0.5},
-                  {"from": "e", "to": "e", "indegree": 10, "weight": 0.05, "delay_ms": 1.5,
-                   "plasticity": "Stdp"}],
-     "drives": [{"population": "e", "rate_hz": 100, "inputs": 5, "weight": 0.5}]}],
-    "pathways": [{"from": "src", "to": "r.e", "indegree": 4, "weight": 0.2, "delay_ms": 3,
-                  "plasticity": "DopamineStdp"}]})");
-}
+// A plastic region (one-tick e->i delays) of 200 neurons with a source region.
+std::shared_ptr<const BrainSpec> PlasticBrain() { return testing::PlasticTestBrain(160, 40, 0.1); }
 
 TEST(RegionParts, TwoAndThreePartsOfAPlasticRegionWithOneTickDelays) {
   auto spec = PlasticBrain();

@@ -19,6 +19,7 @@ namespace thalia::transport {
 namespace {
 
 using testing::RunFor;
+using testing::ExpectSameRun;
 using testing::RunResult;
 
 // Workers that build brunel.json's 15.6 M synapses under a sanitizer take longer than the default
@@ -29,24 +30,6 @@ kernel::RunOptions Parallel(int workers, const std::string& launch) {
   return o;
 }
 
-void ExpectSame(const RunResult& got, const RunResult& want, const kernel::BrainSpec& spec, const std::string& what,
-                bool same_epochs) {
-  ASSERT_EQ(got.error, "") << what;
-  ASSERT_EQ(want.error, "") << what;
-  uint64_t spikes = 0;
-  for (size_t r = 0; r < spec.regions.size(); ++r) {
-    spikes += want.spikes[r].size();
-    ASSERT_EQ(got.spikes[r], want.spikes[r]) << what << ", region " << spec.regions[r].name;
-  }
-  ASSERT_GT(spikes, 0u) << what << ": a run without spikes compares nothing";
-  // The last epoch's (light) digests see where spikes between regions wait, at the coordinator
-  // or in a queue, so they compare only where both runs cut epochs alike; the full digests
-  // (after a flush) always do.
-  if (same_epochs) {
-    ASSERT_EQ(got.last_epoch_digests, want.last_epoch_digests) << what;
-  }
-  ASSERT_EQ(got.digests, want.digests) << what;
-}
 
 // How many workers a run used, and how many regions are split.
 std::pair<size_t, int> Shape(std::shared_ptr<const kernel::BrainSpec> spec, const kernel::RunOptions& o) {
@@ -61,11 +44,13 @@ std::pair<size_t, int> Shape(std::shared_ptr<const kernel::BrainSpec> spec, cons
   return {(*brain)->Stats().size(), split};
 }
 
-class SplitBrunel : public ::testing::Test {
+// A fixture holding the sequential run of one example for `ticks` ticks, made once per suite.
+template <const char* kExample, kernel::Tick kRunTicks>
+class SequentialOf : public ::testing::Test {
  protected:
-  static constexpr kernel::Tick kTicks = 400;
+  static constexpr kernel::Tick kTicks = kRunTicks;
   static void SetUpTestSuite() {
-    spec_ = testing::LoadExample("brunel.json");
+    spec_ = testing::LoadExample(kExample);
     kernel::RunOptions seq;
     seq.keep_spikes = true;
     seq_ = new RunResult(RunFor(spec_, seq, kTicks));
@@ -78,29 +63,32 @@ class SplitBrunel : public ::testing::Test {
   static inline RunResult* seq_ = nullptr;
 };
 
+constexpr char kBrunel[] = "brunel.json";
+using SplitBrunel = SequentialOf<kBrunel, 400>;
+
 TEST_F(SplitBrunel, OneRegionOverTwoAndThreeForkedWorkers) {
   for (int w : {2, 3}) {
     EXPECT_EQ(Shape(spec_, Parallel(w, "fork")), std::make_pair(size_t(w), 1));
-    ExpectSame(RunFor(spec_, Parallel(w, "fork"), kTicks), *seq_, *spec_, std::to_string(w) + " forked", true);
+    ExpectSameRun(RunFor(spec_, Parallel(w, "fork"), kTicks), *seq_, *spec_, std::to_string(w) + " forked", true);
   }
   EXPECT_TRUE(testing::NoChildLeft());
 }
 
 TEST_F(SplitBrunel, OneRegionOverTwoAndThreeSpawnedWorkers) {
   for (int w : {2, 3})
-    ExpectSame(RunFor(spec_, Parallel(w, "spawn"), kTicks), *seq_, *spec_, std::to_string(w) + " spawned", true);
+    ExpectSameRun(RunFor(spec_, Parallel(w, "spawn"), kTicks), *seq_, *spec_, std::to_string(w) + " spawned", true);
 }
 
 TEST_F(SplitBrunel, PartsOnTwoThreadsEach) {
   kernel::RunOptions o = Parallel(2, "fork");
   o.threads = 2;
-  ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "2 workers x 2 threads", true);
+  ExpectSameRun(RunFor(spec_, o, kTicks), *seq_, *spec_, "2 workers x 2 threads", true);
 }
 
 TEST_F(SplitBrunel, ExplicitPartsInAnyWorkerOrder) {
   kernel::RunOptions o = Parallel(3, "spawn");
   o.placement_parts = {{2, 0, 1}};
-  ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "parts on workers 2, 0, 1", true);
+  ExpectSameRun(RunFor(spec_, o, kTicks), *seq_, *spec_, "parts on workers 2, 0, 1", true);
 }
 
 // The coordinator's process holds a part itself (--coordinator-share): the same run, and a state
@@ -108,7 +96,7 @@ TEST_F(SplitBrunel, ExplicitPartsInAnyWorkerOrder) {
 TEST_F(SplitBrunel, TheCoordinatorsShareHoldsAPart) {
   kernel::RunOptions o = Parallel(2, "fork");
   o.coordinator_share = true;
-  ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "coordinator share + 1 worker", true);
+  ExpectSameRun(RunFor(spec_, o, kTicks), *seq_, *spec_, "coordinator share + 1 worker", true);
   auto first = kernel::Brain::Create(spec_, o);
   ASSERT_TRUE(first.ok()) << first.status().message();
   ASSERT_TRUE((*first)->RunUntil(kTicks / 2).ok());
@@ -188,39 +176,25 @@ TEST_F(SplitBrunel, RecordedSplitReplaysInOneProcess) {
   std::remove(trace.c_str());
 }
 
-class SplitBrain : public ::testing::Test {
- protected:
-  static constexpr kernel::Tick kTicks = 600;
-  static void SetUpTestSuite() {
-    spec_ = testing::LoadExample("brain.json");
-    kernel::RunOptions seq;
-    seq.keep_spikes = true;
-    seq_ = new RunResult(RunFor(spec_, seq, kTicks));
-  }
-  static void TearDownTestSuite() {
-    delete seq_;
-    seq_ = nullptr;
-  }
-  static inline std::shared_ptr<const kernel::BrainSpec> spec_;
-  static inline RunResult* seq_ = nullptr;
-};
+constexpr char kBrain[] = "brain.json";
+using SplitBrain = SequentialOf<kBrain, 600>;
 
 TEST_F(SplitBrain, TwoThreeAndSevenForkedWorkers) {
   for (int w : {2, 3, 7})
-    ExpectSame(RunFor(spec_, Parallel(w, "fork"), kTicks), *seq_, *spec_, std::to_string(w) + " forked", w <= 5);
+    ExpectSameRun(RunFor(spec_, Parallel(w, "fork"), kTicks), *seq_, *spec_, std::to_string(w) + " forked", w <= 5);
   // Seven workers for five regions: two regions are split, one part per worker.
   EXPECT_EQ(Shape(spec_, Parallel(7, "fork")), std::make_pair(size_t(7), 2));
 }
 
 TEST_F(SplitBrain, SevenSpawnedWorkers) {
-  ExpectSame(RunFor(spec_, Parallel(7, "spawn"), kTicks), *seq_, *spec_, "7 spawned", false);
+  ExpectSameRun(RunFor(spec_, Parallel(7, "spawn"), kTicks), *seq_, *spec_, "7 spawned", false);
 }
 
 TEST_F(SplitBrain, APlacementThatSplitsOneRegion) {
   kernel::RunOptions o = Parallel(3, "fork");
   o.placement_parts = {{0}, {1, 2}, {0}, {0}, {0}};
   EXPECT_EQ(Shape(spec_, o), std::make_pair(size_t(3), 1));
-  ExpectSame(RunFor(spec_, o, kTicks), *seq_, *spec_, "region 1 on workers 1 and 2", false);
+  ExpectSameRun(RunFor(spec_, o, kTicks), *seq_, *spec_, "region 1 on workers 1 and 2", false);
 }
 
 // Plastic regions split over workers, captured mid-run and resumed in one process.

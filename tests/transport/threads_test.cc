@@ -15,6 +15,7 @@ namespace thalia::transport {
 namespace {
 
 using testing::RunFor;
+using testing::ExpectSameRun;
 using testing::RunResult;
 
 kernel::RunOptions Threads(int threads, int workers = 0, const std::string& launch = "fork") {
@@ -24,25 +25,13 @@ kernel::RunOptions Threads(int threads, int workers = 0, const std::string& laun
   return o;
 }
 
-void ExpectSame(const RunResult& got, const RunResult& want, const kernel::BrainSpec& spec, const std::string& what) {
-  ASSERT_EQ(got.error, "") << what;
-  ASSERT_EQ(want.error, "") << what;
-  uint64_t spikes = 0;
-  for (size_t r = 0; r < spec.regions.size(); ++r) {
-    spikes += want.spikes[r].size();
-    ASSERT_EQ(got.spikes[r], want.spikes[r]) << what << ", region " << spec.regions[r].name;
-  }
-  ASSERT_GT(spikes, 0u) << what << ": a run without spikes compares nothing";
-  ASSERT_EQ(got.last_epoch_digests, want.last_epoch_digests) << what;
-  ASSERT_EQ(got.digests, want.digests) << what;
-}
 
 // Runs `example` for `ticks` on 1, 2, 3 and 4 threads in this process; each run equals the first.
 void ExpectEveryThreadCountMatches(const std::string& example, kernel::Tick ticks) {
   auto spec = testing::LoadExample(example);
   ASSERT_TRUE(spec);
   const RunResult one = RunFor(spec, Threads(1), ticks);
-  for (int t = 2; t <= 4; ++t) ExpectSame(RunFor(spec, Threads(t), ticks), one, *spec, example + " on " + std::to_string(t) + " threads");
+  for (int t = 2; t <= 4; ++t) ExpectSameRun(RunFor(spec, Threads(t), ticks), one, *spec, example + " on " + std::to_string(t) + " threads");
 }
 
 TEST(ThreadsInProcess, BrunelGivesTheSameRunOnOneToFourThreads) { ExpectEveryThreadCountMatches("brunel.json", 300); }
@@ -91,19 +80,19 @@ class ThreadsInWorkers : public ::testing::Test {
 };
 
 TEST_F(ThreadsInWorkers, TwoForkedWorkersOnTwoThreadsEachMatchOneThread) {
-  ExpectSame(RunFor(spec_, Threads(2, 2, "fork"), kTicks), *one_, *spec_, "2 forked workers x 2 threads");
+  ExpectSameRun(RunFor(spec_, Threads(2, 2, "fork"), kTicks), *one_, *spec_, "2 forked workers x 2 threads");
   EXPECT_TRUE(testing::NoChildLeft());
 }
 
 TEST_F(ThreadsInWorkers, ThreeSpawnedWorkersOnThreeThreadsEachMatchOneThread) {
-  ExpectSame(RunFor(spec_, Threads(3, 3, "spawn"), kTicks), *one_, *spec_, "3 spawned workers x 3 threads");
+  ExpectSameRun(RunFor(spec_, Threads(3, 3, "spawn"), kTicks), *one_, *spec_, "3 spawned workers x 3 threads");
   EXPECT_TRUE(testing::NoChildLeft());
 }
 
 TEST_F(ThreadsInWorkers, TheCoordinatorsShareRunsOnThreadsToo) {
   kernel::RunOptions o = Threads(2, 2, "fork");
   o.coordinator_share = true;
-  ExpectSame(RunFor(spec_, o, kTicks), *one_, *spec_, "coordinator share x 2 threads");
+  ExpectSameRun(RunFor(spec_, o, kTicks), *one_, *spec_, "coordinator share x 2 threads");
 }
 
 // Half the run with `first`, captured, resumed with `second`: the run that never stopped. Cut
@@ -135,7 +124,7 @@ void ExpectResumeMatches(const std::string& example, kernel::Tick ticks, kernel:
   auto d = (*b)->RegionDigests();
   ASSERT_TRUE(d.ok()) << d.status().message();
   got.digests = d.value();
-  ExpectSame(got, whole, *spec, example + " resumed");
+  ExpectSameRun(got, whole, *spec, example + " resumed");
 }
 
 TEST(ThreadsResume, StateCapturedFromFourShardsResumesOnOne) {

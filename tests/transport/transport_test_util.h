@@ -60,6 +60,25 @@ inline RunResult RunFor(std::shared_ptr<const kernel::BrainSpec> spec, kernel::R
   return out;
 }
 
+// Every region's spikes and the full digests of `got` are `want`'s, and the last epoch's digests
+// too if `last_epoch` (they see where spikes between regions wait, at the coordinator or in a
+// queue, so they compare only where both runs cut epochs alike); `want` has spikes.
+inline void ExpectSameRun(const RunResult& got, const RunResult& want, const kernel::BrainSpec& spec,
+                          const std::string& what, bool last_epoch = true) {
+  ASSERT_EQ(got.error, "") << what;
+  ASSERT_EQ(want.error, "") << what;
+  uint64_t spikes = 0;
+  for (size_t r = 0; r < spec.regions.size(); ++r) {
+    spikes += want.spikes[r].size();
+    ASSERT_EQ(got.spikes[r], want.spikes[r]) << what << ", region " << spec.regions[r].name;
+  }
+  ASSERT_GT(spikes, 0u) << what << ": a run without spikes compares nothing";
+  if (last_epoch) {
+    ASSERT_EQ(got.last_epoch_digests, want.last_epoch_digests) << what;
+  }
+  ASSERT_EQ(got.digests, want.digests) << what;
+}
+
 // True if this process has no child, running or zombie.
 inline bool NoChildLeft() {
   int status;
