@@ -171,6 +171,7 @@ Status Brain::RunEpoch(Tick t1) {
                      [](const ExternalInput& x, const ExternalInput& y) { return x.tick < y.tick; });
   }
   b.full_digest = options_.full_digest_every > 0 && (epoch_ + 1) % options_.full_digest_every == 0;
+  b.want_spikes = options_.keep_spikes || !observers_.empty();
   if (input_source_) {
     THALIA_RETURN_IF_ERROR(input_source_->EpochInputs(&b));
     if (b.external.size() != in_flight_.size())
@@ -186,8 +187,8 @@ Status Brain::RunEpoch(Tick t1) {
                       std::to_string(b.t1) + ")");
   }
   if (profile) mark = ProfileNow();
-  // (3) Route; keep what the API asked for.
-  router_.Route(done_, &in_flight_);
+  // (3) Route (unless the workers did); keep what the API asked for.
+  if (!executor_->RoutesSpikes()) router_.Route(done_, &in_flight_);
   for (size_t r = 0; r < done_.regions.size(); ++r) {
     const RegionResult& rr = done_.regions[r];
     counters_[r] = rr.counters;
@@ -249,7 +250,7 @@ std::vector<Spike> Brain::TakeSpikes(RegionId region) {
 Status Brain::Flush() {
   bool any = false;
   for (const auto& v : in_flight_) any = any || !v.empty();
-  if (!any) return Status::Ok();
+  if (!any && !executor_->HoldsSpikesInFlight()) return Status::Ok();
   if (failed_ || shut_down_)
     return Status::Error(ErrorKind::kWorker, "the brain has stopped after an earlier failure");
   // A zero-length epoch: regions schedule the spikes they were sent and advance no tick.
@@ -264,6 +265,7 @@ Status Brain::Flush() {
     b.external[r].clear();
   }
   b.full_digest = false;
+  b.want_spikes = false;  // a zero-length epoch emits none
   Status st = executor_->RunEpoch(b, &done_);
   if (!st.ok()) {
     failed_ = true;

@@ -20,6 +20,9 @@ struct EpochBegin {
   std::vector<std::vector<InSpike>> inbound;          // per region, canonical order
   std::vector<std::vector<ExternalInput>> external;   // per region, by tick
   bool full_digest = false;                           // digest the weights too this epoch
+  // Whether the coordinator needs the regions' spikes back (it records or keeps them). Only an
+  // executor whose workers route spikes themselves (Executor::RoutesSpikes) may leave them out.
+  bool want_spikes = true;
 };
 
 struct RegionResult {
@@ -48,6 +51,10 @@ struct WorkerStats {
   // also serves the coordinator); empty with one thread.
   std::vector<double> thread_busy_s;
   std::vector<double> thread_wait_s;  // of those, waiting at the barriers between windows
+  // What the worker's epoch replies brought the coordinator: bytes, and spikes among them (none
+  // when workers exchange spikes directly and nothing records or keeps them).
+  uint64_t bytes_to_coordinator = 0;
+  uint64_t spikes_to_coordinator = 0;
 };
 
 }  // namespace thalia::kernel

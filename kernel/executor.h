@@ -36,6 +36,10 @@ struct RunOptions {
   uint64_t full_digest_every = 0;  // epochs between full (weight) digests; 0: only on request
   std::string worker_binary;     // spawn: the thalia binary; empty: see transport::WorkerBinary
   bool coordinator_share = false;  // socket: worker 0's regions run in the coordinator's process
+  // mpi: how spikes travel between worker ranks. "direct" (the default under MPI): each rank
+  // sends its spikes to the ranks that have targets for them; "star": every spike goes through
+  // rank 0, which routes it. Empty: the executor's default. Other executors take only "star".
+  std::string exchange;
   // --profile: the Chrome trace-event timeline (kernel/profile.h) written here by Brain::Shutdown
   // (or Brain::WriteProfile); empty: no profiling, no clock read or allocation for it.
   std::string profile_path;
@@ -83,6 +87,12 @@ class Executor {
   // The longest epoch this executor can run (after Start), 0: any. A region split over processes
   // exchanges its parts' spikes once per epoch, so epochs must not exceed its internal delays.
   virtual Tick EpochLimit() const { return 0; }
+  // Whether the workers route spikes among themselves (the MPI direct exchange): the coordinator
+  // then routes none, and sends none in EpochBegin.inbound but what it holds from a restored state.
+  virtual bool RoutesSpikes() const { return false; }
+  // RoutesSpikes only: whether the workers may hold spikes not yet handed to their regions (a
+  // zero-length epoch delivers them; Brain::Flush runs one).
+  virtual bool HoldsSpikesInFlight() const { return false; }
   // Ends the workers (if any) and reaps them. Idempotent.
   virtual Status Shutdown() { return Status::Ok(); }
   // Where the executor adds its spans while profiler->active() (--profile); set by Brain before

@@ -70,7 +70,8 @@ const char* ProfileCategory(SpanKind kind) {
     case SpanKind::kSend:
     case SpanKind::kDecode:
     case SpanKind::kEncode:
-    case SpanKind::kRoute: return "exchange";
+    case SpanKind::kRoute:
+    case SpanKind::kPeerExchange: return "exchange";
     case SpanKind::kRecord: return "recording";
     case SpanKind::kCheckpoint: return "checkpointing";
   }
@@ -88,6 +89,7 @@ const char* ProfileName(SpanKind kind) {
     case SpanKind::kDecode: return "exchange: decode";
     case SpanKind::kEncode: return "exchange: encode and send reply";
     case SpanKind::kRoute: return "exchange: route spikes";
+    case SpanKind::kPeerExchange: return "exchange: spikes with peer workers";
     case SpanKind::kRecord: return "recording";
     case SpanKind::kCheckpoint: return "checkpointing";
   }

@@ -30,8 +30,9 @@ enum class SpanKind : uint8_t {
   kRoute,          // the coordinator routing spikes and advancing the modulators
   kRecord,         // the coordinator's epoch observers (the trace writer)
   kCheckpoint,     // capturing a checkpoint's state (a worker: saving its regions' states)
+  kPeerExchange,   // a worker sending its spikes to its peers and routing theirs (MPI direct exchange)
 };
-inline constexpr uint8_t kNumSpanKinds = 11;
+inline constexpr uint8_t kNumSpanKinds = 12;
 const char* ProfileCategory(SpanKind kind);
 const char* ProfileName(SpanKind kind);
 

@@ -71,27 +71,50 @@ void SpikeRouter::RouteImpl(size_t regions, SpikesOf spikes_of, std::vector<std:
     const std::vector<Spike>& s = spikes_of(r);
     ordered = std::is_sorted(s.begin(), s.end(), CanonicalOrder());
   }
-  for (size_t target = 0; target < sources_.size() && target < in_flight->size(); ++target) {
-    auto& dst = (*in_flight)[target];
-    const auto old_end = static_cast<std::ptrdiff_t>(dst.size());
-    if (ordered) {
-      RouteByMerge(sources_[target], regions, spikes_of, &dst);
-      // Spikes already waiting merge with the new ones on the whole key (sorted first if need be).
-      if (old_end > 0) {
-        if (std::is_sorted(dst.begin(), dst.begin() + old_end, CanonicalOrder()))
-          std::inplace_merge(dst.begin(), dst.begin() + old_end, dst.end(), CanonicalOrder());
-        else
-          std::sort(dst.begin(), dst.end(), CanonicalOrder());
-      }
-    } else {
-      for (const Source& src : sources_[target]) {
-        if (src.source >= regions) continue;
-        for (const Spike& s : spikes_of(src.source))
-          if (InRanges(src.ranges, s.neuron)) dst.push_back({s.tick, src.source, s.neuron});
-      }
-      std::sort(dst.begin(), dst.end(), CanonicalOrder());
+  for (size_t target = 0; target < sources_.size() && target < in_flight->size(); ++target)
+    RouteOne(static_cast<RegionId>(target), ordered, regions, spikes_of, &(*in_flight)[target]);
+}
+
+template <typename SpikesOf>
+void SpikeRouter::RouteOne(RegionId target, bool ordered, size_t regions, SpikesOf spikes_of,
+                           std::vector<InSpike>* dst_ptr) const {
+  auto& dst = *dst_ptr;
+  const auto old_end = static_cast<std::ptrdiff_t>(dst.size());
+  if (ordered) {
+    RouteByMerge(sources_[target], regions, spikes_of, &dst);
+    // Spikes already waiting merge with the new ones on the whole key (sorted first if need be).
+    if (old_end > 0) {
+      if (std::is_sorted(dst.begin(), dst.begin() + old_end, CanonicalOrder()))
+        std::inplace_merge(dst.begin(), dst.begin() + old_end, dst.end(), CanonicalOrder());
+      else
+        std::sort(dst.begin(), dst.end(), CanonicalOrder());
     }
+  } else {
+    for (const Source& src : sources_[target]) {
+      if (src.source >= regions) continue;
+      for (const Spike& s : spikes_of(src.source))
+        if (InRanges(src.ranges, s.neuron)) dst.push_back({s.tick, src.source, s.neuron});
+    }
+    std::sort(dst.begin(), dst.end(), CanonicalOrder());
   }
+}
+
+void SpikeRouter::RouteTo(RegionId target, const std::vector<std::vector<Spike>>& spikes,
+                          std::vector<InSpike>* dst) const {
+  if (target >= sources_.size()) return;
+  auto spikes_of = [&](size_t r) -> const std::vector<Spike>& { return spikes[r]; };
+  bool ordered = true;
+  for (const Source& src : sources_[target])
+    if (src.source < spikes.size())
+      ordered = ordered && std::is_sorted(spikes[src.source].begin(), spikes[src.source].end(), CanonicalOrder());
+  RouteOne(target, ordered, spikes.size(), spikes_of, dst);
+}
+
+const SpikeRouter::Ranges* SpikeRouter::RangesFrom(RegionId target, RegionId source) const {
+  if (target >= sources_.size()) return nullptr;
+  for (const Source& s : sources_[target])
+    if (s.source == source) return &s.ranges;
+  return nullptr;
 }
 
 void SpikeRouter::Route(const EpochDone& done, std::vector<std::vector<InSpike>>* in_flight) const {

@@ -24,15 +24,24 @@ class SpikeRouter {
   // The same from per-region spike lists (e.g. read back from a trace).
   void Route(const std::vector<std::vector<Spike>>& spikes,
              std::vector<std::vector<InSpike>>* in_flight) const;
+  // The same for one target region: what `spikes` (per source region, (tick, neuron) order)
+  // send to `target`, merged into *dst (canonical order kept) exactly as Route merges them.
+  void RouteTo(RegionId target, const std::vector<std::vector<Spike>>& spikes, std::vector<InSpike>* dst) const;
+
+  using Ranges = std::vector<std::pair<NeuronId, NeuronId>>;  // source neurons [lo, hi) needed
+  // The neurons of `source` that `target` has synapses from (its pathways' source populations);
+  // null if none.
+  const Ranges* RangesFrom(RegionId target, RegionId source) const;
 
  private:
-  using Ranges = std::vector<std::pair<NeuronId, NeuronId>>;  // source neurons [lo, hi) needed
   struct Source {
     RegionId source;
     Ranges ranges;
   };
   template <typename SpikesOf>
   void RouteImpl(size_t regions, SpikesOf spikes_of, std::vector<std::vector<InSpike>>* in_flight) const;
+  template <typename SpikesOf>
+  void RouteOne(RegionId target, bool ordered, size_t regions, SpikesOf spikes_of, std::vector<InSpike>* dst) const;
   template <typename SpikesOf>
   void RouteByMerge(const std::vector<Source>& sources, size_t regions, SpikesOf spikes_of,
                     std::vector<InSpike>* dst) const;

@@ -92,6 +92,9 @@ int RunCommand(int argc, char** argv) {
   args.Option("executor", "inproc|socket|mpi", "how regions run (default: inproc for 0 workers; mpi: under mpirun, see README)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order; W+W+... splits that region into parts\n"
               "of about equal cost on those workers, in neuron order (e.g. 0,1+2,0: the second region on workers 1 and 2)");
+  args.Option("exchange", "direct|star",
+              "mpi: worker ranks send each other the spikes they have targets for (direct, the default),\n"
+              "or every spike goes through rank 0 (star); the same results either way");
   args.Flag("coordinator-share", "run worker 0's regions in this process instead of a worker process");
   args.Option("hang-timeout", "DURATION", "a worker silent this long in one request is declared hung and the run fails (default: the config's, 30s)");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");
@@ -147,6 +150,7 @@ int RunCommand(int argc, char** argv) {
                                   " runs them in workers: give one of them"));
   }
   opts.coordinator_share = args.Has("coordinator-share");
+  opts.exchange = args.Get("exchange");
   if (args.Has("threads")) {
     const std::string t = args.Get("threads");
     if (t == "auto") {

@@ -73,6 +73,11 @@ void PrintReport(const RunReport& r) {
   for (const kernel::WorkerStats& w : r.workers) {
     if (w.pid != 0) std::printf("worker %d (pid %d): busy %.3f s, waiting %.3f s", w.worker, w.pid, w.busy_s, w.wait_s);
     else std::printf("this process");
+    // What its replies brought the coordinator: with the MPI direct exchange, no spike unless
+    // the run records them.
+    if (w.pid != 0 && w.epochs > 0)
+      std::printf(", sent the coordinator %.0f B/epoch (%" PRIu64 " spikes)",
+                  static_cast<double>(w.bytes_to_coordinator) / static_cast<double>(w.epochs), w.spikes_to_coordinator);
     if (!w.thread_busy_s.empty()) {
       std::printf("%s threads busy", w.pid != 0 ? ";" : ":");
       for (double b : w.thread_busy_s) std::printf(" %.3f", b);
@@ -121,7 +126,8 @@ Status WriteSummary(const std::string& path, const std::string& config, const Ru
     out << (i ? "," : "") << "\n    {\"worker\": " << w.worker << ", \"pid\": " << w.pid << ", \"regions\": [";
     for (size_t k = 0; k < w.regions.size(); ++k) out << (k ? ", " : "") << w.regions[k];
     out << "], \"epochs\": " << w.epochs << ", \"busy_s\": " << w.busy_s << ", \"wait_s\": " << w.wait_s
-        << ", \"thread_busy_s\": [";
+        << ", \"bytes_to_coordinator\": " << w.bytes_to_coordinator
+        << ", \"spikes_to_coordinator\": " << w.spikes_to_coordinator << ", \"thread_busy_s\": [";
     for (size_t t = 0; t < w.thread_busy_s.size(); ++t) out << (t ? ", " : "") << w.thread_busy_s[t];
     out << "], \"thread_wait_s\": [";
     for (size_t t = 0; t < w.thread_wait_s.size(); ++t) out << (t ? ", " : "") << w.thread_wait_s[t];

@@ -21,7 +21,7 @@ bool Aligned(const V* v) {
 
 void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId> regions,
                       flatbuffers::FlatBufferBuilder* b, bool profile,
-                      const std::vector<std::vector<kernel::InSpike>>* extra) {
+                      const std::vector<std::vector<kernel::InSpike>>* extra, bool want_spikes) {
   b->Clear();
   // The table offsets go to a per-thread scratch vector, so encoding allocates nothing once warm.
   static thread_local std::vector<flatbuffers::Offset<wire::RegionInput>> inputs;
@@ -48,7 +48,7 @@ void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId>
   auto level = b->CreateVector(begin.modulators.level.data(), begin.modulators.level.size());
   auto since = b->CreateVector(begin.modulators.since.data(), begin.modulators.since.size());
   auto m = wire::CreateEpochBegin(*b, begin.epoch, begin.t0, begin.t1, level, since, events, region_vec,
-                                  begin.full_digest, profile);
+                                  begin.full_digest, profile, want_spikes);
   FinishMessage(b, wire::Payload::EpochBegin, m);
 }
 
@@ -59,6 +59,7 @@ Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::E
   out->t1 = m.t1();
   if (out->t1 < out->t0) return Bad("epoch ends before it begins");
   out->full_digest = m.full_digest();
+  out->want_spikes = m.want_spikes();
   if (!Aligned(m.mod_since()) || !Aligned(m.events())) return Bad("misaligned vector");
   if (!m.mod_level() || !m.mod_since() || m.mod_level()->size() != kernel::kNumModulators ||
       m.mod_since()->size() != kernel::kNumModulators)

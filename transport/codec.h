@@ -38,10 +38,11 @@ struct EpochTiming {
 // shared parts (epoch, ticks, modulators, events).
 // `profile` asks the worker for the epoch's spans (--profile).
 // `extra` (by region id): more inbound spikes for some of `regions` (a part of a split region:
-// its sibling parts' spikes).
+// its sibling parts' spikes). `want_spikes` false (only where workers exchange spikes directly):
+// the replies need not carry spikes.
 void EncodeEpochBegin(const kernel::EpochBegin& begin, std::span<const RegionId> regions,
                       flatbuffers::FlatBufferBuilder* b, bool profile = false,
-                      const std::vector<std::vector<kernel::InSpike>>* extra = nullptr);
+                      const std::vector<std::vector<kernel::InSpike>>* extra = nullptr, bool want_spikes = true);
 // Decodes into `out`, whose per-region vectors are sized to `num_regions`; the regions present
 // are listed in `regions` (in message order). Vectors of absent regions are cleared.
 Status DecodeEpochBegin(const wire::EpochBegin& m, size_t num_regions, kernel::EpochBegin* out,

@@ -17,7 +17,7 @@
 namespace thalia::transport {
 
 // 2: regions split over workers (Setup parts, digest entries of parts).
-inline constexpr uint32_t kProtocolVersion = 2;
+inline constexpr uint32_t kProtocolVersion = 3;
 inline constexpr size_t kFrameHeaderBytes = 4;
 // Largest body accepted: room for the state of a region with ~100M synapses.
 inline constexpr size_t kMaxFrameBytes = size_t{1} << 30;

@@ -35,7 +35,8 @@ class MpiExecutor final : public WorkerPoolExecutor {
   ~MpiExecutor() override { (void)Shutdown(); }
   std::string name() const override {
     const mpi::World* world = mpi::GetWorld();
-    return "mpi, " + (world ? std::to_string(world->size) : std::string("no")) + " ranks";
+    return "mpi, " + (world ? std::to_string(world->size) : std::string("no")) + " ranks, " +
+           (options_.direct ? "direct" : "star") + " exchange";
   }
   bool WantsBuiltRegions() const override { return false; }
   Status Start(std::shared_ptr<const kernel::BrainSpec> spec, std::vector<std::unique_ptr<Region>> regions) override;
@@ -89,6 +90,7 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
     return Status::Invalid("--workers " + std::to_string(options_.workers) + ": the job has only " +
                            std::to_string(workers) + " worker ranks (mpirun -np " + std::to_string(world_->size) + ")");
   if (options_.workers > 0) workers = options_.workers;
+  direct_ = options_.direct;
   THALIA_RETURN_IF_ERROR(Place(EstimateCosts(*spec_), workers, options_.placement, options_.placement_parts));
   const int count = PlacedWorkers();
   for (int i = 0; i < count; ++i) {
@@ -208,6 +210,7 @@ Result<MpiOptions> MpiOptionsFor(const kernel::BrainSpec& spec, const kernel::Ru
   // Ranks usually run one per core or host: auto takes what one rank may use.
   o.threads = kernel::EffectiveThreads(spec, run, 1);
   o.shards = static_cast<uint32_t>(std::max(0, run.shards));
+  o.direct = run.exchange != "star";
   return o;
 }
 

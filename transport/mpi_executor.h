@@ -1,6 +1,8 @@
 // The MPI executor (MPI builds only): rank 0 coordinates, ranks 1..N-1 host the regions, each
 // rebuilt from the verbatim configuration (BrainSpec::config) like a spawned worker; the messages
-// are the socket executor's (transport/codec.h), one frame per MPI message. Rank 0 polls with
+// are the socket executor's (transport/codec.h), one frame per MPI message. By default the worker
+// ranks exchange spikes with each other directly (MpiOptions::direct): rank 0 then sends each
+// epoch's inputs and receives counters and digests, and spikes only to record or keep them. Rank 0 polls with
 // MPI_Test/MPI_Iprobe against the hang timeout, never blocking in MPI: a failed or hung rank ends
 // the run with a message naming it, and MpiSession::Finish then aborts the job.
 #pragma once
@@ -19,6 +21,9 @@ struct MpiOptions {
   int hang_timeout_ms = 30000;  // a rank silent this long in one request is declared hung
   uint32_t threads = 1;         // per worker rank
   uint32_t shards = 0;          // see RunOptions::shards
+  // Worker ranks send each other their spikes (transport/peer_exchange.h); false: every spike
+  // goes through rank 0, which routes it (the star; RunOptions::exchange "star").
+  bool direct = true;
 };
 
 // Needs MaybeStartMpi to have started MPI in this process, as rank 0 (Start says so otherwise).

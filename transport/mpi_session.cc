@@ -33,7 +33,8 @@ bool AsksForMpi(int argc, char** argv) {
   mpi::MpiChannel channel(world.comm);
   while (true) {
     bool ended = false;
-    int code = ServeFromSetup(channel, &ended);
+    mpi::MpiPeerLink peers(world.comm);  // the direct spike exchange, if the Setup asks for it
+    int code = ServeFromSetup(channel, &ended, &peers);
     if (code != 0) {
       channel.AwaitAbort(kAwaitAbort);
       std::fprintf(stderr, "thalia: MPI rank %d failed and rank 0 did not end the job\n", world.rank);
@@ -41,6 +42,7 @@ bool AsksForMpi(int argc, char** argv) {
     }
     if (ended) break;
   }
+  channel.Complete();
   MPI_Comm comm = world.comm;
   MPI_Comm_free(&comm);
   MPI_Finalize();

@@ -27,6 +27,7 @@
 #include "transport/channel.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
+#include "transport/peer_exchange.h"
 
 namespace thalia::transport {
 namespace {
@@ -74,8 +75,8 @@ TestFault TestFaultFor(int worker) {
 class Server {
  public:
   Server(Channel& ch, int worker, std::vector<std::unique_ptr<kernel::Region>> regions, uint32_t threads,
-         uint32_t shards)
-      : ch_(ch), regions_(std::move(regions)), fault_(TestFaultFor(worker)) {
+         uint32_t shards, std::unique_ptr<PeerExchange> peers)
+      : ch_(ch), regions_(std::move(regions)), peers_(std::move(peers)), fault_(TestFaultFor(worker)) {
     // The pool starts here, in the worker: threads do not survive the fork that made it.
     if (threads > 1) pool_ = std::make_unique<kernel::ThreadPool>(threads);
     for (size_t r = 0; r < regions_.size(); ++r)
@@ -103,6 +104,7 @@ class Server {
   std::unique_ptr<kernel::ThreadPool> pool_;  // before regions_: outlives them
   std::vector<std::unique_ptr<kernel::Region>> regions_;
   std::vector<RegionId> hosted_;
+  std::unique_ptr<PeerExchange> peers_;  // the direct exchange with the other workers, or null
   flatbuffers::FlatBufferBuilder out_{1 << 16, &kernel::BufferAllocator()};
   kernel::EpochBegin begin_;
   kernel::EpochDone done_;
@@ -192,6 +194,10 @@ Status Server::HandleEpoch(const wire::EpochBegin& m, Clock::time_point idle_sin
     AddSpan(kernel::SpanKind::kWaitRequest, epoch, Nanos(idle_since), Nanos(received));
     AddSpan(kernel::SpanKind::kDecode, epoch, Nanos(received), kernel::ProfileNow());
   }
+  // Direct exchange: the peers' spikes of the last epoch (received after that reply) join what
+  // the coordinator sent (spikes in flight of a restored state, if any).
+  if (peers_)
+    for (RegionId r : hosted_) peers_->TakeInbound(r, &begin_.inbound[r]);
   kernel::EpochContext ctx{begin_.epoch, begin_.t0, begin_.t1, begin_.modulators, begin_.events};
   done_.epoch = begin_.epoch;
   for (RegionId r : hosted_) {
@@ -205,6 +211,15 @@ Status Server::HandleEpoch(const wire::EpochBegin& m, Clock::time_point idle_sin
                                  &timing_.spans);
   }
   current_region_ = -1;
+  // Direct exchange: the peers get their spikes before the coordinator its reply, which then
+  // carries spikes only if the coordinator records or keeps them.
+  if (peers_) {
+    const uint64_t start = profile ? kernel::ProfileNow() : 0;
+    THALIA_RETURN_IF_ERROR(peers_->Send(epoch, done_));
+    if (!begin_.want_spikes)
+      for (RegionId r : hosted_) done_.regions[r].spikes.clear();
+    if (profile) AddSpan(kernel::SpanKind::kPeerExchange, epoch, start, kernel::ProfileNow());
+  }
   FillThreadTimes();
   // busy_ns leaves out only the encoding below, a few microseconds.
   const auto encode = Clock::now();
@@ -213,7 +228,14 @@ Status Server::HandleEpoch(const wire::EpochBegin& m, Clock::time_point idle_sin
   EncodeEpochDone(done_, hosted_, timing_, &out_);
   timing_.spans.clear();
   Status st = Reply();
-  if (profile) AddSpan(kernel::SpanKind::kEncode, epoch, Nanos(encode), kernel::ProfileNow());
+  const uint64_t sent = profile ? kernel::ProfileNow() : 0;
+  if (profile) AddSpan(kernel::SpanKind::kEncode, epoch, Nanos(encode), sent);
+  // Then the peers' spikes of this epoch, for the next: waiting here overlaps the coordinator's
+  // turn. (A peer that never sends is hung or dead: the coordinator says which and ends the job.)
+  if (st.ok() && peers_) {
+    st = peers_->Receive(epoch, begin_.t0, begin_.t1);
+    if (profile) AddSpan(kernel::SpanKind::kPeerExchange, epoch, sent, kernel::ProfileNow());
+  }
   return st;
 }
 
@@ -250,6 +272,7 @@ Status Server::HandleLoad(const wire::LoadStates& m) {
     current_region_ = static_cast<int>(r);
     // A nested buffer inside a message is only 4-aligned; RegionState holds 8-byte arrays.
     std::vector<uint8_t> aligned(blob->data()->begin(), blob->data()->end());
+    if (peers_) peers_->Clear();
     Status st = kernel::LoadRegionState(*regions_[r], aligned);
     if (!st.ok()) {
       // A state that does not fit is the user's input (a checkpoint), not a worker failure: the
@@ -304,8 +327,53 @@ Status Server::HandlePerturb(const wire::Perturb& m) {
 
 // Reads the Setup message and builds the regions it names. A Shutdown instead (a coordinator
 // that needs no more workers) sets *ended.
+// Every part of every region, as Setup.placement lists them, checked against the configuration
+// and against this worker's own parts.
+Result<PartPlacement> DecodePlacement(const wire::Setup& setup, const kernel::BrainSpec& spec, int worker,
+                                      std::span<const RegionId> ids, std::span<const uint32_t> lo,
+                                      std::span<const uint32_t> hi) {
+  PartPlacement parts(spec.regions.size());
+  if (!setup.placement()) return Status::Corrupt("Setup asks for the direct exchange without a placement");
+  for (const wire::PartPlace* p : *setup.placement()) {
+    if (p->region() >= parts.size() || p->worker() < 0 || p->lo() >= p->hi() ||
+        p->hi() > spec.regions[p->region()].size)
+      return Status::Corrupt("Setup places a part outside the configuration");
+    auto& region = parts[p->region()];
+    for (const PartPlace& q : region)
+      if (q.worker == p->worker())
+        return Status::Corrupt("Setup places two parts of region '" + spec.regions[p->region()].name + "' on worker " +
+                               std::to_string(q.worker));
+    if (!region.empty() && region.back().hi != p->lo())
+      return Status::Corrupt("Setup places parts that do not tile region '" + spec.regions[p->region()].name + "'");
+    region.push_back({p->worker(), p->lo(), p->hi()});
+  }
+  for (RegionId r = 0; r < parts.size(); ++r)
+    if (parts[r].empty() || parts[r].front().lo != 0 || parts[r].back().hi != spec.regions[r].size)
+      return Status::Corrupt("Setup's placement does not cover region '" + spec.regions[r].name + "'");
+  size_t mine = 0;
+  for (const auto& region : parts)
+    for (const PartPlace& p : region) mine += p.worker == worker ? 1 : 0;
+  if (mine != ids.size()) return Status::Corrupt("Setup's placement disagrees with this worker's own regions");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const uint32_t l = lo.empty() ? 0 : lo[i], h = hi.empty() ? spec.regions[ids[i]].size : hi[i];
+    bool found = false;
+    for (const PartPlace& p : parts[ids[i]]) found = found || (p.worker == worker && p.lo == l && p.hi == h);
+    if (!found) return Status::Corrupt("Setup's placement disagrees with this worker's own parts");
+  }
+  return parts;
+}
+
+int Serve(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions, uint32_t threads,
+          uint32_t shards, std::unique_ptr<PeerExchange> peers) {
+  if (!SendReady(channel, worker).ok()) return 1;
+  Server server(channel, worker, std::move(regions), threads, shards, std::move(peers));
+  return server.Run();
+}
+
+// With Setup.direct, *peers gets the direct exchange over `link` (an error without one).
 Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kernel::Region>>* regions,
-                      uint32_t* threads, uint32_t* shards, bool* ended) {
+                      uint32_t* threads, uint32_t* shards, bool* ended, PeerLink* link,
+                      std::unique_ptr<PeerExchange>* peers) {
   auto frame = ch.Receive();
   if (!frame.ok()) return frame.status();
   if (frame.value().empty()) return Status::Worker("the coordinator closed before Setup");
@@ -340,7 +408,13 @@ Status BuildFromSetup(Channel& ch, int* worker, std::vector<std::unique_ptr<kern
   std::vector<uint32_t> lo, hi;
   if (setup->part_lo()) lo.assign(setup->part_lo()->begin(), setup->part_lo()->end());
   if (setup->part_hi()) hi.assign(setup->part_hi()->begin(), setup->part_hi()->end());
-  return RestrictToParts(*regions, ids, lo, hi);
+  THALIA_RETURN_IF_ERROR(RestrictToParts(*regions, ids, lo, hi));
+  if (!setup->direct()) return Status::Ok();
+  if (!link) return Status::Invalid("the coordinator asks for the direct spike exchange, which only MPI worker ranks have");
+  auto parts = DecodePlacement(*setup, *spec.value(), *worker, ids, lo, hi);
+  if (!parts.ok()) return parts.status();
+  *peers = std::make_unique<PeerExchange>(spec.value(), std::move(parts).value(), *worker, link);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -365,9 +439,7 @@ Status RestrictToParts(std::span<const std::unique_ptr<kernel::Region>> regions,
 
 int ServeChannel(Channel& channel, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
                  uint32_t threads, uint32_t shards) {
-  if (!SendReady(channel, worker).ok()) return 1;
-  Server server(channel, worker, std::move(regions), threads, shards);
-  return server.Run();
+  return Serve(channel, worker, std::move(regions), threads, shards, nullptr);
 }
 
 int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions,
@@ -376,13 +448,14 @@ int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>>
   return ServeChannel(channel, worker, std::move(regions), threads, shards);
 }
 
-int ServeFromSetup(Channel& channel, bool* ended) {
+int ServeFromSetup(Channel& channel, bool* ended, PeerLink* link) {
   int worker = -1;
   std::vector<std::unique_ptr<kernel::Region>> regions;
   bool end = false;
   uint32_t threads = 1, shards = 0;
+  std::unique_ptr<PeerExchange> peers;
   try {
-    Status st = BuildFromSetup(channel, &worker, &regions, &threads, &shards, &end);
+    Status st = BuildFromSetup(channel, &worker, &regions, &threads, &shards, &end, link, &peers);
     if (!st.ok()) {
       SendError(channel, -1, "worker start-up: " + st.message(), true);
       return 1;
@@ -393,7 +466,7 @@ int ServeFromSetup(Channel& channel, bool* ended) {
   }
   if (ended) *ended = end;
   if (end) return 0;
-  return ServeChannel(channel, worker, std::move(regions), threads, shards);
+  return Serve(channel, worker, std::move(regions), threads, shards, std::move(peers));
 }
 
 int RunSpawnedWorker(int fd) {

@@ -18,6 +18,8 @@
 
 namespace thalia::transport {
 
+class PeerLink;
+
 // argv[1] of a spawned worker; not listed in `thalia --help`.
 inline constexpr const char* kWorkerCommand = "__worker";
 
@@ -44,7 +46,9 @@ Status RestrictToParts(std::span<const std::unique_ptr<kernel::Region>> regions,
 // Waits for Setup on `channel`, builds the regions it names through the region registry, then
 // serves them (ServeChannel). A Shutdown instead of Setup returns 0 and sets *ended (if given):
 // the coordinator needs this worker no more. A failure sends Error and returns 1.
-int ServeFromSetup(Channel& channel, bool* ended);
+// `link`: how this worker reaches the others, for the direct spike exchange (MPI worker ranks);
+// null where there is none (a Setup asking for it is then refused).
+int ServeFromSetup(Channel& channel, bool* ended, PeerLink* link = nullptr);
 
 // A spawned worker: reads Setup from `fd`, resolves the configuration, builds its regions
 // through the region registry, then ServeWorker. Returns the process exit status.

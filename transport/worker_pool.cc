@@ -54,8 +54,16 @@ void WorkerPoolExecutor::EncodeSetup(const PoolWorker& w, uint32_t threads, uint
   auto config = b->CreateVector(spec_->config);
   auto lo = b->CreateVector(w.part_lo);
   auto hi = b->CreateVector(w.part_hi);
+  flatbuffers::Offset<flatbuffers::Vector<const wire::PartPlace*>> placement;
+  if (direct_) {
+    std::vector<wire::PartPlace> all;
+    for (RegionId r = 0; r < parts_.size(); ++r)
+      for (const PartPlace& p : parts_[r]) all.emplace_back(r, p.worker, p.lo, p.hi);
+    placement = b->CreateVectorOfStructs(all);
+  }
   FinishMessage(b, wire::Payload::Setup,
-                wire::CreateSetup(*b, kProtocolVersion, w.index, ids, config, threads, shards, lo, hi));
+                wire::CreateSetup(*b, kProtocolVersion, w.index, ids, config, threads, shards, lo, hi, direct_,
+                                  placement));
 }
 
 int WorkerPoolExecutor::PlacedWorkers() const {
@@ -201,6 +209,8 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
   uint64_t mark = profile ? kernel::ProfileNow() : 0;
   const bool any_split = AnySplit();
   THALIA_RETURN_IF_ERROR(SendEach([&](const PoolWorker& w, flatbuffers::FlatBufferBuilder* b) {
+    // Direct exchange: the workers hand sibling parts their spikes themselves.
+    if (direct_) return EncodeEpochBegin(begin, w.regions, b, profile, nullptr, begin.want_spikes);
     if (!any_split) return EncodeEpochBegin(begin, w.regions, b, profile);
     // A part of a split region also gets its siblings' spikes of the last epoch.
     for (RegionId r : w.regions) {
@@ -233,6 +243,9 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
         std::swap(split_[r] ? part_results_[r][PartOf(r, w.index)] : done->regions[r], scratch_.regions[r]);
     }
     if (begin.t1 > begin.t0) ++w.stats.epochs;  // not the kernel's zero-length flushes
+    if (d->regions())
+      for (const wire::RegionOutput* ro : *d->regions())
+        if (ro->spikes()) w.stats.spikes_to_coordinator += ro->spikes()->size();
     w.stats.busy_s += static_cast<double>(t.busy_ns) * 1e-9;
     w.stats.wait_s += static_cast<double>(t.wait_ns) * 1e-9;
     if (!t.thread_busy_ns.empty()) SetThreadTimes(w, t.thread_busy_ns, t.thread_wait_ns);
@@ -249,6 +262,16 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
     return Status::Ok();
   });
   if (st.ok() && any_split) st = JoinParts(done);
+  if (st.ok() && direct_) {
+    // The workers hold this epoch's spikes until the next epoch (or a flush) hands them over.
+    // (The counters count since the start of the run: a change is this epoch's spikes.)
+    spikes_in_flight_ = false;
+    spike_counts_.resize(done->regions.size(), ~uint64_t{0});
+    for (size_t r = 0; r < done->regions.size(); ++r) {
+      spikes_in_flight_ = spikes_in_flight_ || done->regions[r].counters.spikes != spike_counts_[r];
+      spike_counts_[r] = done->regions[r].counters.spikes;
+    }
+  }
   in_epoch_ = false;
   return st;
 }
@@ -292,6 +315,8 @@ Status WorkerPoolExecutor::LoadStates(const std::vector<std::vector<uint8_t>>& s
   // Every part of a split region loads the whole region's state and keeps its neurons.
   for (auto& parts : sibling_spikes_)
     for (auto& s : parts) s.clear();
+  spikes_in_flight_ = false;
+  spike_counts_.clear();  // the loaded counters say nothing of the next epoch's spikes
   Status local_status = LoadLocal(states);
   THALIA_RETURN_IF_ERROR(SendEach([&](const PoolWorker& w, flatbuffers::FlatBufferBuilder* b) {
     EncodeLoadStates(states, w.regions, b);

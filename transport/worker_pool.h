@@ -45,6 +45,8 @@ class WorkerPoolExecutor : public kernel::Executor {
   Status PerturbWeightForTest(RegionId region, float delta) override;
   std::vector<kernel::WorkerStats> Stats() const override;
   kernel::Tick EpochLimit() const override { return epoch_limit_; }
+  bool RoutesSpikes() const override { return direct_; }
+  bool HoldsSpikesInFlight() const override { return direct_ && spikes_in_flight_; }
 
  protected:
   using OnReply = std::function<Status(PoolWorker&, const wire::Message&)>;
@@ -117,6 +119,12 @@ class WorkerPoolExecutor : public kernel::Executor {
   PartPlacement parts_;             // region -> its parts
   std::vector<bool> split_;         // region -> in more than one part
   kernel::Tick epoch_limit_ = 0;
+  // The workers exchange spikes directly (transport/peer_exchange.h; MPI only): EncodeSetup
+  // sends them the whole placement, the coordinator routes nothing and asks for spikes only when
+  // the Brain wants them (EpochBegin::want_spikes). Set before Start sends the Setups.
+  bool direct_ = false;
+  bool spikes_in_flight_ = false;  // direct_: the last epoch emitted spikes the workers hold
+  std::vector<uint64_t> spike_counts_;  // direct_: each region's spike counter after the last epoch
   const char* phase_ = "start-up";  // what the workers are doing, when not an epoch
   bool in_epoch_ = false;
   uint64_t epoch_ = 0;
@@ -147,6 +155,7 @@ template <typename W, typename F>
 Status WorkerPoolExecutor::TakeReply(W& w, std::span<const uint8_t> frame, F& on_reply, Status* soft) {
   auto msg = DecodeFrame(frame);
   if (!msg.ok()) return WorkerFailed(w, "sent a bad frame (" + msg.status().message() + ")", false);
+  if (in_epoch_) w.stats.bytes_to_coordinator += frame.size();
   if (const wire::Error* e = msg.value()->payload_as_Error()) {
     std::string text = e->message() ? e->message()->str() : "no message";
     if (e->fatal()) return WorkerFailed(w, "failed: " + text, true);

@@ -1,6 +1,7 @@
 // The MPI executor through the Brain API, run under `mpirun -np 3` (tests/mpi/run.sh): rank 0
 // runs the tests, ranks 1 and 2 serve as workers. Every result is compared exactly with the
-// in-process run. With `--fault throw|hang|exit` it instead runs a brain whose region misbehaves
+// in-process run. The MpiSplit tests need 8 ranks (run.sh runs them under `mpirun -np 8`):
+// regions split over 4 and 7 worker ranks that exchange spikes directly. With `--fault throw|hang|exit` it instead runs a brain whose region misbehaves
 // in epoch 3 and ends as `thalia run` would (run.sh checks the message and that nothing hangs).
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include "kernel/registry.h"
 #include "tests/transport/transport_test_util.h"
 #include "transport/mpi_session.h"
+#include "transport/mpi_world.h"
 
 namespace thalia::transport {
 namespace {
@@ -29,6 +31,12 @@ kernel::RunOptions Mpi(std::vector<int> placement = {}, int workers = -1) {
   o.workers = workers;
   o.placement = std::move(placement);
   o.keep_spikes = true;
+  return o;
+}
+
+kernel::RunOptions WithExchange(kernel::RunOptions o, const char* exchange, bool keep_spikes = true) {
+  o.exchange = exchange;
+  o.keep_spikes = keep_spikes;
   return o;
 }
 
@@ -60,18 +68,74 @@ TEST(MpiExecutor, SpikesAndDigestsEqualTheInProcessRunForEveryPlacement) {
   auto spec = testing::LoadExample("tiny.json");
   RunResult want = RunFor(spec, InProcess(), kUntil);
   ASSERT_FALSE(want.spikes[0].empty());
-  for (const auto& placement : std::vector<std::vector<int>>{{}, {0, 1, 0, 1, 0}, {1, 1, 1, 1, 0}, {0, 1, 1, 1, 1}}) {
-    SCOPED_TRACE(::testing::PrintToString(placement));
-    ExpectSame(want, RunFor(spec, Mpi(placement), kUntil));
-  }
+  for (const char* exchange : {"direct", "star"})
+    for (const auto& placement : std::vector<std::vector<int>>{{}, {0, 1, 0, 1, 0}, {1, 1, 1, 1, 0}, {0, 1, 1, 1, 1}}) {
+      SCOPED_TRACE(std::string(exchange) + " " + ::testing::PrintToString(placement));
+      ExpectSame(want, RunFor(spec, WithExchange(Mpi(placement), exchange), kUntil));
+    }
   ExpectSame(want, RunFor(spec, Mpi({}, 1), kUntil));  // one worker rank hosts everything
+}
+
+// What a run of `options` to `until` sent rank 0, summed over the worker ranks, with its digest
+// and the spikes the regions emitted.
+struct Traffic {
+  uint64_t bytes = 0, spikes = 0, epochs = 0, emitted = 0, digest = 0;
+};
+
+Traffic TrafficOf(std::shared_ptr<const kernel::BrainSpec> spec, const kernel::RunOptions& options,
+                  kernel::Tick until) {
+  Traffic t;
+  auto brain = kernel::Brain::Create(spec, options);
+  EXPECT_TRUE(brain.ok()) << brain.status().message();
+  if (!brain.ok()) return t;
+  Status st = (*brain)->RunUntil(until);
+  EXPECT_TRUE(st.ok()) << st.message();
+  for (const kernel::WorkerStats& w : (*brain)->Stats()) {
+    t.bytes += w.bytes_to_coordinator;
+    t.spikes += w.spikes_to_coordinator;
+    t.epochs = std::max(t.epochs, w.epochs);
+  }
+  for (kernel::RegionId r = 0; r < spec->regions.size(); ++r) t.emitted += (*brain)->counters(r).spikes;
+  auto digest = (*brain)->Digest();
+  EXPECT_TRUE(digest.ok());
+  t.digest = digest.ok() ? digest.value() : 0;
+  return t;
+}
+
+// Issue 17: with the direct exchange, a run that neither records nor keeps spikes moves none to
+// rank 0 (only counters and digests: a few hundred bytes per worker and epoch, whatever the
+// spike rate); the star moves every spike there. The results are the same.
+TEST(MpiExecutor, TheDirectExchangeSendsRankZeroNoSpikeUnlessItKeepsThem) {
+  auto spec = testing::LoadExample("tiny.json");
+  auto whole = kernel::Brain::Create(spec, InProcess());
+  ASSERT_TRUE(whole.ok());
+  ASSERT_TRUE((*whole)->RunUntil(kUntil).ok());
+  auto want = (*whole)->Digest();
+  ASSERT_TRUE(want.ok());
+  Traffic direct = TrafficOf(spec, WithExchange(Mpi(), "direct", false), kUntil);
+  Traffic kept = TrafficOf(spec, WithExchange(Mpi(), "direct", true), kUntil);
+  Traffic star = TrafficOf(spec, WithExchange(Mpi(), "star", false), kUntil);
+  EXPECT_EQ(direct.digest, want.value());
+  EXPECT_EQ(kept.digest, want.value());
+  EXPECT_EQ(star.digest, want.value());
+  ASSERT_GT(direct.emitted, 0u);
+  EXPECT_EQ(direct.spikes, 0u);
+  EXPECT_EQ(kept.spikes, kept.emitted);
+  EXPECT_EQ(star.spikes, star.emitted);
+  ASSERT_GT(direct.epochs, 0u);
+  std::printf("bytes to rank 0 per epoch (2 workers): direct %.0f, kept %.0f, star %.0f\n",
+              static_cast<double>(direct.bytes) / static_cast<double>(direct.epochs),
+              static_cast<double>(kept.bytes) / static_cast<double>(kept.epochs),
+              static_cast<double>(star.bytes) / static_cast<double>(star.epochs));
+  EXPECT_LT(direct.bytes, star.bytes);
+  EXPECT_LT(direct.bytes / direct.epochs, 2u * 512u);  // two workers' counters and digests
 }
 
 TEST(MpiExecutor, ReportsItsRanksAndWorkerLoad) {
   auto brain = kernel::Brain::Create(testing::LoadExample("tiny.json"), Mpi());
   ASSERT_TRUE(brain.ok()) << brain.status().message();
   ASSERT_TRUE((*brain)->RunUntil(300).ok());
-  EXPECT_EQ((*brain)->executor_name(), "mpi, 3 ranks");
+  EXPECT_EQ((*brain)->executor_name(), "mpi, 3 ranks, direct exchange");
   auto stats = (*brain)->Stats();
   ASSERT_EQ(stats.size(), 2u);
   size_t regions = 0;
@@ -123,6 +187,13 @@ TEST(MpiExecutor, StatesCapturedUnderMpiResumeInProcessAndTheReverse) {
     auto to_mpi = Resumed(spec, InProcess(), Mpi(), cut);
     EXPECT_EQ(to_mpi.first, want.first);
     EXPECT_EQ(to_mpi.second, want_digest.value());
+    // Direct to star and back, spikes not kept (the workers hold the spikes in flight).
+    auto across = Resumed(spec, WithExchange(Mpi(), "direct", false), WithExchange(Mpi(), "star", false), cut);
+    EXPECT_EQ(across.first, want.first);
+    EXPECT_EQ(across.second, want_digest.value());
+    auto back = Resumed(spec, WithExchange(Mpi(), "star", false), WithExchange(Mpi(), "direct", false), cut);
+    EXPECT_EQ(back.first, want.first);
+    EXPECT_EQ(back.second, want_digest.value());
   }
 }
 
@@ -173,6 +244,38 @@ TEST(MpiExecutor, MoreWorkersThanRanksIsAClearError) {
   EXPECT_EQ(brain.status().kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(brain.status().message().find("only 2 worker ranks"), std::string::npos) << brain.status().message();
 }
+
+// Regions split over worker ranks (issue 17's acceptance): brunel.json over 4, brain.json over 4
+// and over 7, every spike and digest equal to the in-process run; and without keeping spikes the
+// same digest, with no spike sent to rank 0.
+class MpiSplit : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (mpi::GetWorld()->size < 8) GTEST_SKIP() << "needs mpirun -np 8";
+  }
+  static void Check(const char* example, int workers, kernel::Tick until) {
+    SCOPED_TRACE(std::string(example) + " over " + std::to_string(workers) + " worker ranks");
+    auto spec = testing::LoadExample(example);
+    RunResult want = RunFor(spec, InProcess(), until);
+    for (const auto& spikes : want.spikes) ASSERT_FALSE(spikes.empty());
+    // Every spike and the full digests; not the last epoch's digests, which see where spikes
+    // between regions wait, and a split region shortens the epochs.
+    testing::ExpectSameRun(RunFor(spec, Mpi({}, workers), until), want, *spec, "direct exchange", false);
+    Traffic direct = TrafficOf(spec, WithExchange(Mpi({}, workers), "direct", false), until);
+    EXPECT_EQ(direct.spikes, 0u);
+    ASSERT_FALSE(want.digests.empty());
+    auto whole = kernel::Brain::Create(spec, InProcess());
+    ASSERT_TRUE(whole.ok());
+    ASSERT_TRUE((*whole)->RunUntil(until).ok());
+    auto digest = (*whole)->Digest();
+    ASSERT_TRUE(digest.ok());
+    EXPECT_EQ(direct.digest, digest.value());
+  }
+};
+
+TEST_F(MpiSplit, BrunelOverFourWorkerRanks) { Check("brunel.json", 4, 500); }
+TEST_F(MpiSplit, BrainOverFourWorkerRanks) { Check("brain.json", 4, 1000); }
+TEST_F(MpiSplit, BrainOverSevenWorkerRanks) { Check("brain.json", 7, 1000); }
 
 // --fault: a pfc region that throws, hangs, or exits without a word in epoch 3.
 class FaultyRegion final : public kernel::Region {

@@ -2,8 +2,11 @@
 # The MPI executor end to end on loopback: usage run.sh THALIA MPI_TEST CONFIG [UNTIL].
 # 1. `mpirun -np 3 thalia run CONFIG --executor mpi` prints the digest of the sequential run;
 # 2. a trace recorded under MPI replays as identical in one process; regions split over worker
-#    ranks (brunel.json over 3 and 4, brain.json over 7) give the sequential digest and replay;
-# 3. mpi_test (the Brain API under MPI: every placement, states across modes) passes;
+#    ranks (brunel.json over 3 and 4, brain.json over 4 and 7), exchanging spikes directly (and
+#    once through rank 0, --exchange star), give the sequential digest and replay; a run that
+#    does not record sends rank 0 no spike (the --summary's per-worker counts);
+# 3. mpi_test (the Brain API under MPI: every placement, both exchanges, states across modes;
+#    under -np 8 regions split over 4 and 7 worker ranks, every spike) passes;
 # 4. a worker rank that throws, hangs or dies ends the job with a clear message, quickly;
 # 5. unusable input ends every rank with exit status 2.
 set -u
@@ -36,22 +39,37 @@ echo "sequential: $seq_digest; MPI: $mpi_digest"
 grep -q 'mpi, 3 ranks' "$WORK/mpi.out" || fail "the MPI run did not say it ran on 3 ranks"
 [ "$(grep -c '^digest ' "$WORK/mpi.out")" = 1 ] || fail "more than one rank printed results"
 
-echo "== regions split over worker ranks: brunel.json over 3 and 4, brain.json over 7 (5 regions)"
+echo "== regions split over worker ranks: brunel.json over 3 and 4, brain.json (5 regions) over 4 and 7"
 EXAMPLES=$(dirname "$CONFIG")
-for case in "brunel.json 4 100ms" "brunel.json 5 100ms" "brain.json 8 100ms"; do
+for case in "brunel.json 4 100ms direct" "brunel.json 5 100ms direct" "brunel.json 5 100ms star" \
+            "brain.json 5 100ms direct" "brain.json 8 100ms direct"; do
   set -- $case
   "$THALIA" run "$EXAMPLES/$1" --until "$3" --workers 0 --quiet >"$WORK/split-seq.out" 2>&1 || fail "sequential $1: $(cat "$WORK/split-seq.out")"
-  timeout 300 $MPIRUN -np "$2" "$THALIA" run "$EXAMPLES/$1" --until "$3" --executor mpi \
-    --record "$WORK/split.trace" >"$WORK/split.out" 2>&1 || fail "MPI -np $2 $1: $(cat "$WORK/split.out")"
+  timeout 300 $MPIRUN -np "$2" "$THALIA" run "$EXAMPLES/$1" --until "$3" --executor mpi --exchange "$4" \
+    --record "$WORK/split.trace" --summary "$WORK/split-rec.json" >"$WORK/split.out" 2>&1 || fail "MPI -np $2 $1 ($4): $(cat "$WORK/split.out")"
   want=$(digest_of "$WORK/split-seq.out")
   got=$(digest_of "$WORK/split.out")
-  echo "$1 on $2 ranks: sequential $want; MPI $got"
-  [ -n "$want" ] && [ "$want" = "$got" ] || fail "MPI -np $2 $1: digest '$got', sequential '$want'"
+  echo "$1 on $2 ranks, $4 exchange: sequential $want; MPI $got"
+  [ -n "$want" ] && [ "$want" = "$got" ] || fail "MPI -np $2 $1 ($4): digest '$got', sequential '$want'"
+  grep -q "$4 exchange" "$WORK/split.out" || fail "MPI -np $2 $1 did not say it used the $4 exchange"
   [ "$(grep -c '^worker ' "$WORK/split.out")" = "$(($2 - 1))" ] || fail "MPI -np $2 $1 did not use every worker rank: $(cat "$WORK/split.out")"
+  grep -q '"spikes_to_coordinator": [1-9]' "$WORK/split-rec.json" || fail "MPI -np $2 $1 ($4) recorded, yet sent rank 0 no spike"
   "$THALIA" replay "$WORK/split.trace" >"$WORK/split-replay.out" 2>&1 || fail "replay of the split MPI trace: $(cat "$WORK/split-replay.out")"
-  grep -q '^identical' "$WORK/split-replay.out" || fail "split MPI trace did not replay identical"
+  grep -q '^identical' "$WORK/split-replay.out" || fail "split MPI trace ($1, $2 ranks, $4) did not replay identical"
   rm -f "$WORK/split.trace"
+  if [ "$4" = direct ]; then
+    # Not recording: the same digest, and not one spike to rank 0.
+    timeout 300 $MPIRUN -np "$2" "$THALIA" run "$EXAMPLES/$1" --until "$3" --executor mpi \
+      --summary "$WORK/split.json" >"$WORK/split-norec.out" 2>&1 || fail "MPI -np $2 $1 unrecorded: $(cat "$WORK/split-norec.out")"
+    [ "$(digest_of "$WORK/split-norec.out")" = "$want" ] || fail "MPI -np $2 $1 unrecorded: digest $(digest_of "$WORK/split-norec.out"), sequential $want"
+    workers=$(grep -c '"spikes_to_coordinator": 0,' "$WORK/split.json")
+    [ "$workers" = "$(($2 - 1))" ] || fail "MPI -np $2 $1 without --record sent rank 0 spikes: $(cat "$WORK/split.json")"
+  fi
 done
+
+echo "== regions split over 4 and 7 worker ranks through the Brain API, every spike (mpi_test -np 8)"
+timeout 600 $MPIRUN -np 8 "$MPI_TEST" --gtest_filter='MpiSplit.*' >"$WORK/api-split.out" 2>&1 || fail "mpi_test -np 8: $(cat "$WORK/api-split.out")"
+grep -q 'PASSED.*3 tests' "$WORK/api-split.out" || fail "mpi_test -np 8 did not pass its 3 tests: $(cat "$WORK/api-split.out")"
 
 echo "== replay of the MPI trace in one process"
 "$THALIA" replay "$WORK/mpi.trace" >"$WORK/replay.out" 2>&1 || fail "replay of the MPI trace: $(cat "$WORK/replay.out")"
