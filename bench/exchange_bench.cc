@@ -543,7 +543,8 @@ int main(int argc, char** argv) {
   const double t_exchange = MPI_Wtime() - t_start;
 
   // Ping-pong sweep between world ranks 1 and 2.
-  const std::vector<int> sizes = {0, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304};
+  const std::vector<int> sizes = {0,     16,    64,     256,    1024,   2048,    4096,    8192,   16384,
+                                  32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304};
   std::vector<double> half = PingPong(sizes, o.pingpong_reps, rank);
   if (rank == 1) MPI_Send(half.data(), static_cast<int>(half.size()), MPI_DOUBLE, 0, 9, MPI_COMM_WORLD);
   if (rank == 0) MPI_Recv(half.data(), static_cast<int>(half.size()), MPI_DOUBLE, 1, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -571,6 +572,7 @@ int main(int argc, char** argv) {
                 all_bad ? "SOME EPOCHS RECEIVED THE WRONG SIZES: the figures mean nothing" :
                           "every epoch received exactly the spikes sent");
     std::vector<double> p2p_w, p2p_t;  // the light load's direct times, for a per-peer fit
+    std::vector<double> medians(static_cast<size_t>(ncfg), 0.0);
     for (int li = 0; li < nl; ++li) {
       const Load& L = o.loads[static_cast<size_t>(li) % o.loads.size()];
       const double need = o.needs[static_cast<size_t>(li) / o.loads.size()];
@@ -593,6 +595,7 @@ int main(int argc, char** argv) {
           auto first = times.begin() + static_cast<long>(static_cast<size_t>(cfg) * o.rounds * per_round);
           std::vector<double> v(first, first + o.rounds * per_round);
           med[m] = Quantile(v, 0.5) * 1e6;
+          medians[static_cast<size_t>(cfg)] = med[m] * 1e-6;
           p90[m] = Quantile(v, 0.9) * 1e6;
         }
         if (li == 0) {
@@ -645,7 +648,7 @@ int main(int argc, char** argv) {
         xs.push_back(sizes[i]);
         ts.push_back(half[i]);
       }
-      if (sizes[i] >= 16384) {
+      if (sizes[i] >= 16384 && sizes[i] <= 1048576) {
         xl.push_back(sizes[i]);
         tl.push_back(half[i]);
       }
@@ -656,9 +659,10 @@ int main(int argc, char** argv) {
     Fit(xa, ta, &a_a, &b_a);
     std::printf("Least squares t = alpha + beta x bytes:\n"
                 "  sizes <= 4 KB (eager):      alpha %.3f us, beta %.4f ns/byte\n"
-                "  sizes >= 16 KB (rendezvous): alpha %.3f us, beta %.4f ns/byte (%.2f GB/s)\n"
+                "  16 KB to 1 MB (rendezvous):  alpha %.3f us, beta %.4f ns/byte (%.2f GB/s)\n"
                 "  all sizes:                  alpha %.3f us, beta %.4f ns/byte\n"
-                "  the model takes alpha from the small sizes and beta from the large ones.\n",
+                "  the model takes alpha from the small sizes and beta from 16 KB to 1 MB (the sizes of\n"
+                "  the exchange's messages; past 1 MB the copies through shared memory leave the caches).\n",
                 a_s * 1e6, b_s * 1e9, a_l * 1e6, b_l * 1e9, 1e-9 / b_l, a_a * 1e6, b_a * 1e9);
     if (p2p_w.size() >= 2) {
       double a, b;
@@ -666,6 +670,25 @@ int main(int argc, char** argv) {
       std::printf("Direct p2p at the first load, fitted over the worker counts: %.1f us + %.1f us per peer\n"
                   "  (oversubscribed: includes waiting for a core, not only MPI's cost per message)\n",
                   a, b);
+    }
+    std::printf("\nMeasured median over the model's time (alpha %.3f us, beta %.4f ns/byte) at the measured\n"
+                "worker counts (the star's coordinator is rank W+1 here); above 1: slower than the model\n",
+                a_s * 1e6, b_l * 1e9);
+    std::printf("  %8s %6s %5s %10s %10s %10s %10s\n", "spikes", "need", "ranks", "star", "direct p2p", "alltoallv",
+                "allgatherv");
+    for (int li = 0; li < nl; ++li) {
+      const Load& L = o.loads[static_cast<size_t>(li) % o.loads.size()];
+      const double need = o.needs[static_cast<size_t>(li) / o.loads.size()];
+      const double mean = L.neurons * L.hz * o.epoch_ms * 1e-3;
+      for (int wi = 0; wi < nw; ++wi) {
+        const int W = o.ranks[static_cast<size_t>(wi)];
+        double t[kModes];
+        Model(a_s, b_l, mean * kSpikeBytes, W, PeersNeeding(W, need), t);
+        std::printf("  %8.0f %6.2f %5d", mean, need, W);
+        for (int m = 0; m < kModes; ++m)
+          std::printf(" %10.2f", medians[static_cast<size_t>((li * nw + wi) * kModes + m)] / t[m]);
+        std::printf("\n");
+      }
     }
     PrintModel(o, a_s, b_l, "measured here, loopback shared memory");
   }
