@@ -20,7 +20,7 @@
 // ranks gives the per-message cost alpha and the per-byte cost beta (least squares), and from
 // them the program prints a model on paper of the time per epoch at 64, 256 and 1,024 ranks
 // (bench/RESULTS.md, "MPI spike exchange: star against direct (issue 17)"). Usage:
-//   mpirun -np 9 exchange_bench [options]            (see --help)
+//   mpirun --oversubscribe --mca mpi_yield_when_idle 1 -np 9 exchange_bench [options]  (--help)
 //   exchange_bench --model-only --alpha-us A --beta-ns B   (the model alone, for given costs)
 #include <mpi.h>
 
@@ -96,7 +96,9 @@ void Usage(FILE* f) {
                "  --alpha-us A        per-message cost, microseconds (with --model-only)\n"
                "  --beta-ns B         per-byte cost, nanoseconds (with --model-only)\n"
                "Times are the slowest rank's per epoch (each epoch starts at a barrier); median and p90.\n"
-               "Launch on one machine as bench/RESULTS.md shows (mpirun --oversubscribe, shared memory).\n");
+               "On one machine (bench/RESULTS.md): mpirun --oversubscribe --mca btl self,vader\n"
+               "--mca mpi_yield_when_idle 1 -np 9 exchange_bench; without mpi_yield_when_idle OpenMPI's\n"
+               "waiting ranks spin, and with more ranks than cores the run all but stalls.\n");
 }
 
 std::vector<std::string> Split(const std::string& s, char sep) {
