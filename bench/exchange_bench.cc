@@ -58,10 +58,11 @@ struct Options {
   std::vector<int> ranks = {2, 4, 8};
   std::vector<Load> loads = {{12500, 10}, {12500, 40}, {1000000, 10}};
   double epoch_ms = 1.5;
-  std::vector<double> needs = {1.0, 0.25};  // fraction of the other workers needing a worker's spikes
-  int epochs = 1000;   // measured epochs per configuration, over all rounds
+  // fractions of the other workers needing a worker's spikes
+  std::vector<double> needs = {1.0, 0.25};
+  int epochs = 1000;  // measured epochs per configuration, over all rounds
   int rounds = 10;
-  int warmup = 5;      // epochs before each round's measured ones
+  int warmup = 5;  // epochs before each round's measured ones
   int pingpong_reps = 400;
   bool model_only = false;
   double alpha_us = -1, beta_ns = -1;  // costs for --model-only (else measured)
@@ -70,35 +71,39 @@ struct Options {
 };
 
 void Usage(FILE* f) {
-  std::fprintf(f,
-               "usage: mpirun -np 9 exchange_bench [options]\n"
-               "       exchange_bench --model-only --alpha-us A --beta-ns B [model options]\n"
-               "Measures the per-epoch spike exchange among worker ranks: star (through world rank 0),\n"
-               "direct point-to-point, MPI_Alltoallv and MPI_Allgatherv, for each worker count W in\n"
-               "--ranks (ranks 1..W are the workers; needs 1 + max(W) ranks), interleaved over rounds.\n"
-               "Then a ping-pong sweep between ranks 1 and 2 fits alpha (per message) and beta (per\n"
-               "byte), and a model of the time per epoch at 64, 256 and 1024 ranks is printed.\n"
-               "Options:\n"
-               "  --ranks LIST        worker counts, e.g. 2,4,8 (default)\n"
-               "  --loads LIST        loads NEURONS:HZ per worker rank (default 12500:10,12500:40,1000000:10);\n"
-               "                      spikes per epoch = neurons x Hz x epoch, varied +-20%% per rank and epoch\n"
-               "  --epoch-ms X        epoch length, the minimum delay (default 1.5)\n"
-               "  --need LIST         fractions F of the other workers that need a worker's spikes: each\n"
-               "                      worker's spikes go to the next ceil(F (W-1)) workers (default 1,0.25)\n"
-               "  --epochs N          measured epochs per configuration, over all rounds (default 1000)\n"
-               "  --rounds N          rounds the configurations are interleaved over (default 10)\n"
-               "  --warmup N          unmeasured epochs before each round of a configuration (default 5)\n"
-               "  --pingpong-reps N   round trips per message size (default 400; fewer for large sizes)\n"
-               "  --model-neurons N   neurons per rank in the model (default 1000000)\n"
-               "  --model-hz X        rate in the model (default 10)\n"
-               "  --model-sparse-peers D  ranks needing each rank's spikes in the sparse case (default 16)\n"
-               "  --model-only        print only the model, for --alpha-us A and --beta-ns B\n"
-               "  --alpha-us A        per-message cost, microseconds (with --model-only)\n"
-               "  --beta-ns B         per-byte cost, nanoseconds (with --model-only)\n"
-               "Times are the slowest rank's per epoch (each epoch starts at a barrier); median and p90.\n"
-               "On one machine (bench/RESULTS.md): mpirun --oversubscribe --mca btl self,vader\n"
-               "--mca mpi_yield_when_idle 1 -np 9 exchange_bench; without mpi_yield_when_idle OpenMPI's\n"
-               "waiting ranks spin, and with more ranks than cores the run all but stalls.\n");
+  std::fprintf(
+      f,
+      "usage: mpirun -np 9 exchange_bench [options]\n"
+      "       exchange_bench --model-only --alpha-us A --beta-ns B [model options]\n"
+      "Measures the per-epoch spike exchange among worker ranks: star (through world rank 0),\n"
+      "direct point-to-point, MPI_Alltoallv and MPI_Allgatherv, for each worker count W in\n"
+      "--ranks (ranks 1..W are the workers; needs 1 + max(W) ranks), interleaved over rounds.\n"
+      "Then a ping-pong sweep between ranks 1 and 2 fits alpha (per message) and beta (per\n"
+      "byte), and a model of the time per epoch at 64, 256 and 1024 ranks is printed.\n"
+      "Options:\n"
+      "  --ranks LIST        worker counts, e.g. 2,4,8 (default)\n"
+      "  --loads LIST        loads NEURONS:HZ per worker rank (default "
+      "12500:10,12500:40,1000000:10);\n"
+      "                      spikes per epoch = neurons x Hz x epoch, varied +-20%% per rank and "
+      "epoch\n"
+      "  --epoch-ms X        epoch length, the minimum delay (default 1.5)\n"
+      "  --need LIST         fractions F of the other workers that need a worker's spikes: each\n"
+      "                      worker's spikes go to the next ceil(F (W-1)) workers (default "
+      "1,0.25)\n"
+      "  --epochs N          measured epochs per configuration, over all rounds (default 1000)\n"
+      "  --rounds N          rounds the configurations are interleaved over (default 10)\n"
+      "  --warmup N          unmeasured epochs before each round of a configuration (default 5)\n"
+      "  --pingpong-reps N   round trips per message size (default 400; fewer for large sizes)\n"
+      "  --model-neurons N   neurons per rank in the model (default 1000000)\n"
+      "  --model-hz X        rate in the model (default 10)\n"
+      "  --model-sparse-peers D  ranks needing each rank's spikes in the sparse case (default 16)\n"
+      "  --model-only        print only the model, for --alpha-us A and --beta-ns B\n"
+      "  --alpha-us A        per-message cost, microseconds (with --model-only)\n"
+      "  --beta-ns B         per-byte cost, nanoseconds (with --model-only)\n"
+      "Times are the slowest rank's per epoch (each epoch starts at a barrier); median and p90.\n"
+      "On one machine (bench/RESULTS.md): mpirun --oversubscribe --mca btl self,vader\n"
+      "--mca mpi_yield_when_idle 1 -np 9 exchange_bench; without mpi_yield_when_idle OpenMPI's\n"
+      "waiting ranks spin, and with more ranks than cores the run all but stalls.\n");
 }
 
 std::vector<std::string> Split(const std::string& s, char sep) {
@@ -162,8 +167,8 @@ bool ParseOptions(int argc, char** argv, Options* o, bool* help) {
       return false;
     }
   }
-  if (o->ranks.empty() || o->loads.empty() || o->needs.empty() || o->rounds < 1 || o->epochs < o->rounds ||
-      o->epoch_ms <= 0)
+  if (o->ranks.empty() || o->loads.empty() || o->needs.empty() || o->rounds < 1 ||
+      o->epochs < o->rounds || o->epoch_ms <= 0)
     return false;
   for (double f : o->needs)
     if (!(f > 0 && f <= 1)) return false;
@@ -239,10 +244,10 @@ struct Counters {
 
 // One rank's buffers for one configuration.
 struct Buffers {
-  std::vector<WireSpike> own;                   // this worker's spikes
-  std::vector<WireSpike> in;                    // inbound: capacity for every peer's spikes
-  std::vector<std::vector<WireSpike>> up;       // coordinator: each worker's spikes
-  std::vector<std::vector<WireSpike>> down;     // coordinator: each worker's inbound batch
+  std::vector<WireSpike> own;                // this worker's spikes
+  std::vector<WireSpike> in;                 // inbound: capacity for every peer's spikes
+  std::vector<std::vector<WireSpike>> up;    // coordinator: each worker's spikes
+  std::vector<std::vector<WireSpike>> down;  // coordinator: each worker's inbound batch
   std::vector<int> scount, rcount, rdispl, sdispl;
   std::vector<MPI_Request> req;
   std::vector<MPI_Status> st;
@@ -253,8 +258,8 @@ constexpr int kTagUp = 1, kTagDown = 2, kTagP2p = 3;
 // One epoch of `mode` among `workers` worker ranks, on the calling rank; returns false if what
 // arrived is not what was sent (then the results mean nothing). `comm` is the star's group
 // (coordinator rank 0, workers 1..W) for kStar, else the workers' own (ranks 0..W-1).
-bool Epoch(Mode mode, MPI_Comm comm, int workers, double mean, int d, uint64_t epoch, int cap, Buffers& b,
-           Counters* c) {
+bool Epoch(Mode mode, MPI_Comm comm, int workers, double mean, int d, uint64_t epoch, int cap,
+           Buffers& b, Counters* c) {
   int me;
   MPI_Comm_rank(comm, &me);
   if (mode == kStar) {
@@ -279,7 +284,8 @@ bool Epoch(Mode mode, MPI_Comm comm, int workers, double mean, int d, uint64_t e
           down.insert(down.end(), u.begin(), u.end());
         }
         int bytes = static_cast<int>(down.size()) * kSpikeBytes;
-        MPI_Isend(down.data(), bytes, MPI_BYTE, w, kTagDown, comm, &b.req[static_cast<size_t>(w - 1)]);
+        MPI_Isend(down.data(), bytes, MPI_BYTE, w, kTagDown, comm,
+                  &b.req[static_cast<size_t>(w - 1)]);
         c->sent += bytes;
         c->messages += 1;
       }
@@ -309,8 +315,8 @@ bool Epoch(Mode mode, MPI_Comm comm, int workers, double mean, int d, uint64_t e
     size_t r = 0;
     for (int p = 0; p < workers; ++p) {
       if (!Needs(me, p, workers, d)) continue;
-      MPI_Irecv(b.in.data() + static_cast<size_t>(p) * static_cast<size_t>(cap), cap * kSpikeBytes, MPI_BYTE, p,
-                kTagP2p, comm, &b.req[r++]);
+      MPI_Irecv(b.in.data() + static_cast<size_t>(p) * static_cast<size_t>(cap), cap * kSpikeBytes,
+                MPI_BYTE, p, kTagP2p, comm, &b.req[r++]);
     }
     for (int p = 0; p < workers; ++p) {
       if (!Needs(p, me, workers, d)) continue;
@@ -340,8 +346,8 @@ bool Epoch(Mode mode, MPI_Comm comm, int workers, double mean, int d, uint64_t e
       b.rdispl[static_cast<size_t>(p)] = total;
       total += b.rcount[static_cast<size_t>(p)];
     }
-    MPI_Alltoallv(b.own.data(), b.scount.data(), b.sdispl.data(), MPI_BYTE, b.in.data(), b.rcount.data(),
-                  b.rdispl.data(), MPI_BYTE, comm);
+    MPI_Alltoallv(b.own.data(), b.scount.data(), b.sdispl.data(), MPI_BYTE, b.in.data(),
+                  b.rcount.data(), b.rdispl.data(), MPI_BYTE, comm);
     c->sent += static_cast<double>(n) * kSpikeBytes * d + 4.0 * workers;
     c->received += total + 4.0 * workers;
     int want = 0;
@@ -357,7 +363,8 @@ bool Epoch(Mode mode, MPI_Comm comm, int workers, double mean, int d, uint64_t e
     b.rdispl[static_cast<size_t>(p)] = total;
     total += b.rcount[static_cast<size_t>(p)];
   }
-  MPI_Allgatherv(b.own.data(), mine, MPI_BYTE, b.in.data(), b.rcount.data(), b.rdispl.data(), MPI_BYTE, comm);
+  MPI_Allgatherv(b.own.data(), mine, MPI_BYTE, b.in.data(), b.rcount.data(), b.rdispl.data(),
+                 MPI_BYTE, comm);
   c->sent += static_cast<double>(mine) + 4.0;
   c->received += total - mine + 4.0 * (workers - 1);
   int want = 0;
@@ -392,10 +399,13 @@ void Model(double a, double be, double b, int P, int d, double out[kModes]) {
 void PrintModel(const Options& o, double alpha_s, double beta_s, const char* label) {
   const double spikes = o.model_neurons * o.model_hz * o.epoch_ms * 1e-3;
   const double b = spikes * kSpikeBytes;
-  std::printf("\nModel on paper (%s: alpha %.3g us, beta %.4g ns/byte = %.3g GB/s): %.0f neurons/rank at %.0f Hz,\n"
-              "%.2f ms epochs = %.0f spikes = %.0f KB per rank per epoch; ms per epoch (x real time = / %.2f ms)\n",
-              label, alpha_s * 1e6, beta_s * 1e9, 1e-9 / beta_s, o.model_neurons, o.model_hz, o.epoch_ms, spikes,
-              b / 1e3, o.epoch_ms);
+  std::printf(
+      "\nModel on paper (%s: alpha %.3g us, beta %.4g ns/byte = %.3g GB/s): %.0f neurons/rank at "
+      "%.0f Hz,\n"
+      "%.2f ms epochs = %.0f spikes = %.0f KB per rank per epoch; ms per epoch (x real time = / "
+      "%.2f ms)\n",
+      label, alpha_s * 1e6, beta_s * 1e9, 1e-9 / beta_s, o.model_neurons, o.model_hz, o.epoch_ms,
+      spikes, b / 1e3, o.epoch_ms);
   const ModelCase cases[] = {{"dense: every rank needs every spike", -1},
                              {"sparse: each rank's spikes needed on", o.model_sparse_peers}};
   for (const auto& mc : cases) {
@@ -403,8 +413,8 @@ void PrintModel(const Options& o, double alpha_s, double beta_s, const char* lab
       std::printf("  %s\n", mc.name);
     else
       std::printf("  %s %d ranks\n", mc.name, mc.peers);
-    std::printf("  %6s %12s %12s %12s %12s %10s %10s\n", "ranks", "star", "direct p2p", "alltoallv", "allgatherv",
-                "p2p/star", "best");
+    std::printf("  %6s %12s %12s %12s %12s %10s %10s\n", "ranks", "star", "direct p2p", "alltoallv",
+                "allgatherv", "p2p/star", "best");
     for (int P : {64, 256, 1024}) {
       int d = mc.peers < 0 ? P - 1 : std::min(P - 1, mc.peers);
       double t[kModes];
@@ -412,8 +422,9 @@ void PrintModel(const Options& o, double alpha_s, double beta_s, const char* lab
       int best = 1;
       for (int m = 1; m < kModes; ++m)
         if (t[m] < t[best]) best = m;
-      std::printf("  %6d %12.3f %12.3f %12.3f %12.3f %10.4f %10s\n", P, t[kStar] * 1e3, t[kDirect] * 1e3,
-                  t[kAlltoallv] * 1e3, t[kAllgatherv] * 1e3, t[kDirect] / t[kStar], kModeName[best]);
+      std::printf("  %6d %12.3f %12.3f %12.3f %12.3f %10.4f %10s\n", P, t[kStar] * 1e3,
+                  t[kDirect] * 1e3, t[kAlltoallv] * 1e3, t[kAllgatherv] * 1e3,
+                  t[kDirect] / t[kStar], kModeName[best]);
     }
   }
 }
@@ -471,7 +482,9 @@ int main(int argc, char** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const int max_w = *std::max_element(o.ranks.begin(), o.ranks.end());
   if (size < max_w + 1) {
-    if (rank == 0) std::fprintf(stderr, "exchange_bench: --ranks up to %d needs %d ranks, not %d\n", max_w, max_w + 1, size);
+    if (rank == 0)
+      std::fprintf(stderr, "exchange_bench: --ranks up to %d needs %d ranks, not %d\n", max_w,
+                   max_w + 1, size);
     MPI_Finalize();
     return 2;
   }
@@ -483,8 +496,10 @@ int main(int argc, char** argv) {
   std::vector<MPI_Comm> star(static_cast<size_t>(nw)), direct(static_cast<size_t>(nw));
   for (int i = 0; i < nw; ++i) {
     int W = o.ranks[static_cast<size_t>(i)];
-    MPI_Comm_split(MPI_COMM_WORLD, rank <= W ? 0 : MPI_UNDEFINED, rank, &star[static_cast<size_t>(i)]);
-    MPI_Comm_split(MPI_COMM_WORLD, rank >= 1 && rank <= W ? 0 : MPI_UNDEFINED, rank, &direct[static_cast<size_t>(i)]);
+    MPI_Comm_split(MPI_COMM_WORLD, rank <= W ? 0 : MPI_UNDEFINED, rank,
+                   &star[static_cast<size_t>(i)]);
+    MPI_Comm_split(MPI_COMM_WORLD, rank >= 1 && rank <= W ? 0 : MPI_UNDEFINED, rank,
+                   &direct[static_cast<size_t>(i)]);
   }
 
   const int per_round = o.epochs / o.rounds;
@@ -492,7 +507,8 @@ int main(int argc, char** argv) {
   // times[(cfg * rounds + round) * per_round + e]: this rank's seconds; reduced by MAX.
   std::vector<double> times(static_cast<size_t>(ncfg) * o.rounds * per_round, 0.0);
   // per config and world rank: bytes sent, received, messages (summed over measured epochs)
-  std::vector<double> sent(static_cast<size_t>(ncfg) * size, 0.0), recvd(sent.size(), 0.0), msgs(sent.size(), 0.0);
+  std::vector<double> sent(static_cast<size_t>(ncfg) * size, 0.0), recvd(sent.size(), 0.0),
+      msgs(sent.size(), 0.0);
   int bad = 0;
 
   const double t_start = MPI_Wtime();
@@ -506,20 +522,24 @@ int main(int argc, char** argv) {
         const int W = o.ranks[static_cast<size_t>(wi)];
         const int d = PeersNeeding(W, need);
         for (int mi = 0; mi < kModes; ++mi) {
-          const Mode mode = static_cast<Mode>((mi + r + wi) % kModes);  // a different order each time
+          const Mode mode =
+              static_cast<Mode>((mi + r + wi) % kModes);  // a different order each time
           const int cfg = (li * nw + wi) * kModes + mode;
-          MPI_Comm comm = mode == kStar ? star[static_cast<size_t>(wi)] : direct[static_cast<size_t>(wi)];
+          MPI_Comm comm =
+              mode == kStar ? star[static_cast<size_t>(wi)] : direct[static_cast<size_t>(wi)];
           SleepyBarrier(MPI_COMM_WORLD);
           if (comm != MPI_COMM_NULL) {
             Buffers b;
             b.own.resize(static_cast<size_t>(cap));
-            for (size_t i = 0; i < b.own.size(); ++i) b.own[i] = {1000 + i, static_cast<uint32_t>(i * 7), 0};
+            for (size_t i = 0; i < b.own.size(); ++i)
+              b.own[i] = {1000 + i, static_cast<uint32_t>(i * 7), 0};
             b.in.resize(static_cast<size_t>(cap) * static_cast<size_t>(W));
             b.up.resize(static_cast<size_t>(W));
             b.down.resize(static_cast<size_t>(W));
             for (auto& d : b.down) d.reserve(static_cast<size_t>(cap) * static_cast<size_t>(W));
             for (auto& u : b.up) u.reserve(static_cast<size_t>(cap));
-            for (auto* v : {&b.scount, &b.rcount, &b.rdispl, &b.sdispl}) v->assign(static_cast<size_t>(W), 0);
+            for (auto* v : {&b.scount, &b.rcount, &b.rdispl, &b.sdispl})
+              v->assign(static_cast<size_t>(W), 0);
             b.req.resize(static_cast<size_t>(2 * W));
             b.st.resize(static_cast<size_t>(2 * W));
             Counters warm, c;
@@ -532,7 +552,8 @@ int main(int argc, char** argv) {
               const double t = MPI_Wtime() - t0;
               if (!ok) ++bad;
               if (measured)
-                times[(static_cast<size_t>(cfg) * o.rounds + r) * per_round + static_cast<size_t>(e - o.warmup)] = t;
+                times[(static_cast<size_t>(cfg) * o.rounds + r) * per_round +
+                      static_cast<size_t>(e - o.warmup)] = t;
             }
             sent[static_cast<size_t>(cfg) * size + rank] += c.sent;
             recvd[static_cast<size_t>(cfg) * size + rank] += c.received;
@@ -545,15 +566,20 @@ int main(int argc, char** argv) {
   const double t_exchange = MPI_Wtime() - t_start;
 
   // Ping-pong sweep between world ranks 1 and 2.
-  const std::vector<int> sizes = {0,     16,    64,     256,    1024,   2048,    4096,    8192,   16384,
-                                  32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304};
+  const std::vector<int> sizes = {0,      16,     64,      256,     1024,   2048,
+                                  4096,   8192,   16384,   32768,   65536,  131072,
+                                  262144, 524288, 1048576, 2097152, 4194304};
   std::vector<double> half = PingPong(sizes, o.pingpong_reps, rank);
-  if (rank == 1) MPI_Send(half.data(), static_cast<int>(half.size()), MPI_DOUBLE, 0, 9, MPI_COMM_WORLD);
-  if (rank == 0) MPI_Recv(half.data(), static_cast<int>(half.size()), MPI_DOUBLE, 1, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  if (rank == 1)
+    MPI_Send(half.data(), static_cast<int>(half.size()), MPI_DOUBLE, 0, 9, MPI_COMM_WORLD);
+  if (rank == 0)
+    MPI_Recv(half.data(), static_cast<int>(half.size()), MPI_DOUBLE, 1, 9, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
 
   auto reduce = [&](std::vector<double>& v, MPI_Op op) {
     if (rank == 0)
-      MPI_Reduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, op, 0, MPI_COMM_WORLD);
+      MPI_Reduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, op, 0,
+                 MPI_COMM_WORLD);
     else
       MPI_Reduce(v.data(), nullptr, static_cast<int>(v.size()), MPI_DOUBLE, op, 0, MPI_COMM_WORLD);
   };
@@ -566,35 +592,43 @@ int main(int argc, char** argv) {
 
   if (rank == 0) {
     const double me = static_cast<double>(o.rounds * per_round);  // measured epochs per config
-    std::printf("exchange_bench: %d ranks in one launch (rank 0 the star's coordinator, ranks 1..W the workers);\n"
-                "%d measured epochs per configuration in %d interleaved rounds (+%d warm-up each), epoch %.2f ms,\n"
-                "need F: each worker's spikes are needed on ceil(F (W-1)) other workers (allgatherv sends all);\n"
-                "exchange phase took %.1f s; %s\n",
-                size, o.rounds * per_round, o.rounds, o.warmup, o.epoch_ms, t_exchange,
-                all_bad ? "SOME EPOCHS RECEIVED THE WRONG SIZES: the figures mean nothing" :
-                          "every epoch received exactly the spikes sent");
+    std::printf(
+        "exchange_bench: %d ranks in one launch (rank 0 the star's coordinator, ranks 1..W the "
+        "workers);\n"
+        "%d measured epochs per configuration in %d interleaved rounds (+%d warm-up each), epoch "
+        "%.2f ms,\n"
+        "need F: each worker's spikes are needed on ceil(F (W-1)) other workers (allgatherv sends "
+        "all);\n"
+        "exchange phase took %.1f s; %s\n",
+        size, o.rounds * per_round, o.rounds, o.warmup, o.epoch_ms, t_exchange,
+        all_bad ? "SOME EPOCHS RECEIVED THE WRONG SIZES: the figures mean nothing"
+                : "every epoch received exactly the spikes sent");
     std::vector<double> p2p_w, p2p_t;  // the light load's direct times, for a per-peer fit
     std::vector<double> medians(static_cast<size_t>(ncfg), 0.0);
     for (int li = 0; li < nl; ++li) {
       const Load& L = o.loads[static_cast<size_t>(li) % o.loads.size()];
       const double need = o.needs[static_cast<size_t>(li) / o.loads.size()];
       const double mean = L.neurons * L.hz * o.epoch_ms * 1e-3;
-      std::printf("\nLoad %.0f neurons x %.0f Hz x %.2f ms = %.0f spikes (%.1f KB) per worker rank per epoch;\n"
-                  "need %.2f: each worker's spikes needed on",
-                  L.neurons, L.hz, o.epoch_ms, mean, mean * kSpikeBytes / 1e3, need);
+      std::printf(
+          "\nLoad %.0f neurons x %.0f Hz x %.2f ms = %.0f spikes (%.1f KB) per worker rank per "
+          "epoch;\n"
+          "need %.2f: each worker's spikes needed on",
+          L.neurons, L.hz, o.epoch_ms, mean, mean * kSpikeBytes / 1e3, need);
       for (int wi = 0; wi < nw; ++wi)
-        std::printf("%s %d of %d", wi ? "," : "", PeersNeeding(o.ranks[static_cast<size_t>(wi)], need),
+        std::printf("%s %d of %d", wi ? "," : "",
+                    PeersNeeding(o.ranks[static_cast<size_t>(wi)], need),
                     o.ranks[static_cast<size_t>(wi)] - 1);
       std::printf(" other workers\n");
       std::printf("  exchange time per epoch, us: median (p90)\n");
-      std::printf("  %5s %18s %18s %18s %18s %9s %9s %9s  %s\n", "ranks", "star", "direct p2p", "alltoallv",
-                  "allgatherv", "p2p/star", "a2av/star", "agv/star", "fastest");
+      std::printf("  %5s %18s %18s %18s %18s %9s %9s %9s  %s\n", "ranks", "star", "direct p2p",
+                  "alltoallv", "allgatherv", "p2p/star", "a2av/star", "agv/star", "fastest");
       for (int wi = 0; wi < nw; ++wi) {
         const int W = o.ranks[static_cast<size_t>(wi)];
         double med[kModes], p90[kModes];
         for (int m = 0; m < kModes; ++m) {
           const int cfg = (li * nw + wi) * kModes + m;
-          auto first = times.begin() + static_cast<long>(static_cast<size_t>(cfg) * o.rounds * per_round);
+          auto first =
+              times.begin() + static_cast<long>(static_cast<size_t>(cfg) * o.rounds * per_round);
           std::vector<double> v(first, first + o.rounds * per_round);
           med[m] = Quantile(v, 0.5) * 1e6;
           medians[static_cast<size_t>(cfg)] = med[m] * 1e-6;
@@ -608,14 +642,17 @@ int main(int argc, char** argv) {
         for (int m = 1; m < kModes; ++m)
           if (med[m] < med[best]) best = m;
         char cell[kModes][40];
-        for (int m = 0; m < kModes; ++m) std::snprintf(cell[m], sizeof cell[m], "%.0f (%.0f)", med[m], p90[m]);
-        std::printf("  %5d %18s %18s %18s %18s %9.3f %9.3f %9.3f  %s\n", W, cell[0], cell[1], cell[2], cell[3],
-                    med[kDirect] / med[kStar], med[kAlltoallv] / med[kStar], med[kAllgatherv] / med[kStar],
-                    kModeName[best]);
+        for (int m = 0; m < kModes; ++m)
+          std::snprintf(cell[m], sizeof cell[m], "%.0f (%.0f)", med[m], p90[m]);
+        std::printf("  %5d %18s %18s %18s %18s %9.3f %9.3f %9.3f  %s\n", W, cell[0], cell[1],
+                    cell[2], cell[3], med[kDirect] / med[kStar], med[kAlltoallv] / med[kStar],
+                    med[kAllgatherv] / med[kStar], kModeName[best]);
       }
-      std::printf("  KB per epoch: per worker sent / received (mean over workers); the star's coordinator\n");
-      std::printf("  %5s %16s %16s %16s %16s %20s\n", "ranks", "star", "direct p2p", "alltoallv", "allgatherv",
-                  "coordinator in/out");
+      std::printf(
+          "  KB per epoch: per worker sent / received (mean over workers); the star's "
+          "coordinator\n");
+      std::printf("  %5s %16s %16s %16s %16s %20s\n", "ranks", "star", "direct p2p", "alltoallv",
+                  "allgatherv", "coordinator in/out");
       for (int wi = 0; wi < nw; ++wi) {
         const int W = o.ranks[static_cast<size_t>(wi)];
         char cell[kModes][40];
@@ -627,7 +664,8 @@ int main(int argc, char** argv) {
             s += sent[cfg * size + w];
             rv += recvd[cfg * size + w];
           }
-          std::snprintf(cell[m], sizeof cell[m], "%.1f / %.1f", s / W / me / 1e3, rv / W / me / 1e3);
+          std::snprintf(cell[m], sizeof cell[m], "%.1f / %.1f", s / W / me / 1e3,
+                        rv / W / me / 1e3);
           if (m == kStar) {
             cin = recvd[cfg * size] / me / 1e3;
             cout = sent[cfg * size] / me / 1e3;
@@ -659,25 +697,31 @@ int main(int argc, char** argv) {
     Fit(xs, ts, &a_s, &b_s);
     Fit(xl, tl, &a_l, &b_l);
     Fit(xa, ta, &a_a, &b_a);
-    std::printf("Least squares t = alpha + beta x bytes:\n"
-                "  sizes <= 4 KB (eager):      alpha %.3f us, beta %.4f ns/byte\n"
-                "  16 KB to 1 MB (rendezvous):  alpha %.3f us, beta %.4f ns/byte (%.2f GB/s)\n"
-                "  all sizes:                  alpha %.3f us, beta %.4f ns/byte\n"
-                "  the model takes alpha from the small sizes and beta from 16 KB to 1 MB (the sizes of\n"
-                "  the exchange's messages; past 1 MB the copies through shared memory leave the caches).\n",
-                a_s * 1e6, b_s * 1e9, a_l * 1e6, b_l * 1e9, 1e-9 / b_l, a_a * 1e6, b_a * 1e9);
+    std::printf(
+        "Least squares t = alpha + beta x bytes:\n"
+        "  sizes <= 4 KB (eager):      alpha %.3f us, beta %.4f ns/byte\n"
+        "  16 KB to 1 MB (rendezvous):  alpha %.3f us, beta %.4f ns/byte (%.2f GB/s)\n"
+        "  all sizes:                  alpha %.3f us, beta %.4f ns/byte\n"
+        "  the model takes alpha from the small sizes and beta from 16 KB to 1 MB (the sizes of\n"
+        "  the exchange's messages; past 1 MB the copies through shared memory leave the "
+        "caches).\n",
+        a_s * 1e6, b_s * 1e9, a_l * 1e6, b_l * 1e9, 1e-9 / b_l, a_a * 1e6, b_a * 1e9);
     if (p2p_w.size() >= 2) {
       double a, b;
       Fit(p2p_w, p2p_t, &a, &b);
-      std::printf("Direct p2p at the first load, fitted over the worker counts: %.1f us + %.1f us per peer\n"
-                  "  (oversubscribed: includes waiting for a core, not only MPI's cost per message)\n",
-                  a, b);
+      std::printf(
+          "Direct p2p at the first load, fitted over the worker counts: %.1f us + %.1f us per "
+          "peer\n"
+          "  (oversubscribed: includes waiting for a core, not only MPI's cost per message)\n",
+          a, b);
     }
-    std::printf("\nMeasured median over the model's time (alpha %.3f us, beta %.4f ns/byte) at the measured\n"
-                "worker counts (the star's coordinator is rank W+1 here); above 1: slower than the model\n",
-                a_s * 1e6, b_l * 1e9);
-    std::printf("  %8s %6s %5s %10s %10s %10s %10s\n", "spikes", "need", "ranks", "star", "direct p2p", "alltoallv",
-                "allgatherv");
+    std::printf(
+        "\nMeasured median over the model's time (alpha %.3f us, beta %.4f ns/byte) at the "
+        "measured\n"
+        "worker counts (the star's coordinator is rank W+1 here); above 1: slower than the model\n",
+        a_s * 1e6, b_l * 1e9);
+    std::printf("  %8s %6s %5s %10s %10s %10s %10s\n", "spikes", "need", "ranks", "star",
+                "direct p2p", "alltoallv", "allgatherv");
     for (int li = 0; li < nl; ++li) {
       const Load& L = o.loads[static_cast<size_t>(li) % o.loads.size()];
       const double need = o.needs[static_cast<size_t>(li) / o.loads.size()];
