@@ -89,6 +89,8 @@ Status Brain::Init(const BrainState* state) {
   last_digests_.assign(n, 0);
   begin_.inbound.assign(n, {});
   begin_.external.assign(n, {});
+  begin_next_.inbound.assign(n, {});
+  begin_next_.external.assign(n, {});
   mod_state_ = modulator_model_.Initial();
   router_ = SpikeRouter(*spec_);
   if (state) {
@@ -111,6 +113,7 @@ Status Brain::Init(const BrainState* state) {
 }
 
 Status Brain::RunUntil(Tick until) {
+  if (executor_->CanPipeline() && !input_source_ && !failed_ && !shut_down_) return RunPipelined(until);
   while (tick_ < until) {
     THALIA_RETURN_IF_ERROR(RunEpoch(std::min(tick_ + epoch_ticks_, until)));
   }
@@ -128,18 +131,73 @@ Status Brain::RunEpoch(Tick t1) {
   // --profile: one clock read per step of the epoch, none without it.
   const bool profile = profiler_ && profiler_->active();
   uint64_t mark = profile ? ProfileNow() : 0;
-  auto span = [&](SpanKind kind) {
-    if (!profile) return;
-    const uint64_t now = ProfileNow();
-    profiler_->Add(kind, epoch_, mark, now);
-    mark = now;
-  };
-  // (1) Assemble EpochBegin.
   EpochBegin& b = begin_;
-  b.epoch = epoch_;
-  b.t0 = tick_;
+  THALIA_RETURN_IF_ERROR(Assemble(epoch_, tick_, mod_state_, t1, &b));
+  if (profile) {
+    const uint64_t now = ProfileNow();
+    profiler_->Add(SpanKind::kAssemble, epoch_, mark, now);
+  }
+  // (2) Run the regions.
+  Status st = executor_->RunEpoch(b, &done_);
+  if (!st.ok()) return Failed(st, b);
+  if (profile) mark = ProfileNow();
+  return Complete(b, profile, mark);
+}
+
+Status Brain::Failed(const Status& st, const EpochBegin& b) {
+  failed_ = true;
+  (void)executor_->Shutdown();
+  return st.Context("epoch " + std::to_string(b.epoch) + " (ticks " + std::to_string(b.t0) + ".." +
+                    std::to_string(b.t1) + ")");
+}
+
+Status Brain::RunPipelined(Tick until) {
+  const bool profile = profiler_ && profiler_->active();
+  // Where the next epoch to assemble starts: ahead of tick_, epoch_ and mod_state_, which the
+  // completed epochs advance.
+  uint64_t epoch = epoch_;
+  Tick tick = tick_;
+  ModulatorState mods = mod_state_;
+  auto start = [&](EpochBegin* b) -> Status {
+    const uint64_t mark = profile ? ProfileNow() : 0;
+    THALIA_RETURN_IF_ERROR(Assemble(epoch, tick, mods, std::min(tick + epoch_ticks_, until), b));
+    if (profile) profiler_->Add(SpanKind::kAssemble, epoch, mark, ProfileNow());
+    for (const ModulatorEvent& e : b->events) modulator_model_.Apply(&mods, e);
+    ++epoch;
+    tick = b->t1;
+    Status st = executor_->StartEpoch(*b);
+    return st.ok() ? st : Failed(st, *b);
+  };
+  if (tick >= until) return Status::Ok();
+  EpochBegin* current = &begin_;
+  EpochBegin* next = &begin_next_;
+  THALIA_RETURN_IF_ERROR(start(current));
+  while (true) {
+    const bool more = tick < until;
+    if (more) THALIA_RETURN_IF_ERROR(start(next));
+    Status st = executor_->FinishEpoch(&done_);
+    if (!st.ok()) return Failed(st, *current);
+    if (Status cs = Complete(*current, profile, profile ? ProfileNow() : 0); !cs.ok()) {
+      if (!more) return cs;
+      // The workers have run the next epoch already: this brain cannot go on from here.
+      EpochDone ahead;
+      (void)executor_->FinishEpoch(&ahead);
+      failed_ = true;
+      (void)executor_->Shutdown();
+      return cs.Context("the brain has stopped (epoch " + std::to_string(next->epoch) + " had started)");
+    }
+    if (!more) return Status::Ok();
+    std::swap(current, next);
+  }
+}
+
+Status Brain::Assemble(uint64_t epoch, Tick t0, const ModulatorState& mods, Tick t1, EpochBegin* out) {
+  // (1) Assemble EpochBegin.
+  EpochBegin& b = *out;
+  b.epoch = epoch;
+  b.t0 = t0;
   b.t1 = t1;
-  b.modulators = mod_state_;
+  b.modulators = mods;
   b.events.clear();
   // Configured events and API events of this epoch, merged by tick (configured first on a tie).
   std::vector<ModulatorEvent> api_now, api_later;
@@ -152,7 +210,7 @@ Status Brain::RunEpoch(Tick t1) {
     if (!has_cfg && !has_api) break;
     if (has_cfg && (!has_api || spec_->events[next_config_event_].tick <= api_now[ai].tick)) {
       const ModulatorEventSpec& e = spec_->events[next_config_event_++];
-      b.events.push_back({std::max(e.tick, tick_), e.modulator, e.amount});
+      b.events.push_back({std::max(e.tick, t0), e.modulator, e.amount});
     } else {
       b.events.push_back(api_now[ai++]);
     }
@@ -170,23 +228,23 @@ Status Brain::RunEpoch(Tick t1) {
     std::stable_sort(b.external[r].begin(), b.external[r].end(),
                      [](const ExternalInput& x, const ExternalInput& y) { return x.tick < y.tick; });
   }
-  b.full_digest = options_.full_digest_every > 0 && (epoch_ + 1) % options_.full_digest_every == 0;
+  b.full_digest = options_.full_digest_every > 0 && (epoch + 1) % options_.full_digest_every == 0;
   b.want_spikes = options_.keep_spikes || !observers_.empty();
   if (input_source_) {
     THALIA_RETURN_IF_ERROR(input_source_->EpochInputs(&b));
     if (b.external.size() != in_flight_.size())
       return Status::Internal("epoch input source gave external input for another number of regions");
   }
-  span(SpanKind::kAssemble);
-  // (2) Run the regions.
-  Status st = executor_->RunEpoch(b, &done_);
-  if (!st.ok()) {
-    failed_ = true;
-    (void)executor_->Shutdown();
-    return st.Context("epoch " + std::to_string(epoch_) + " (ticks " + std::to_string(b.t0) + ".." +
-                      std::to_string(b.t1) + ")");
-  }
-  if (profile) mark = ProfileNow();
+  return Status::Ok();
+}
+
+Status Brain::Complete(const EpochBegin& b, bool profile, uint64_t mark) {
+  auto span = [&](SpanKind kind) {
+    if (!profile) return;
+    const uint64_t now = ProfileNow();
+    profiler_->Add(kind, epoch_, mark, now);
+    mark = now;
+  };
   // (3) Route (unless the workers did); keep what the API asked for.
   if (!executor_->RoutesSpikes()) router_.Route(done_, &in_flight_);
   for (size_t r = 0; r < done_.regions.size(); ++r) {
@@ -199,7 +257,7 @@ Status Brain::RunEpoch(Tick t1) {
   for (const ModulatorEvent& e : b.events) modulator_model_.Apply(&mod_state_, e);
   span(SpanKind::kRoute);
   const uint64_t ran = epoch_;
-  tick_ = t1;
+  tick_ = b.t1;
   ++epoch_;
   // (5) Observers.
   for (EpochObserver* o : observers_) {

@@ -112,6 +112,13 @@ class Brain {
   Brain(std::shared_ptr<const BrainSpec> spec, RunOptions options);
   Status Init(const BrainState* state);
   Status RunEpoch(Tick t1);
+  // The steps of an epoch: (1) Assemble the EpochBegin of epoch `epoch` [t0, t1) whose
+  // modulator state at t0 is `mods`; (3)-(5) Complete it once the executor has run it (done_).
+  Status Assemble(uint64_t epoch, Tick t0, const ModulatorState& mods, Tick t1, EpochBegin* b);
+  Status Complete(const EpochBegin& b, bool profile, uint64_t mark);
+  // RunUntil with an executor that pipelines: epoch e + 1 is started before e is completed.
+  Status RunPipelined(Tick until);
+  Status Failed(const Status& st, const EpochBegin& b);
   // Hands the spikes in flight at the coordinator to their target regions (a zero-length epoch,
   // t0 == t1, not seen by observers). Where a spike waits for its arrival tick - at the
   // coordinator or in the target's delay queue - depends on where epochs were cut; after a flush
@@ -139,7 +146,7 @@ class Brain {
   std::vector<RegionCounters> counters_;
   std::vector<uint64_t> last_digests_;
   std::vector<EpochObserver*> observers_;
-  EpochBegin begin_;  // reused buffers
+  EpochBegin begin_, begin_next_;  // reused buffers (the next: the epoch started ahead)
   EpochDone done_;
   bool failed_ = false;
   bool shut_down_ = false;

@@ -93,6 +93,14 @@ class Executor {
   // RoutesSpikes only: whether the workers may hold spikes not yet handed to their regions (a
   // zero-length epoch delivers them; Brain::Flush runs one).
   virtual bool HoldsSpikesInFlight() const { return false; }
+  // Pipelining (only where CanPipeline(), which needs RoutesSpikes): StartEpoch sends an epoch's
+  // requests and returns; FinishEpoch collects the results of the oldest epoch started and not
+  // finished. The Brain starts epoch e + 1 before it finishes epoch e, so the workers find their
+  // next inputs waiting and never wait for the coordinator, which records and reports epoch e
+  // while they compute e + 1. At most two epochs are started and not finished.
+  virtual bool CanPipeline() const { return false; }
+  virtual Status StartEpoch(const EpochBegin&) { return Status::Internal("this executor does not pipeline"); }
+  virtual Status FinishEpoch(EpochDone*) { return Status::Internal("this executor does not pipeline"); }
   // Ends the workers (if any) and reaps them. Idempotent.
   virtual Status Shutdown() { return Status::Ok(); }
   // Where the executor adds its spans while profiler->active() (--profile); set by Brain before

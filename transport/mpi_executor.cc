@@ -21,11 +21,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using kernel::Region;
 
+// Two builders and sends per rank: a pipelined run sends epoch e + 1 while epoch e's request may
+// still be in flight; each builder stays untouched until its send has completed.
 struct Rank : PoolWorker {
   int rank = 1;  // index + 1
-  flatbuffers::FlatBufferBuilder out{1 << 16, &kernel::BufferAllocator()};  // untouched until sent
-  MPI_Request send = MPI_REQUEST_NULL;
+  flatbuffers::FlatBufferBuilder out[2]{flatbuffers::FlatBufferBuilder(1 << 16, &kernel::BufferAllocator()),
+                                        flatbuffers::FlatBufferBuilder(1 << 16, &kernel::BufferAllocator())};
+  MPI_Request send[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  int current = 0;  // the builder being (or last) encoded into
   std::vector<uint8_t> in;
+  bool Sending() const { return send[0] != MPI_REQUEST_NULL || send[1] != MPI_REQUEST_NULL; }
 };
 
 class MpiExecutor final : public WorkerPoolExecutor {
@@ -39,6 +44,7 @@ class MpiExecutor final : public WorkerPoolExecutor {
            (options_.direct ? "direct" : "star") + " exchange";
   }
   bool WantsBuiltRegions() const override { return false; }
+  bool CanPipeline() const override { return direct_; }
   Status Start(std::shared_ptr<const kernel::BrainSpec> spec, std::vector<std::unique_ptr<Region>> regions) override;
   Status Shutdown() override;
 
@@ -47,7 +53,7 @@ class MpiExecutor final : public WorkerPoolExecutor {
   size_t WorkerCount() const override { return ranks_.size(); }
   PoolWorker& WorkerAt(size_t i) override { return *ranks_[i]; }
   const PoolWorker& WorkerAt(size_t i) const override { return *ranks_[i]; }
-  flatbuffers::FlatBufferBuilder& OutFor(PoolWorker& w) override { return Of(w).out; }
+  flatbuffers::FlatBufferBuilder& OutFor(PoolWorker& w) override;
   Status Send(PoolWorker& w) override;  // sends w.out
   Status CollectReplies(const OnReply& on_reply) override { return Collect(on_reply); }
   Status WorkerFailed(PoolWorker& w, const std::string& what, bool exiting) override;
@@ -102,7 +108,7 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
   started_ = true;
   mpi::SetWorkersState(mpi::Workers::kBusy);
   for (auto& w : ranks_) {
-    EncodeSetup(*w, options_.threads, options_.shards, &w->out);
+    EncodeSetup(*w, options_.threads, options_.shards, &OutFor(*w));
     THALIA_RETURN_IF_ERROR(Send(*w));
   }
   Status st = Collect([](PoolWorker& w, const wire::Message& m) -> Status {
@@ -118,12 +124,21 @@ Status MpiExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec, std::ve
   return st;
 }
 
+flatbuffers::FlatBufferBuilder& MpiExecutor::OutFor(PoolWorker& pool_worker) {
+  Rank& w = Of(pool_worker);
+  w.current ^= 1;
+  // The send from this builder two requests ago: long received unless the rank is slow to read.
+  if (w.send[w.current] != MPI_REQUEST_NULL) MPI_Wait(&w.send[w.current], MPI_STATUS_IGNORE);
+  return w.out[w.current];
+}
+
 Status MpiExecutor::Send(PoolWorker& pool_worker) {
   Rank& w = Of(pool_worker);
-  if (w.out.GetSize() > kFrameHeaderBytes + kMaxFrameBytes)
+  flatbuffers::FlatBufferBuilder& out = w.out[w.current];
+  if (out.GetSize() > kFrameHeaderBytes + kMaxFrameBytes)
     return Status::Invalid("a message to MPI rank " + std::to_string(w.rank) + " is over the frame limit");
-  MPI_Isend(w.out.GetBufferPointer(), static_cast<int>(w.out.GetSize()), MPI_BYTE, w.rank, mpi::kFrameTag,
-            world_->comm, &w.send);
+  MPI_Isend(out.GetBufferPointer(), static_cast<int>(out.GetSize()), MPI_BYTE, w.rank, mpi::kFrameTag, world_->comm,
+            &w.send[w.current]);
   w.pending = true;
   return Status::Ok();
 }
@@ -137,11 +152,12 @@ Status MpiExecutor::Collect(const F& on_reply) {
     bool pending = false, progress = false;
     for (auto& wp : ranks_) {
       Rank& w = *wp;
-      if (w.send != MPI_REQUEST_NULL) {
-        int flag = 0;
-        MPI_Test(&w.send, &flag, MPI_STATUS_IGNORE);  // sets the request to MPI_REQUEST_NULL when done
-        progress |= flag != 0;
-      }
+      for (MPI_Request& send : w.send)
+        if (send != MPI_REQUEST_NULL) {
+          int flag = 0;
+          MPI_Test(&send, &flag, MPI_STATUS_IGNORE);  // sets the request to MPI_REQUEST_NULL when done
+          progress |= flag != 0;
+        }
       if (w.pending) {
         auto got = mpi::TryReceiveFrame(world_->comm, w.rank, &w.in);
         if (!got.ok()) return WorkerFailed(w, "sent a bad message (" + got.status().message() + ")", false);
@@ -150,7 +166,7 @@ Status MpiExecutor::Collect(const F& on_reply) {
           THALIA_RETURN_IF_ERROR(TakeReply(w, w.in, on_reply, &soft));
         }
       }
-      pending |= w.pending || w.send != MPI_REQUEST_NULL;
+      pending |= w.pending || w.Sending();
     }
     if (!pending) return soft;
     if (progress) {
@@ -159,7 +175,7 @@ Status MpiExecutor::Collect(const F& on_reply) {
     }
     if (Clock::now() > deadline) {
       for (auto& w : ranks_)
-        if (w->pending || w->send != MPI_REQUEST_NULL)
+        if (w->pending || w->Sending())
           return WorkerFailed(*w, NoReplyWithin(options_.hang_timeout_ms), false);
     }
     backoff.Pause();
@@ -180,8 +196,9 @@ Status MpiExecutor::Shutdown() {
   shut_down_ = true;
   // The ranks go back to waiting for a Setup; the sends must complete before the builders go.
   for (auto& w : ranks_) {
-    w->out.Clear();
-    FinishMessage(&w->out, wire::Payload::Shutdown, wire::CreateShutdown(w->out));
+    flatbuffers::FlatBufferBuilder& out = OutFor(*w);
+    out.Clear();
+    FinishMessage(&out, wire::Payload::Shutdown, wire::CreateShutdown(out));
     THALIA_RETURN_IF_ERROR(Send(*w));
     w->pending = false;  // Shutdown has no reply
   }

@@ -43,6 +43,12 @@ Status WorkerPoolExecutor::Place(const std::vector<double>& costs, int workers, 
   return Status::Ok();
 }
 
+Status WorkerPoolExecutor::Idle() const {
+  THALIA_RETURN_IF_ERROR(Usable());
+  if (!running_.empty()) return Status::Internal("an epoch started is not finished");
+  return Status::Ok();
+}
+
 bool WorkerPoolExecutor::AnySplit() const {
   return std::find(split_.begin(), split_.end(), true) != split_.end();
 }
@@ -200,13 +206,24 @@ void WorkerPoolExecutor::SetThreadTimes(PoolWorker& w, const std::vector<uint64_
 // With --profile, the coordinator's thread: encoding and sending, its own share (RunLocal adds
 // those spans), then waiting for replies cut by the decoding of each as it arrives.
 Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::EpochDone* done) {
+  done->regions.resize(spec_->regions.size());
+  THALIA_RETURN_IF_ERROR(StartEpoch(begin));
+  in_epoch_ = true;
+  THALIA_RETURN_IF_ERROR(RunLocal(begin, done));
+  if (AnySplit())
+    if (PoolWorker* l = LocalWorker())
+      for (RegionId r : l->regions)
+        if (split_[r]) std::swap(part_results_[r][PartOf(r, l->index)], done->regions[r]);
+  return FinishEpoch(done);
+}
+
+Status WorkerPoolExecutor::StartEpoch(const kernel::EpochBegin& begin) {
   THALIA_RETURN_IF_ERROR(Usable());
+  if (running_.size() >= 2) return Status::Internal("more than two epochs started and not finished");
   in_epoch_ = true;
   epoch_ = begin.epoch;
-  done->epoch = begin.epoch;
-  done->regions.resize(spec_->regions.size());
   const bool profile = profiler_ && profiler_->active();
-  uint64_t mark = profile ? kernel::ProfileNow() : 0;
+  const uint64_t mark = profile ? kernel::ProfileNow() : 0;
   const bool any_split = AnySplit();
   THALIA_RETURN_IF_ERROR(SendEach([&](const PoolWorker& w, flatbuffers::FlatBufferBuilder* b) {
     // Direct exchange: the workers hand sibling parts their spikes themselves.
@@ -219,30 +236,39 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
     }
     EncodeEpochBegin(begin, w.regions, b, profile, &extra_);
   }));
-  if (profile) {
-    const uint64_t now = kernel::ProfileNow();
-    profiler_->Add(kernel::SpanKind::kSend, begin.epoch, mark, now);
-    mark = now;
-  }
-  THALIA_RETURN_IF_ERROR(RunLocal(begin, done));
-  if (any_split)
-    if (PoolWorker* l = LocalWorker())
-      for (RegionId r : l->regions)
-        if (split_[r]) std::swap(part_results_[r][PartOf(r, l->index)], done->regions[r]);
-  if (profile) mark = kernel::ProfileNow();
+  if (profile) profiler_->Add(kernel::SpanKind::kSend, begin.epoch, mark, kernel::ProfileNow());
+  running_.push_back({begin.epoch, begin.t1 > begin.t0, profile});
+  in_epoch_ = false;
+  return Status::Ok();
+}
+
+Status WorkerPoolExecutor::FinishEpoch(kernel::EpochDone* done) {
+  if (running_.empty()) return Status::Internal("no epoch was started");
+  const Started s = running_.front();
+  running_.pop_front();
+  in_epoch_ = true;
+  epoch_ = s.epoch;
+  done->epoch = s.epoch;
+  done->regions.resize(spec_->regions.size());
+  // Every worker owes one reply for this epoch (another may follow, for an epoch started since).
+  for (size_t i = 0; i < WorkerCount(); ++i)
+    if (!WorkerAt(i).local) WorkerAt(i).pending = true;
+  const bool profile = s.profile;
+  uint64_t mark = profile ? kernel::ProfileNow() : 0;
+  const bool any_split = AnySplit();
   Status st = CollectReplies([&](PoolWorker& w, const wire::Message& m) -> Status {
     const uint64_t arrived = profile ? kernel::ProfileNow() : 0;
     const wire::EpochDone* d = m.payload_as_EpochDone();
     if (!d) return Status::Corrupt(std::string("expected EpochDone, got ") + wire::EnumNamePayload(m.payload_type()));
     EpochTiming& t = timing_;
     if (!any_split) {
-      THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, begin.epoch, w.regions, done, &t));
+      THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, s.epoch, w.regions, done, &t));
     } else {
-      THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, begin.epoch, w.regions, &scratch_, &t));
+      THALIA_RETURN_IF_ERROR(DecodeEpochDone(*d, s.epoch, w.regions, &scratch_, &t));
       for (RegionId r : w.regions)
         std::swap(split_[r] ? part_results_[r][PartOf(r, w.index)] : done->regions[r], scratch_.regions[r]);
     }
-    if (begin.t1 > begin.t0) ++w.stats.epochs;  // not the kernel's zero-length flushes
+    if (s.ticks) ++w.stats.epochs;  // not the kernel's zero-length flushes
     if (d->regions())
       for (const wire::RegionOutput* ro : *d->regions())
         if (ro->spikes()) w.stats.spikes_to_coordinator += ro->spikes()->size();
@@ -250,13 +276,13 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
     w.stats.wait_s += static_cast<double>(t.wait_ns) * 1e-9;
     if (!t.thread_busy_ns.empty()) SetThreadTimes(w, t.thread_busy_ns, t.thread_wait_ns);
     if (profile) {
-      for (kernel::ProfileSpan s : t.spans) {
-        s.process = ProcessOf(w);
-        profiler_->Add(s);
+      for (kernel::ProfileSpan sp : t.spans) {
+        sp.process = ProcessOf(w);
+        profiler_->Add(sp);
       }
       const uint64_t now = kernel::ProfileNow();
-      profiler_->Add(kernel::SpanKind::kWaitReplies, begin.epoch, mark, arrived);
-      profiler_->Add(kernel::SpanKind::kDecode, begin.epoch, arrived, now);
+      profiler_->Add(kernel::SpanKind::kWaitReplies, s.epoch, mark, arrived);
+      profiler_->Add(kernel::SpanKind::kDecode, s.epoch, arrived, now);
       mark = now;
     }
     return Status::Ok();
@@ -272,12 +298,13 @@ Status WorkerPoolExecutor::RunEpoch(const kernel::EpochBegin& begin, kernel::Epo
       spike_counts_[r] = done->regions[r].counters.spikes;
     }
   }
-  in_epoch_ = false;
+  in_epoch_ = !running_.empty();
+  if (in_epoch_) epoch_ = running_.front().epoch;
   return st;
 }
 
 Status WorkerPoolExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states) {
-  THALIA_RETURN_IF_ERROR(Usable());
+  THALIA_RETURN_IF_ERROR(Idle());
   phase_ = "saving region states";
   states->assign(spec_->regions.size(), {});
   THALIA_RETURN_IF_ERROR(SendEach([](const PoolWorker&, flatbuffers::FlatBufferBuilder* b) {
@@ -309,7 +336,7 @@ Status WorkerPoolExecutor::SaveStates(std::vector<std::vector<uint8_t>>* states)
 }
 
 Status WorkerPoolExecutor::LoadStates(const std::vector<std::vector<uint8_t>>& states) {
-  THALIA_RETURN_IF_ERROR(Usable());
+  THALIA_RETURN_IF_ERROR(Idle());
   if (states.size() != spec_->regions.size()) return Status::Invalid("state for another number of regions");
   phase_ = "loading region states";
   // Every part of a split region loads the whole region's state and keeps its neurons.
@@ -329,7 +356,7 @@ Status WorkerPoolExecutor::LoadStates(const std::vector<std::vector<uint8_t>>& s
 }
 
 Status WorkerPoolExecutor::Digests(bool full, std::vector<uint64_t>* out) {
-  THALIA_RETURN_IF_ERROR(Usable());
+  THALIA_RETURN_IF_ERROR(Idle());
   phase_ = "computing digests";
   out->assign(spec_->regions.size(), 0);
   THALIA_RETURN_IF_ERROR(SendEach([full](const PoolWorker&, flatbuffers::FlatBufferBuilder* b) {
@@ -359,7 +386,7 @@ Status WorkerPoolExecutor::Digests(bool full, std::vector<uint64_t>* out) {
 }
 
 Status WorkerPoolExecutor::PerturbWeightForTest(RegionId region, float delta) {
-  THALIA_RETURN_IF_ERROR(Usable());
+  THALIA_RETURN_IF_ERROR(Idle());
   if (region >= placement_.size()) return Status::Invalid("no region " + std::to_string(region));
   if (split_[region]) return Status::Invalid("region " + std::to_string(region) + " is split over workers");
   phase_ = "perturbing a weight";

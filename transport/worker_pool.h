@@ -8,6 +8,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -46,6 +47,8 @@ class WorkerPoolExecutor : public kernel::Executor {
   std::vector<kernel::WorkerStats> Stats() const override;
   kernel::Tick EpochLimit() const override { return epoch_limit_; }
   bool RoutesSpikes() const override { return direct_; }
+  Status StartEpoch(const kernel::EpochBegin& begin) override;
+  Status FinishEpoch(kernel::EpochDone* done) override;
   bool HoldsSpikesInFlight() const override { return direct_ && spikes_in_flight_; }
 
  protected:
@@ -84,6 +87,7 @@ class WorkerPoolExecutor : public kernel::Executor {
   std::span<const kernel::InSpike> LocalInbound(const kernel::EpochBegin& begin, const PoolWorker& w, RegionId r);
 
   Status Usable() const;
+  Status Idle() const;  // Usable, and no epoch started and not finished
   // Places regions and parts of regions on workers (PlaceParts): fills parts_, split_,
   // placement_ (each region's first part) and the epoch limit.
   Status Place(const std::vector<double>& costs, int workers, const std::vector<int>& placement,
@@ -131,6 +135,13 @@ class WorkerPoolExecutor : public kernel::Executor {
   bool started_ = false, failed_ = false, shut_down_ = false;
 
  private:
+  // An epoch started (its requests sent) and not yet finished, oldest first.
+  struct Started {
+    uint64_t epoch = 0;
+    bool ticks = false;    // not a zero-length flush
+    bool profile = false;
+  };
+  std::deque<Started> running_;
   EpochTiming timing_;  // reused: one reply's times and spans
   // Regions split over workers: each reply is decoded into scratch_ first; a split region's
   // parts' results wait in part_results_ [region][part] and are joined once all have replied;
