@@ -1,7 +1,8 @@
 // The worker loop, over any Channel. Per request: receive one frame, verify, act, reply with one
 // frame.
-// Epoch timing: wait = from sending the last reply to receiving this EpochBegin; busy = from
-// receiving it to having encoded the reply. With --profile (EpochBegin.profile) the same points
+// Epoch timing: wait = from sending the last reply to receiving this EpochBegin (with the direct
+// exchange that includes waiting for the peers' spikes); busy = from receiving it to having
+// encoded the reply. With --profile (EpochBegin.profile) the same points
 // become spans of thread 0 - waiting, decoding, each region, encoding and sending - plus the pool
 // threads' sections; what is measured after a reply left goes with the next one.
 #include "transport/worker.h"
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <optional>
 
 #include "kernel/big_alloc.h"
 #include "kernel/executor.h"
@@ -111,6 +113,7 @@ class Server {
   std::vector<RegionId> ids_;
   EpochTiming timing_;     // of the reply being made; its spans gather until it is sent
   bool profiling_ = false;  // the last EpochBegin asked for spans
+  std::optional<Clock::time_point> replied_;  // when the last reply left, if the handler says
   int current_region_ = -1;  // the region being worked on, for error reports
   TestFault fault_;
 };
@@ -177,7 +180,8 @@ int Server::Run() {
       SendError(ch_, current_region_, st.message(), true);
       return 1;
     }
-    idle_since = Clock::now();
+    idle_since = replied_.value_or(Clock::now());
+    replied_.reset();
   }
 }
 
@@ -233,6 +237,7 @@ Status Server::HandleEpoch(const wire::EpochBegin& m, Clock::time_point idle_sin
   // Then the peers' spikes of this epoch, for the next: waiting here overlaps the coordinator's
   // turn. (A peer that never sends is hung or dead: the coordinator says which and ends the job.)
   if (st.ok() && peers_) {
+    replied_ = Clock::now();
     st = peers_->Receive(epoch, begin_.t0, begin_.t1);
     if (profile) AddSpan(kernel::SpanKind::kPeerExchange, epoch, sent, kernel::ProfileNow());
   }

@@ -93,6 +93,17 @@ if "$THALIA" run --help 2>&1 | grep -q -- '--checkpoint-every'; then
   timeout 300 $MPIRUN -np 3 "$THALIA" run --resume "$ck" --until "$UNTIL" --executor mpi --quiet \
     >"$WORK/ck4.out" 2>&1 || fail "resume under MPI: $(cat "$WORK/ck4.out")"
   [ "$(digest_of "$WORK/ck4.out")" = "$seq_digest" ] || fail "sequential checkpoint resumed under MPI: $(digest_of "$WORK/ck4.out"), expected $seq_digest"
+  # brunel.json in 4 parts on 4 worker ranks (direct exchange: spikes in flight at the ranks),
+  # resumed in one process and on 2 worker ranks.
+  "$THALIA" run "$EXAMPLES/brunel.json" --until 100ms --workers 0 --quiet >"$WORK/ck5.out" 2>&1 || fail "sequential brunel: $(cat "$WORK/ck5.out")"
+  timeout 300 $MPIRUN -np 5 "$THALIA" run "$EXAMPLES/brunel.json" --until 100ms --executor mpi --quiet \
+    --checkpoint-every 50ms --checkpoint-dir "$WORK/ck-split" >"$WORK/ck6.out" 2>&1 || fail "MPI -np 5 brunel with checkpoints: $(cat "$WORK/ck6.out")"
+  ck=$(ls "$WORK"/ck-split/*.thck 2>/dev/null | head -n 1)
+  [ -n "$ck" ] || fail "the split MPI run wrote no checkpoint"
+  "$THALIA" run --resume "$ck" --until 100ms --workers 0 --quiet >"$WORK/ck7.out" 2>&1 || fail "resume of the split checkpoint in one process: $(cat "$WORK/ck7.out")"
+  [ "$(digest_of "$WORK/ck7.out")" = "$(digest_of "$WORK/ck5.out")" ] || fail "split MPI checkpoint resumed in one process: $(digest_of "$WORK/ck7.out"), expected $(digest_of "$WORK/ck5.out")"
+  timeout 300 $MPIRUN -np 3 "$THALIA" run --resume "$ck" --until 100ms --executor mpi --quiet >"$WORK/ck8.out" 2>&1 || fail "resume of the split checkpoint on 2 worker ranks: $(cat "$WORK/ck8.out")"
+  [ "$(digest_of "$WORK/ck8.out")" = "$(digest_of "$WORK/ck5.out")" ] || fail "split MPI checkpoint resumed on 2 ranks: $(digest_of "$WORK/ck8.out"), expected $(digest_of "$WORK/ck5.out")"
 else
   echo "SKIP: this thalia has no --checkpoint-every (states across modes are still checked by mpi_test)"
 fi
