@@ -64,7 +64,7 @@ EOF
 min() { printf '%s\n' "$@" | sort -g | head -n 1; }
 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg); minimum of $rounds rounds"
-printf '%-12s %5s %6s | %8s %8s %7s | %9s %9s | %11s %11s %12s\n' network ranks record star_s direct_s d/star \
+printf '%-12s %5s %6s | %8s %8s %7s | %9s %9s | %11s %11s %12s\n' network ranks record star_s direct_s speedup \
   us/ep_st us/ep_dir B/ep_star B/ep_direct spikes_direct
 for net in "${nets[@]}"; do
   file="${net%%:*}"

@@ -163,10 +163,8 @@ Result<std::unique_ptr<Executor>> MakeExecutor(const BrainSpec& spec, const RunO
     return Status::Invalid("shards: expected 0 (one per thread) to " + std::to_string(kMaxThreads));
   if (!options.exchange.empty() && options.exchange != "star" && options.exchange != "direct")
     return Status::Invalid("exchange: expected star or direct, got '" + options.exchange + "'");
-  const bool mpi = options.executor == "mpi";
-  if (options.exchange == "direct" && !mpi)
-    return Status::Invalid("exchange direct: only the MPI executor's worker ranks exchange spikes directly "
-                           "(--executor mpi); worker processes on one host route through the coordinator");
+  if (options.exchange == "direct" && (options.executor == "inproc" || (options.executor.empty() && workers == 0)))
+    return Status::Invalid("exchange direct: a run in one process exchanges no spikes (use workers, or --executor mpi)");
   if (options.executor == "inproc" || (options.executor.empty() && workers == 0))
     return MakeInProcessExecutor(EffectiveThreads(spec, options), static_cast<uint32_t>(options.shards));
   ExecutorFactory f;

@@ -36,9 +36,10 @@ struct RunOptions {
   uint64_t full_digest_every = 0;  // epochs between full (weight) digests; 0: only on request
   std::string worker_binary;     // spawn: the thalia binary; empty: see transport::WorkerBinary
   bool coordinator_share = false;  // socket: worker 0's regions run in the coordinator's process
-  // mpi: how spikes travel between worker ranks. "direct" (the default under MPI): each rank
-  // sends its spikes to the ranks that have targets for them; "star": every spike goes through
-  // rank 0, which routes it. Empty: the executor's default. Other executors take only "star".
+  // How spikes travel between workers. "direct": each worker sends its spikes to the workers
+  // that have targets for them, and the coordinator pipelines epochs; "star": every spike goes
+  // through the coordinator, which routes it. Empty: the executor's default (MPI: direct;
+  // worker processes: star; direct there needs fork and no coordinator_share).
   std::string exchange;
   // --profile: the Chrome trace-event timeline (kernel/profile.h) written here by Brain::Shutdown
   // (or Brain::WriteProfile); empty: no profiling, no clock read or allocation for it.

@@ -93,8 +93,9 @@ int RunCommand(int argc, char** argv) {
   args.Option("placement", "W,W,...", "worker of each region, in configuration order; W+W+... splits that region into parts\n"
               "of about equal cost on those workers, in neuron order (e.g. 0,1+2,0: the second region on workers 1 and 2)");
   args.Option("exchange", "direct|star",
-              "mpi: worker ranks send each other the spikes they have targets for (direct, the default),\n"
-              "or every spike goes through rank 0 (star); the same results either way");
+              "workers send each other the spikes they have targets for and the coordinator runs an epoch\n"
+              "ahead (direct: the default with --executor mpi; worker processes need --launch fork), or every\n"
+              "spike goes through the coordinator (star: the default for worker processes); same results");
   args.Flag("coordinator-share", "run worker 0's regions in this process instead of a worker process");
   args.Option("hang-timeout", "DURATION", "a worker silent this long in one request is declared hung and the run fails (default: the config's, 30s)");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");

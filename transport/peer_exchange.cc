@@ -5,6 +5,14 @@
 
 #include <algorithm>
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+
 #include "kernel/big_alloc.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
@@ -191,7 +199,7 @@ Status PeerExchange::Receive(uint64_t epoch, kernel::Tick t0, kernel::Tick t1) {
       if (k != mine)
         for (const kernel::Spike& s : part_spikes_[t][k]) in.push_back({s.tick, t, s.neuron});
   }
-  return Status::Ok();
+  return link_->Flush();
 }
 
 void PeerExchange::TakeInbound(RegionId r, std::vector<kernel::InSpike>* inbound) {
@@ -211,6 +219,111 @@ void PeerExchange::Clear() {
   for (auto& in : pending_) in.clear();
   for (auto& region : part_spikes_)
     for (auto& part : region) part.clear();
+}
+
+struct SocketPeerLink::Peer {
+  int fd = -1;
+  FrameReader reader;
+  std::vector<uint8_t> out;  // bytes not yet written, from `sent` on
+  size_t sent = 0;
+  std::deque<std::vector<uint8_t>> frames;  // whole frames read, not yet received
+};
+
+SocketPeerLink::SocketPeerLink(std::vector<int> fds) {
+  for (int fd : fds) {
+    peers_.push_back(std::make_unique<Peer>());
+    peers_.back()->fd = fd;
+  }
+}
+
+SocketPeerLink::~SocketPeerLink() {
+  for (auto& p : peers_)
+    if (p->fd >= 0) ::close(p->fd);
+}
+
+Status SocketPeerLink::Send(int peer, std::span<const uint8_t> frame) {
+  if (peer < 0 || static_cast<size_t>(peer) >= peers_.size() || peers_[peer]->fd < 0)
+    return Status::Internal("no link to worker " + std::to_string(peer));
+  Peer& p = *peers_[peer];
+  if (p.sent == p.out.size()) {
+    p.out.clear();
+    p.sent = 0;
+  }
+  p.out.insert(p.out.end(), frame.begin(), frame.end());
+  // What the socket takes now; the rest goes out while this worker waits (Pump).
+  while (p.sent < p.out.size()) {
+    ssize_t n = ::send(p.fd, p.out.data() + p.sent, p.out.size() - p.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return Status::Worker("cannot send spikes to worker " + std::to_string(peer) + ": " + std::strerror(errno));
+    }
+    p.sent += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status SocketPeerLink::Pump() {
+  static thread_local std::vector<pollfd> fds;
+  static thread_local std::vector<size_t> who;
+  fds.clear();
+  who.clear();
+  for (size_t w = 0; w < peers_.size(); ++w) {
+    Peer& p = *peers_[w];
+    if (p.fd < 0) continue;
+    fds.push_back({p.fd, static_cast<short>(POLLIN | (p.sent < p.out.size() ? POLLOUT : 0)), 0});
+    who.push_back(w);
+  }
+  if (fds.empty()) return Status::Internal("a spike exchange without peers");
+  int r = ::poll(fds.data(), fds.size(), -1);
+  if (r < 0) {
+    if (errno == EINTR) return Status::Ok();
+    return Status::Worker(std::string("poll failed: ") + std::strerror(errno));
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    Peer& p = *peers_[who[i]];
+    const std::string name = "worker " + std::to_string(who[i]);
+    if (fds[i].revents & POLLOUT) {
+      ssize_t n = ::send(p.fd, p.out.data() + p.sent, p.out.size() - p.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        return Status::Worker("cannot send spikes to " + name + ": " + std::strerror(errno));
+      if (n > 0) p.sent += static_cast<size_t>(n);
+    }
+    if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+      auto step = p.reader.ReadSome(p.fd);
+      while (true) {
+        if (!step.ok()) return step.status().Context("the spike exchange with " + name);
+        if (step.value() == FrameReader::Step::kEof) return Status::Worker(name + " closed its spike exchange");
+        if (step.value() == FrameReader::Step::kNeedMore) break;
+        std::span<const uint8_t> f = p.reader.frame();
+        p.frames.emplace_back(f.begin(), f.end());
+        if (!p.reader.HasBufferedFrame()) break;
+        step = p.reader.ReadSome(p.fd);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::span<const uint8_t>> SocketPeerLink::Receive(int peer) {
+  if (peer < 0 || static_cast<size_t>(peer) >= peers_.size() || peers_[peer]->fd < 0)
+    return Status::Internal("no link to worker " + std::to_string(peer));
+  Peer& p = *peers_[peer];
+  while (p.frames.empty()) THALIA_RETURN_IF_ERROR(Pump());
+  // An 8-aligned copy (DecodeFrame's need): vector storage from the heap is.
+  in_.swap(p.frames.front());
+  p.frames.pop_front();
+  return std::span<const uint8_t>(in_.data(), in_.size());
+}
+
+Status SocketPeerLink::Flush() {
+  auto pending = [&] {
+    for (const auto& p : peers_)
+      if (p->fd >= 0 && p->sent < p->out.size()) return true;
+    return false;
+  };
+  while (pending()) THALIA_RETURN_IF_ERROR(Pump());
+  return Status::Ok();
 }
 
 }  // namespace thalia::transport

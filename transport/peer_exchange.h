@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernel/epoch.h"
+#include "kernel/region.h"
 #include "kernel/routing.h"
 #include "kernel/spec.h"
 #include "kernel/status.h"
@@ -55,7 +56,39 @@ class PeerLink {
   // Waits for the next frame from worker `peer`, valid until the next Receive. No deadline: the
   // coordinator declares a silent worker hung, and ends the job.
   virtual Result<std::span<const uint8_t>> Receive(int peer) = 0;
+  // Waits until every frame sent has left (reading what arrives meanwhile, so two links flushing
+  // towards each other cannot block each other). Called once a worker has its peers' spikes.
+  virtual Status Flush() { return Status::Ok(); }
 };
+
+// Worker processes on one host (the socket executor's --exchange direct): one socket per peer.
+// A send writes what the socket takes and keeps the rest; every wait (Receive, Flush) polls all
+// peers, writing what is pending and reading what arrives, so no two workers can block each
+// other however large their frames.
+class SocketPeerLink final : public PeerLink {
+ public:
+  // fds[w]: this worker's socket to worker w (-1 where it has none). Takes ownership.
+  explicit SocketPeerLink(std::vector<int> fds);
+  ~SocketPeerLink() override;
+  SocketPeerLink(const SocketPeerLink&) = delete;
+  SocketPeerLink& operator=(const SocketPeerLink&) = delete;
+  Status Send(int peer, std::span<const uint8_t> frame) override;
+  Result<std::span<const uint8_t>> Receive(int peer) override;
+  Status Flush() override;
+
+ private:
+  struct Peer;
+  // One poll over every peer: writes pending bytes, reads and queues whole frames.
+  Status Pump();
+  std::vector<std::unique_ptr<Peer>> peers_;  // by worker
+  std::vector<uint8_t> in_;
+};
+
+// A forked worker serving over socket `fd` that exchanges spikes directly with its peers over
+// `link` (transport/worker.cc; the socket executor's --exchange direct).
+int ServeWorkerDirect(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions, uint32_t threads,
+                      uint32_t shards, std::shared_ptr<const kernel::BrainSpec> spec, const PartPlacement& parts,
+                      PeerLink* link);
 
 // One worker's side of the exchange. Not thread-safe: the worker's loop makes every call.
 class PeerExchange {

@@ -27,6 +27,7 @@
 #include "transport/codec.h"
 #include "transport/frame.h"
 #include "transport/installed_worker.h"
+#include "transport/peer_exchange.h"
 #include "transport/placement.h"
 #include "transport/unique_fd.h"
 #include "transport/worker.h"
@@ -69,6 +70,7 @@ class SocketExecutor final : public WorkerPoolExecutor {
            (options_.workers == 1 ? " worker" : " workers");
   }
   bool WantsBuiltRegions() const override { return options_.launch == "fork"; }
+  bool CanPipeline() const override { return direct_; }
   Status Start(std::shared_ptr<const kernel::BrainSpec> spec,
                std::vector<std::unique_ptr<Region>> regions) override;
   Status Shutdown() override;
@@ -102,6 +104,10 @@ class SocketExecutor final : public WorkerPoolExecutor {
   std::unique_ptr<kernel::ThreadPool> local_pool_;  // the coordinator's share's threads
   std::vector<std::unique_ptr<Region>> local_regions_;  // by region id; the coordinator's share
   std::vector<kernel::ProfileSpan> local_spans_;        // reused: one local region's spans
+  // --exchange direct: peer_fds_[i][j] is worker i's socket to worker j (-1: none), until the
+  // forks have handed each worker its row.
+  std::vector<std::vector<int>> peer_fds_;
+  void ClosePeerFds();
   std::vector<pollfd> pollfds_;
   std::vector<Worker*> polled_;
   flatbuffers::FlatBufferBuilder out_{1 << 16, &kernel::BufferAllocator()};  // every request, then sent
@@ -129,6 +135,24 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
                              "THALIA_WORKER_BINARY (or RunOptions::worker_binary)");
     if (::access(binary.c_str(), X_OK) != 0)
       return Status::Invalid("spawn: worker binary '" + binary + "' is not executable: " + std::strerror(errno));
+  }
+  if (options_.direct) {
+    if (options_.launch != "fork" || options_.coordinator_share)
+      return Status::Invalid("exchange direct between worker processes needs --launch fork and no "
+                             "--coordinator-share (or --executor mpi)");
+    direct_ = true;
+    peer_fds_.assign(workers_.size(), std::vector<int>(workers_.size(), -1));
+    for (size_t i = 0; i < workers_.size(); ++i)
+      for (size_t j = i + 1; j < workers_.size(); ++j) {
+        UniqueFd a, b;
+        Status st = MakeSocketPair(&a, &b);
+        if (!st.ok()) {
+          ClosePeerFds();
+          return st;
+        }
+        peer_fds_[i][j] = a.release();
+        peer_fds_[j][i] = b.release();
+      }
   }
   started_ = true;
   if (options_.coordinator_share) {
@@ -162,6 +186,7 @@ Status SocketExecutor::Start(std::shared_ptr<const kernel::BrainSpec> spec,
       if (!local_regions_[r]) local_regions_[r] = std::move(regions[r]);
   }
   regions.clear();  // the workers have their own copies now
+  ClosePeerFds();    // and their own peer sockets
   if (Worker* l = local()) {
     Status cut = RestrictToParts(local_regions_, l->regions, l->part_lo, l->part_hi);
     if (!cut.ok()) {
@@ -207,12 +232,23 @@ Status SocketExecutor::ForkWorker(Worker& w, std::vector<std::unique_ptr<Region>
     for (Worker& other : workers_)
       if (other.fd.valid()) ::close(other.fd.get());
     ::close(mine.get());
+    // Only this worker's own peer sockets stay open, so a peer's end is seen when it ends.
+    for (size_t i = 0; i < peer_fds_.size(); ++i)
+      if (i != static_cast<size_t>(w.index))
+        for (int fd : peer_fds_[i])
+          if (fd >= 0) ::close(fd);
     int code = 1;
     try {
       std::vector<std::unique_ptr<Region>> hosted(regions.size());
       for (RegionId r : w.regions) hosted[r] = std::move(regions[r]);
       if (!RestrictToParts(hosted, w.regions, w.part_lo, w.part_hi).ok()) ::_exit(1);
-      code = ServeWorker(theirs.get(), w.index, std::move(hosted), options_.threads, options_.shards);
+      if (direct_) {
+        SocketPeerLink link(peer_fds_[w.index]);
+        code = ServeWorkerDirect(theirs.get(), w.index, std::move(hosted), options_.threads, options_.shards, spec_,
+                                 parts_, &link);
+      } else {
+        code = ServeWorker(theirs.get(), w.index, std::move(hosted), options_.threads, options_.shards);
+      }
     } catch (...) {
     }
     ::_exit(code);
@@ -264,11 +300,28 @@ Status SocketExecutor::Send(PoolWorker& w) {
   return WorkerFailed(w, timeout ? "hung: " + st.message() : "died (" + st.message() + ")", !timeout);
 }
 
+void SocketExecutor::ClosePeerFds() {
+  for (auto& row : peer_fds_)
+    for (int& fd : row)
+      if (fd >= 0) {
+        ::close(fd);
+        fd = -1;
+      }
+  peer_fds_.clear();
+}
+
 template <typename F>
 Status SocketExecutor::Collect(const F& on_reply) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.hang_timeout_ms);
   Status soft;  // a request a worker refused without failing; reported once all have answered
   while (true) {
+    // A pipelined run's next reply may already sit whole in a reader, behind the one taken.
+    for (Worker& w : workers_)
+      while (w.pending && w.reader.HasBufferedFrame()) {
+        auto step = w.reader.ReadSome(w.fd.get());
+        if (!step.ok() || step.value() != FrameReader::Step::kFrame) break;
+        THALIA_RETURN_IF_ERROR(TakeReply(w, w.reader.frame(), on_reply, &soft));
+      }
     pollfds_.clear();
     polled_.clear();
     for (Worker& w : workers_) {
@@ -316,6 +369,7 @@ Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& 
 }
 
 void SocketExecutor::KillAll() {
+  ClosePeerFds();
   for (Worker& w : workers_) {
     w.fd.reset();
     w.child.KillAndReap();
@@ -428,6 +482,7 @@ Result<SocketOptions> SocketOptionsFor(const kernel::BrainSpec& spec, const kern
   o.hang_timeout_ms = timeout > INT_MAX ? INT_MAX : static_cast<int>(timeout);
   o.worker_binary = run.worker_binary;
   o.coordinator_share = run.coordinator_share;
+  o.direct = run.exchange == "direct";
   o.threads = kernel::EffectiveThreads(spec, run, static_cast<uint32_t>(o.workers));
   if (run.shards < 0 || run.threads < -1) return Status::Invalid("threads and shards must not be negative (threads -1: auto)");
   o.shards = static_cast<uint32_t>(run.shards);

@@ -26,6 +26,10 @@ struct SocketOptions {
   bool coordinator_share = false;
   uint32_t threads = 1;         // per worker process (and the coordinator's share)
   uint32_t shards = 0;          // see RunOptions::shards
+  // Workers send each other their spikes over sockets of their own (transport/peer_exchange.h)
+  // and the coordinator pipelines epochs, as the MPI executor does by default (RunOptions::
+  // exchange "direct"; forked workers, no coordinator share).
+  bool direct = false;
 };
 
 // The binary spawned workers execute: `explicit_path` if set; else this program if it is

@@ -453,6 +453,14 @@ int ServeWorker(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>>
   return ServeChannel(channel, worker, std::move(regions), threads, shards);
 }
 
+int ServeWorkerDirect(int fd, int worker, std::vector<std::unique_ptr<kernel::Region>> regions, uint32_t threads,
+                      uint32_t shards, std::shared_ptr<const kernel::BrainSpec> spec, const PartPlacement& parts,
+                      PeerLink* link) {
+  SocketChannel channel(fd);
+  return Serve(channel, worker, std::move(regions), threads, shards,
+               std::make_unique<PeerExchange>(std::move(spec), parts, worker, link));
+}
+
 int ServeFromSetup(Channel& channel, bool* ended, PeerLink* link) {
   int worker = -1;
   std::vector<std::unique_ptr<kernel::Region>> regions;

@@ -74,6 +74,69 @@ TEST_F(SplitBrunel, OneRegionOverTwoAndThreeForkedWorkers) {
   EXPECT_TRUE(testing::NoChildLeft());
 }
 
+kernel::RunOptions Direct(int workers, int threads = 1) {
+  kernel::RunOptions o = Parallel(workers, "fork");
+  o.exchange = "direct";
+  o.threads = threads;
+  return o;
+}
+
+// --exchange direct: the parts send each other their spikes over sockets of their own and the
+// coordinator runs an epoch ahead; every spike and digest as in one process, no spike sent to
+// the coordinator unless kept (RunFor keeps them, so here they are: counted below without).
+TEST_F(SplitBrunel, PartsExchangingSpikesDirectly) {
+  for (int w : {2, 3})
+    ExpectSameRun(RunFor(spec_, Direct(w), kTicks), *seq_, *spec_, std::to_string(w) + " direct", true);
+  ExpectSameRun(RunFor(spec_, Direct(2, 2), kTicks), *seq_, *spec_, "2 direct x 2 threads", true);
+  kernel::RunOptions o = Direct(3);
+  o.keep_spikes = false;
+  auto brain = kernel::Brain::Create(spec_, o);
+  ASSERT_TRUE(brain.ok()) << brain.status().message();
+  ASSERT_TRUE((*brain)->RunUntil(kTicks).ok());
+  uint64_t spikes = 0, emitted = (*brain)->counters(0).spikes;
+  for (const kernel::WorkerStats& w : (*brain)->Stats()) spikes += w.spikes_to_coordinator;
+  EXPECT_GT(emitted, 0u);
+  EXPECT_EQ(spikes, 0u);
+  auto d = (*brain)->RegionDigests();
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d.value(), seq_->digests);
+  ASSERT_TRUE((*brain)->Shutdown().ok());
+  EXPECT_TRUE(testing::NoChildLeft());
+}
+
+// A state captured from parts exchanging directly (the spikes in flight held by the workers are
+// delivered first) resumes in one process as the uninterrupted run.
+TEST_F(SplitBrunel, DirectStateResumesInOneProcess) {
+  auto first = kernel::Brain::Create(spec_, Direct(2));
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_TRUE((*first)->RunUntil(kTicks / 2 + 5).ok());
+  auto state = (*first)->CaptureState();
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  ASSERT_TRUE((*first)->Shutdown().ok());
+  auto second = kernel::Brain::Restore(spec_, state.value(), kernel::RunOptions{});
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  ASSERT_TRUE((*second)->RunUntil(kTicks).ok());
+  auto d = (*second)->RegionDigests();
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d.value(), seq_->digests);
+}
+
+TEST_F(SplitBrunel, DirectNeedsForkedWorkers) {
+  kernel::RunOptions o = Direct(2);
+  o.launch = "spawn";
+  auto brain = kernel::Brain::Create(spec_, o);
+  ASSERT_FALSE(brain.ok());
+  EXPECT_NE(brain.status().message().find("--launch fork"), std::string::npos) << brain.status().message();
+  o.launch = "fork";
+  o.coordinator_share = true;
+  EXPECT_FALSE(kernel::Brain::Create(spec_, o).ok());
+  kernel::RunOptions in_process;
+  in_process.workers = 0;
+  in_process.exchange = "direct";
+  EXPECT_FALSE(kernel::Brain::Create(spec_, in_process).ok());
+  EXPECT_TRUE(testing::NoChildLeft());
+}
+
 TEST_F(SplitBrunel, OneRegionOverTwoAndThreeSpawnedWorkers) {
   for (int w : {2, 3})
     ExpectSameRun(RunFor(spec_, Parallel(w, "spawn"), kTicks), *seq_, *spec_, std::to_string(w) + " spawned", true);
@@ -184,6 +247,11 @@ TEST_F(SplitBrain, TwoThreeAndSevenForkedWorkers) {
     ExpectSameRun(RunFor(spec_, Parallel(w, "fork"), kTicks), *seq_, *spec_, std::to_string(w) + " forked", w <= 5);
   // Seven workers for five regions: two regions are split, one part per worker.
   EXPECT_EQ(Shape(spec_, Parallel(7, "fork")), std::make_pair(size_t(7), 2));
+}
+
+TEST_F(SplitBrain, ThreeAndSevenWorkersExchangingSpikesDirectly) {
+  for (int w : {3, 7})
+    ExpectSameRun(RunFor(spec_, Direct(w), kTicks), *seq_, *spec_, std::to_string(w) + " direct", false);
 }
 
 TEST_F(SplitBrain, SevenSpawnedWorkers) {
