@@ -102,8 +102,10 @@ RC_GTEST_PROP(ExactProperties, SequentialEqualsRegionsSplitOverWorkers, ()) {
   GenParts(*spec, Uniform(2, 6), &mode);
   mode.launch = Uniform(0, 4) == 0 ? "spawn" : "fork";
   if (Uniform(0, 3) == 0) GenSplit(&mode);
+  // Forked workers that send each other their spikes, the coordinator an epoch ahead.
+  if (mode.launch == "fork" && Uniform(0, 2) == 0) mode.exchange = "direct";
   RC_LOG() << "mode " << ToString(mode) << "\n";
-  RC_TAG(mode.workers);
+  RC_TAG(mode.workers, mode.exchange);
   const Outcome seq = RunSequential(spec, inputs);
   auto b = Create(spec, mode);
   RunWithInputs(*b, inputs, spec->DurationTicks());

@@ -33,6 +33,7 @@ struct Mode {
   std::vector<std::vector<int>> parts;  // region -> workers of its parts (split); empty: none
   int threads = 1;             // per process
   int shards = 0;              // RunOptions::shards: 0 one per thread (large regions only)
+  std::string exchange;        // RunOptions::exchange: "direct" (forked workers), or the default
 };
 
 inline std::string ToString(const Mode& m) {
@@ -56,6 +57,7 @@ inline std::string ToString(const Mode& m) {
     os << "]";
   }
   if (m.threads != 1 || m.shards != 0) os << " threads " << m.threads << " shards " << m.shards;
+  if (!m.exchange.empty()) os << " exchange " << m.exchange;
   return os.str();
 }
 
@@ -128,6 +130,7 @@ inline kernel::RunOptions OptionsFor(const Mode& m) {
   o.threads = m.threads;
   o.shards = m.shards;
   o.placement_parts = m.parts;
+  o.exchange = m.exchange;
   return o;
 }
 
