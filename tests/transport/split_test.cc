@@ -59,6 +59,22 @@ class SequentialOf : public ::testing::Test {
     delete seq_;
     seq_ = nullptr;
   }
+  // Runs `o` to `cut`, captures the state and resumes it in one process: the run ends with the
+  // uninterrupted run's digests.
+  static void ExpectCapturedStateResumesWhole(const kernel::RunOptions& o, kernel::Tick cut) {
+    auto first = kernel::Brain::Create(spec_, o);
+    ASSERT_TRUE(first.ok()) << first.status().message();
+    ASSERT_TRUE((*first)->RunUntil(cut).ok());
+    auto state = (*first)->CaptureState();
+    ASSERT_TRUE(state.ok()) << state.status().message();
+    ASSERT_TRUE((*first)->Shutdown().ok());
+    auto second = kernel::Brain::Restore(spec_, state.value(), kernel::RunOptions{});
+    ASSERT_TRUE(second.ok()) << second.status().message();
+    ASSERT_TRUE((*second)->RunUntil(kTicks).ok());
+    auto d = (*second)->RegionDigests();
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d.value(), seq_->digests);
+  }
   static inline std::shared_ptr<const kernel::BrainSpec> spec_;
   static inline RunResult* seq_ = nullptr;
 };
@@ -107,18 +123,7 @@ TEST_F(SplitBrunel, PartsExchangingSpikesDirectly) {
 // A state captured from parts exchanging directly (the spikes in flight held by the workers are
 // delivered first) resumes in one process as the uninterrupted run.
 TEST_F(SplitBrunel, DirectStateResumesInOneProcess) {
-  auto first = kernel::Brain::Create(spec_, Direct(2));
-  ASSERT_TRUE(first.ok()) << first.status().message();
-  ASSERT_TRUE((*first)->RunUntil(kTicks / 2 + 5).ok());
-  auto state = (*first)->CaptureState();
-  ASSERT_TRUE(state.ok()) << state.status().message();
-  ASSERT_TRUE((*first)->Shutdown().ok());
-  auto second = kernel::Brain::Restore(spec_, state.value(), kernel::RunOptions{});
-  ASSERT_TRUE(second.ok()) << second.status().message();
-  ASSERT_TRUE((*second)->RunUntil(kTicks).ok());
-  auto d = (*second)->RegionDigests();
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d.value(), seq_->digests);
+  ExpectCapturedStateResumesWhole(Direct(2), kTicks / 2 + 5);
 }
 
 TEST_F(SplitBrunel, DirectNeedsForkedWorkers) {
@@ -160,18 +165,7 @@ TEST_F(SplitBrunel, TheCoordinatorsShareHoldsAPart) {
   kernel::RunOptions o = Parallel(2, "fork");
   o.coordinator_share = true;
   ExpectSameRun(RunFor(spec_, o, kTicks), *seq_, *spec_, "coordinator share + 1 worker", true);
-  auto first = kernel::Brain::Create(spec_, o);
-  ASSERT_TRUE(first.ok()) << first.status().message();
-  ASSERT_TRUE((*first)->RunUntil(kTicks / 2).ok());
-  auto state = (*first)->CaptureState();
-  ASSERT_TRUE(state.ok()) << state.status().message();
-  ASSERT_TRUE((*first)->Shutdown().ok());
-  auto second = kernel::Brain::Restore(spec_, state.value(), kernel::RunOptions{});
-  ASSERT_TRUE(second.ok()) << second.status().message();
-  ASSERT_TRUE((*second)->RunUntil(kTicks).ok());
-  auto d = (*second)->RegionDigests();
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d.value(), seq_->digests);
+  ExpectCapturedStateResumesWhole(o, kTicks / 2);
 }
 
 // A state captured in one process resumes onto a region split over workers (every part loads
