@@ -154,6 +154,10 @@ class PopulationRegion final : public Region {
   // prepares a shard (queues the epoch's inbound spikes) on the thread that runs it.
   void RunShards(const EpochContext& ctx, std::span<const ExternalInput> external,
                  const std::function<void(Shard&)>& start);
+  // The way this epoch's shards run (0 on the pool, 1 one after another on the caller), and the
+  // measured time of an epoch run that way (choice_).
+  int ChooseWay() const;
+  void RecordWay(int used, uint64_t ns, Tick ticks);
   // Runs ticks [from, to) of one shard.
   void RunTicks(Shard& sh, const EpochContext& ctx, std::span<const ExternalInput> external,
                 Tick from, Tick to, int parity);
@@ -204,6 +208,19 @@ class PopulationRegion final : public Region {
   std::vector<DriveTable> drive_tables_;
   std::vector<Shard> shards_;
   ThreadPool* pool_ = nullptr;  // not owned; null: shards run one after another on the caller
+  // Whether the shards run on the pool or one after another on the caller's thread, chosen per
+  // epoch by the measured time per tick of each way (kernel/shards.cc, RunShards). Either way
+  // computes the same (a shard's work does not depend on the thread that does it); on a machine
+  // whose cores other processes take, a barrier waits for a descheduled thread every window and
+  // the pool can be many times slower than one thread.
+  struct PoolChoice {
+    uint64_t ns_per_tick[2] = {0, 0};  // estimate by way (0 pool, 1 caller); 0: not measured yet
+    uint32_t epochs = 0;               // epochs run since the split
+    uint32_t worse = 0;                // consecutive epochs the current way measured worse
+    uint32_t probe_in = 0, interval = 0;  // on the caller: epochs until the pool is tried again
+    int way = 0;
+  };
+  PoolChoice choice_;
   uint32_t part_lo_ = 0, part_hi_ = 0;  // the neurons this copy keeps (RestrictTo); all by default
   // A part only, per group: where each source's row starts in the unsplit group (size src + 1,
   // the last the group's synapse count) and how many of its synapses target neurons before the

@@ -17,6 +17,12 @@ namespace {
 // threads never write one line of the shared neuron arrays.
 constexpr uint32_t kShardAlign = 16;
 
+// Choosing between the pool and the caller's thread (RunShards): the first epoch after a split
+// is not measured; on the caller, the pool is tried again after kProbeMin epochs, and after twice
+// as many each time it loses, up to kProbeMax.
+constexpr uint32_t kUnmeasuredEpochs = 1;
+constexpr uint32_t kProbeMin = 4, kProbeMax = 64;
+
 }  // namespace
 
 PopulationRegion::Group PopulationRegion::EmptyPart(const Group& like) const {
@@ -67,6 +73,7 @@ std::vector<uint32_t> PopulationRegion::BalancedBounds(uint32_t shards) const {
 
 void PopulationRegion::SetParallelism(ThreadPool* pool, uint32_t shards) {
   pool_ = pool;
+  choice_ = PoolChoice{};
   const std::vector<uint32_t> bounds =
       shards > 1 ? BalancedBounds(shards) : std::vector<uint32_t>{part_lo_, part_hi_};
   if (bounds == ShardBounds()) return;
@@ -189,10 +196,57 @@ void PopulationRegion::TakeSpikesOf(Shard& sh, const std::vector<Spike>& spikes,
       sh.queue.Schedule(now, s.tick + sh.groups[gi].delay, Arrival::Key(spec_.id, s.neuron, gi));
 }
 
+int PopulationRegion::ChooseWay() const {
+  const PoolChoice& c = choice_;
+  // Profiling shows what the pool's threads do: always on the pool then.
+  if (!pool_ || pool_->size() == 1 || pool_->profiling()) return 0;
+  if (c.epochs <= kUnmeasuredEpochs) return 0;  // the first epochs: on the pool (measured)
+  if (c.ns_per_tick[1] == 0) return 1;          // then once on the caller
+  if (c.way == 1 && c.probe_in == 0) return 0;  // on the caller: try the pool again now and then
+  return c.way;
+}
+
+void PopulationRegion::RecordWay(int used, uint64_t ns, Tick ticks) {
+  PoolChoice& c = choice_;
+  if (++c.epochs <= kUnmeasuredEpochs) return;  // first touches of the shards' memory
+  const uint64_t x = ns / std::max<Tick>(ticks, 1);
+  const int other = 1 - used;
+  uint64_t& est = c.ns_per_tick[used];
+  if (used != c.way) {  // a trial of the other way: a fresh measurement replaces an old one
+    est = x;
+    if (c.ns_per_tick[c.way] != 0 && x < c.ns_per_tick[c.way]) {
+      c.way = used;
+      c.worse = 0;
+      c.interval = 0;
+    } else if (c.way == 1) {  // the pool lost again: try it less often
+      c.interval = std::min(kProbeMax, std::max(kProbeMin, 2 * c.interval));
+      c.probe_in = c.interval;
+    }
+    return;
+  }
+  est = est == 0 ? x : (3 * est + x) / 4;
+  // Two epochs in a row slower than the other way was: switch (one slow epoch may be a hiccup).
+  if (c.ns_per_tick[other] != 0 && x > c.ns_per_tick[other]) {
+    if (++c.worse >= 2) {
+      c.way = other;
+      c.worse = 0;
+      if (other == 1) {
+        c.interval = kProbeMin;
+        c.probe_in = c.interval;
+      }
+    }
+  } else {
+    c.worse = 0;
+  }
+  if (c.way == 1 && c.probe_in > 0) --c.probe_in;
+}
+
 void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const ExternalInput> external,
                                  const std::function<void(Shard&)>& start) {
   const uint32_t k_shards = shard_count();
-  const uint32_t threads = pool_ ? std::min(pool_->size(), k_shards) : 1;
+  const int way = ChooseWay();
+  const uint32_t threads = pool_ && way == 0 ? std::min(pool_->size(), k_shards) : 1;
+  const uint64_t began = pool_ ? ThreadPool::NowNs() : 0;
   SpinBarrier barrier(threads);
   // Thread ti runs shards ti, ti + threads, ...; every window ends at the barrier, after which
   // each shard queues the others' spikes of that window (read from their outbox of its parity,
@@ -201,6 +255,7 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
     if (ti >= threads) return;
     for (uint32_t k = ti; k < k_shards; k += threads) start(shards_[k]);
     int parity = 0;
+    uint64_t waited = 0;  // reported once at the end: the pool's counters share cache lines
     for (Tick w0 = ctx.t0; w0 < ctx.t1; parity ^= 1) {
       const Tick w1 = window_ == 0 ? ctx.t1 : std::min(ctx.t1, w0 + window_);
       for (uint32_t k = ti; k < k_shards; k += threads) {
@@ -209,20 +264,22 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
       }
       if (window_ != 0) {
         const uint64_t arrived = pool_ ? ThreadPool::NowNs() : 0;
-        barrier.ArriveAndWait();
-        if (pool_) pool_->AddWaitNs(ti, ThreadPool::NowNs() - arrived);
+        barrier.ArriveAndWait(ti);
+        if (pool_) waited += ThreadPool::NowNs() - arrived;
         for (uint32_t k = ti; k < k_shards; k += threads)
           for (uint32_t j = 0; j < k_shards; ++j)
             if (j != k) TakeSpikesOf(shards_[k], shards_[j].outbox[parity], w1);
       }
       w0 = w1;
     }
+    if (pool_) pool_->AddWaitNs(ti, waited);
   };
   if (threads == 1) {
     body(0);
   } else {
     pool_->Run(body);
   }
+  if (pool_) RecordWay(way, ThreadPool::NowNs() - began, ctx.t1 - ctx.t0);
 }
 
 }  // namespace thalia::kernel
