@@ -5,6 +5,7 @@
 // shard queues the spikes the others sent: no spike is due before that (the window is the
 // smallest internal delay), and each queue sorts what it holds into the canonical order.
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 
 #include "kernel/population_region.h"
@@ -22,6 +23,8 @@ constexpr uint32_t kShardAlign = 16;
 // as many each time it loses, up to kProbeMax.
 constexpr uint32_t kUnmeasuredEpochs = 1;
 constexpr uint32_t kProbeMin = 4, kProbeMax = 64;
+// An epoch on the pool that has taken this many times the caller's measured time stops early.
+constexpr uint64_t kBailFactor = 3;
 
 }  // namespace
 
@@ -64,7 +67,7 @@ std::vector<uint32_t> PopulationRegion::BalancedBounds(uint32_t shards) const {
   for (uint32_t k = 1; k < shards; ++k) {
     const double goal = cum[n] * k / shards;
     uint32_t at = static_cast<uint32_t>(std::lower_bound(cum.begin(), cum.end(), goal) - cum.begin());
-    at = base + (at + kShardAlign / 2) / kShardAlign * kShardAlign;
+    at = (base + at + kShardAlign / 2) / kShardAlign * kShardAlign;  // on a line of the arrays
     if (at > bounds.back() && at < base + n) bounds.push_back(at);
   }
   bounds.push_back(base + n);
@@ -247,37 +250,60 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
   const int way = ChooseWay();
   const uint32_t threads = pool_ && way == 0 ? std::min(pool_->size(), k_shards) : 1;
   const uint64_t began = pool_ ? ThreadPool::NowNs() : 0;
+  // On the pool, with the caller's way measured: if the epoch runs past a few times what the
+  // caller would take (a descheduled thread on a busy machine), the pool stops at the end of a
+  // window and the caller runs the rest. Thread 0 alone decides, naming the window's end before
+  // the barrier that ends it; every thread reads that name after that barrier, so all stop at the
+  // same window whatever the timing. Where the threads stop changes nothing computed.
+  const uint64_t budget = threads > 1 && choice_.ns_per_tick[1] != 0
+                              ? kBailFactor * choice_.ns_per_tick[1] * (ctx.t1 - ctx.t0)
+                              : 0;
+  std::atomic<Tick> stop_at{0};  // 0: no stop (no window ends at tick 0)
+  Tick resume = ctx.t1;
+  int resume_parity = 0;
   SpinBarrier barrier(threads);
-  // Thread ti runs shards ti, ti + threads, ...; every window ends at the barrier, after which
-  // each shard queues the others' spikes of that window (read from their outbox of its parity,
-  // which they do not touch again before the next barrier).
-  auto body = [&](uint32_t ti) {
-    if (ti >= threads) return;
-    for (uint32_t k = ti; k < k_shards; k += threads) start(shards_[k]);
-    int parity = 0;
+  // Thread ti of `n` runs shards ti, ti + n, ... over windows from `from` on; every window ends at
+  // the barrier, after which each shard queues the others' spikes of that window (read from their
+  // outbox of its parity, which they do not touch again before the next barrier).
+  auto windows = [&](uint32_t ti, uint32_t n, Tick from, int parity) {
     uint64_t waited = 0;  // reported once at the end: the pool's counters share cache lines
-    for (Tick w0 = ctx.t0; w0 < ctx.t1; parity ^= 1) {
+    for (Tick w0 = from; w0 < ctx.t1; parity ^= 1) {
       const Tick w1 = window_ == 0 ? ctx.t1 : std::min(ctx.t1, w0 + window_);
-      for (uint32_t k = ti; k < k_shards; k += threads) {
+      for (uint32_t k = ti; k < k_shards; k += n) {
         shards_[k].outbox[parity].clear();
         RunTicks(shards_[k], ctx, external, w0, w1, parity);
       }
       if (window_ != 0) {
-        const uint64_t arrived = pool_ ? ThreadPool::NowNs() : 0;
-        barrier.ArriveAndWait(ti);
-        if (pool_) waited += ThreadPool::NowNs() - arrived;
-        for (uint32_t k = ti; k < k_shards; k += threads)
+        if (n > 1 && ti == 0 && budget != 0 && w1 < ctx.t1 && ThreadPool::NowNs() - began > budget)
+          stop_at.store(w1, std::memory_order_relaxed);
+        const uint64_t arrived = n > 1 ? ThreadPool::NowNs() : 0;
+        if (n > 1) barrier.ArriveAndWait(ti);
+        if (n > 1) waited += ThreadPool::NowNs() - arrived;
+        for (uint32_t k = ti; k < k_shards; k += n)
           for (uint32_t j = 0; j < k_shards; ++j)
             if (j != k) TakeSpikesOf(shards_[k], shards_[j].outbox[parity], w1);
+        if (n > 1 && stop_at.load(std::memory_order_relaxed) == w1) {
+          if (ti == 0) {
+            resume = w1;
+            resume_parity = parity ^ 1;
+          }
+          break;
+        }
       }
       w0 = w1;
     }
-    if (pool_) pool_->AddWaitNs(ti, waited);
+    if (n > 1) pool_->AddWaitNs(ti, waited);
+  };
+  auto body = [&](uint32_t ti) {
+    if (ti >= threads) return;
+    for (uint32_t k = ti; k < k_shards; k += threads) start(shards_[k]);
+    windows(ti, threads, ctx.t0, 0);
   };
   if (threads == 1) {
     body(0);
   } else {
     pool_->Run(body);
+    if (resume < ctx.t1) windows(0, 1, resume, resume_parity);  // the rest on the caller
   }
   if (pool_) RecordWay(way, ThreadPool::NowNs() - began, ctx.t1 - ctx.t0);
 }
