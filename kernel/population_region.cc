@@ -226,12 +226,10 @@ void PopulationRegion::DeliverDue(Shard& sh, Tick t) {
     if (ai + 4 < slot.size()) {
       const Group& pg = groups[Arrival::Group(slot[ai + 4])];
       const uint32_t pb = pg.row[Arrival::Neuron(slot[ai + 4]) - paths_[pg.path].src_offset];
-      __builtin_prefetch(pg.target.data() + pb);
-      __builtin_prefetch(pg.target.data() + pb + 16);
-      if (!pg.uniform) {
-        __builtin_prefetch(pg.weight.data() + pb);
-        __builtin_prefetch(pg.weight.data() + pb + 16);
-      }
+      // The first 64 synapses; from there on the row's loop below fetches 64 ahead.
+      for (uint32_t l = 0; l < 64; l += 16) __builtin_prefetch(pg.target.data() + pb + l);
+      if (!pg.uniform)
+        for (uint32_t l = 0; l < 64; l += 16) __builtin_prefetch(pg.weight.data() + pb + l);
     }
     const uint64_t a = slot[ai];
     Group& g = groups[Arrival::Group(a)];

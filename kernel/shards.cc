@@ -228,8 +228,9 @@ void PopulationRegion::RecordWay(int used, uint64_t ns, Tick ticks) {
     return;
   }
   est = est == 0 ? x : (3 * est + x) / 4;
-  // Two epochs in a row slower than the other way was: switch (one slow epoch may be a hiccup).
-  if (c.ns_per_tick[other] != 0 && x > c.ns_per_tick[other]) {
+  // Two epochs in a row a quarter slower than the other way was: switch (one slow epoch may be a
+  // hiccup, and epochs differ in activity; a busy machine makes the pool many times slower).
+  if (c.ns_per_tick[other] != 0 && x > c.ns_per_tick[other] + c.ns_per_tick[other] / 4) {
     if (++c.worse >= 2) {
       c.way = other;
       c.worse = 0;
