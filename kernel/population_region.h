@@ -175,10 +175,11 @@ class PopulationRegion final : public Region {
   // prepares a shard (queues the epoch's inbound spikes) on the thread that runs it.
   void RunShards(const EpochContext& ctx, std::span<const ExternalInput> external,
                  const std::function<void(Shard&)>& start);
-  // The way this epoch's shards run (0 on the pool, 1 one after another on the caller), and the
-  // measured time of an epoch run that way (choice_).
+  // The way this epoch's shards run (0 on the pool, 1 one after another on the caller), and what
+  // an epoch run that way showed: whether the pool's threads waited more than they computed
+  // (choice_).
   int ChooseWay() const;
-  void RecordWay(int used, uint64_t ns, Tick ticks);
+  void RecordWay(int used, bool wasteful);
   // Runs ticks [from, to) of one shard.
   void RunTicks(Shard& sh, const EpochContext& ctx, std::span<const ExternalInput> external,
                 Tick from, Tick to, int parity);
@@ -230,16 +231,14 @@ class PopulationRegion final : public Region {
   std::vector<Shard> shards_;
   ThreadPool* pool_ = nullptr;  // not owned; null: shards run one after another on the caller
   // Whether the shards run on the pool or one after another on the caller's thread, chosen per
-  // epoch by the measured time per tick of each way (kernel/shards.cc, RunShards). Either way
-  // computes the same (a shard's work does not depend on the thread that does it); on a machine
-  // whose cores other processes take, a barrier waits for a descheduled thread every window and
-  // the pool can be many times slower than one thread.
+  // epoch by how much of a pool epoch its threads spent waiting at barriers (kernel/shards.cc,
+  // RunShards). Either way computes the same (a shard's work does not depend on the thread that
+  // does it); on a machine whose cores other processes take, a barrier waits for a descheduled
+  // thread every window and the pool can be many times slower than one thread.
   struct PoolChoice {
-    uint64_t ns_per_tick[2] = {0, 0};  // estimate by way (0 pool, 1 caller); 0: not measured yet
-    uint32_t epochs = 0;               // epochs run since the split
-    uint32_t worse = 0;                // consecutive epochs the current way measured worse
+    uint32_t worse = 0;  // consecutive pool epochs that waited more than they computed
     uint32_t probe_in = 0, interval = 0;  // on the caller: epochs until the pool is tried again
-    int way = 0;
+    int way = 0;                          // 0 the pool, 1 the caller
   };
   PoolChoice choice_;
   uint32_t part_lo_ = 0, part_hi_ = 0;  // the neurons this copy keeps (RestrictTo); all by default

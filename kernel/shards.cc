@@ -18,13 +18,14 @@ namespace {
 // threads never write one line of the shared neuron arrays.
 constexpr uint32_t kShardAlign = 16;
 
-// Choosing between the pool and the caller's thread (RunShards): the first epoch after a split
-// is not measured; on the caller, the pool is tried again after kProbeMin epochs, and after twice
-// as many each time it loses, up to kProbeMax.
-constexpr uint32_t kUnmeasuredEpochs = 1;
+// Choosing between the pool and the caller's thread (RunShards). Two threads that wait half of
+// an epoch at barriers compute no faster than one thread: two such epochs in a row and the shards
+// go to the caller; from there the pool is tried again after kProbeMin epochs, and after twice as
+// many each time its threads wait more than they compute, up to kProbeMax. Within a pool epoch,
+// once thread 0 has waited three quarters of at least kBailMinNs, the pool stops at the end of
+// the window and the caller runs the rest.
 constexpr uint32_t kProbeMin = 4, kProbeMax = 64;
-// An epoch on the pool that has taken this many times the caller's measured time stops early.
-constexpr uint64_t kBailFactor = 3;
+constexpr uint64_t kBailMinNs = 200'000;
 
 }  // namespace
 
@@ -203,46 +204,35 @@ int PopulationRegion::ChooseWay() const {
   const PoolChoice& c = choice_;
   // Profiling shows what the pool's threads do: always on the pool then.
   if (!pool_ || pool_->size() == 1 || pool_->profiling()) return 0;
-  if (c.epochs <= kUnmeasuredEpochs) return 0;  // the first epochs: on the pool (measured)
-  if (c.ns_per_tick[1] == 0) return 1;          // then once on the caller
   if (c.way == 1 && c.probe_in == 0) return 0;  // on the caller: try the pool again now and then
   return c.way;
 }
 
-void PopulationRegion::RecordWay(int used, uint64_t ns, Tick ticks) {
+void PopulationRegion::RecordWay(int used, bool wasteful) {
   PoolChoice& c = choice_;
-  if (++c.epochs <= kUnmeasuredEpochs) return;  // first touches of the shards' memory
-  const uint64_t x = ns / std::max<Tick>(ticks, 1);
-  const int other = 1 - used;
-  uint64_t& est = c.ns_per_tick[used];
-  if (used != c.way) {  // a trial of the other way: a fresh measurement replaces an old one
-    est = x;
-    if (c.ns_per_tick[c.way] != 0 && x < c.ns_per_tick[c.way]) {
-      c.way = used;
+  if (used == 1) {
+    if (c.probe_in > 0) --c.probe_in;
+    return;
+  }
+  if (c.way == 1) {  // a trial of the pool
+    if (!wasteful) {
+      c.way = 0;
       c.worse = 0;
       c.interval = 0;
-    } else if (c.way == 1) {  // the pool lost again: try it less often
+    } else {
       c.interval = std::min(kProbeMax, std::max(kProbeMin, 2 * c.interval));
       c.probe_in = c.interval;
     }
     return;
   }
-  est = est == 0 ? x : (3 * est + x) / 4;
-  // Two epochs in a row a quarter slower than the other way was: switch (one slow epoch may be a
-  // hiccup, and epochs differ in activity; a busy machine makes the pool many times slower).
-  if (c.ns_per_tick[other] != 0 && x > c.ns_per_tick[other] + c.ns_per_tick[other] / 4) {
-    if (++c.worse >= 2) {
-      c.way = other;
-      c.worse = 0;
-      if (other == 1) {
-        c.interval = kProbeMin;
-        c.probe_in = c.interval;
-      }
-    }
-  } else {
+  if (!wasteful) {
     c.worse = 0;
+  } else if (++c.worse >= 2) {
+    c.way = 1;
+    c.worse = 0;
+    c.interval = kProbeMin;
+    c.probe_in = c.interval;
   }
-  if (c.way == 1 && c.probe_in > 0) --c.probe_in;
 }
 
 void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const ExternalInput> external,
@@ -250,18 +240,18 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
   const uint32_t k_shards = shard_count();
   const int way = ChooseWay();
   const uint32_t threads = pool_ && way == 0 ? std::min(pool_->size(), k_shards) : 1;
-  const uint64_t began = pool_ ? ThreadPool::NowNs() : 0;
-  // On the pool, with the caller's way measured: if the epoch runs past a few times what the
-  // caller would take (a descheduled thread on a busy machine), the pool stops at the end of a
-  // window and the caller runs the rest. Thread 0 alone decides, naming the window's end before
-  // the barrier that ends it; every thread reads that name after that barrier, so all stop at the
+  const uint64_t began = threads > 1 ? ThreadPool::NowNs() : 0;
+  // On the pool, when thread 0 has spent three quarters of the epoch so far (past kBailMinNs)
+  // waiting for the others (descheduled on a busy machine), the pool stops at the end of a window
+  // and the caller runs the rest. Thread 0 alone decides, naming the window's end before the
+  // barrier that ends it; every thread reads that name after that barrier, so all stop at the
   // same window whatever the timing. Where the threads stop changes nothing computed.
-  const uint64_t budget = threads > 1 && choice_.ns_per_tick[1] != 0
-                              ? kBailFactor * choice_.ns_per_tick[1] * (ctx.t1 - ctx.t0)
-                              : 0;
   std::atomic<Tick> stop_at{0};  // 0: no stop (no window ends at tick 0)
   Tick resume = ctx.t1;
   int resume_parity = 0;
+  uint64_t waits_before = 0;
+  if (threads > 1)
+    for (uint32_t i = 0; i < threads; ++i) waits_before += pool_->WaitNs(i);
   SpinBarrier barrier(threads);
   // Thread ti of `n` runs shards ti, ti + n, ... over windows from `from` on; every window ends at
   // the barrier, after which each shard queues the others' spikes of that window (read from their
@@ -275,9 +265,10 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
         RunTicks(shards_[k], ctx, external, w0, w1, parity);
       }
       if (window_ != 0) {
-        if (n > 1 && ti == 0 && budget != 0 && w1 < ctx.t1 && ThreadPool::NowNs() - began > budget)
-          stop_at.store(w1, std::memory_order_relaxed);
         const uint64_t arrived = n > 1 ? ThreadPool::NowNs() : 0;
+        if (n > 1 && ti == 0 && w1 < ctx.t1 && arrived - began > kBailMinNs &&
+            4 * waited > 3 * (arrived - began))
+          stop_at.store(w1, std::memory_order_relaxed);
         if (n > 1) barrier.ArriveAndWait(ti);
         if (n > 1) waited += ThreadPool::NowNs() - arrived;
         for (uint32_t k = ti; k < k_shards; k += n)
@@ -302,11 +293,19 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
   };
   if (threads == 1) {
     body(0);
-  } else {
-    pool_->Run(body);
-    if (resume < ctx.t1) windows(0, 1, resume, resume_parity);  // the rest on the caller
+    if (pool_) RecordWay(way, false);
+    return;
   }
-  if (pool_) RecordWay(way, ThreadPool::NowNs() - began, ctx.t1 - ctx.t0);
+  pool_->Run(body);
+  const uint64_t elapsed = ThreadPool::NowNs() - began;
+  uint64_t waits = 0;
+  for (uint32_t i = 0; i < threads; ++i) waits += pool_->WaitNs(i);
+  waits -= waits_before;
+  const bool stopped = resume < ctx.t1;
+  if (stopped) windows(0, 1, resume, resume_parity);  // the rest on the caller
+  // Wasteful: the threads together waited more than half their time (or the pool stopped early).
+  RecordWay(way, stopped || 2 * waits > uint64_t{threads} * elapsed);
+  if (stopped && choice_.way == 0) RecordWay(way, true);  // counts twice: off the pool now
 }
 
 }  // namespace thalia::kernel
