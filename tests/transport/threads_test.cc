@@ -102,10 +102,11 @@ TEST(SpinBarrier, PartiesThatBlockAreWokenUp) {
   for (uint32_t parties : {2u, 3u, 6u}) StressBarrier(parties, 1000, true);
 }
 
-// Whether a split region's shards run on the pool or on the caller (chosen per epoch by measured
-// time) changes nothing: a region on a pool of 2 for many epochs, some of them with the pool's
-// other thread kept busy elsewhere (so the caller way is likely taken and tried back), gives the
-// sequential run's spikes exactly.
+// Whether a split region's shards run on the pool or on the caller (chosen per epoch by how long
+// the pool's threads waited at barriers, and a pool epoch may end on the caller) changes nothing:
+// a region on a pool of 2 for many epochs, some of them with another thread competing for the
+// cores (so the caller way is likely taken and the pool tried again), gives the sequential run's
+// spikes exactly.
 TEST(ThreadsInProcess, PoolOrCallerEpochByEpochGivesTheSequentialRun) {
   auto spec = testing::LoadExample("coba.json");
   ASSERT_TRUE(spec);
