@@ -1,7 +1,8 @@
 // The population engine that serves every built-in region type: leaky integrate-and-fire neurons
-// (delta, current- or conductance-based exponential synapses, refractoriness, adaptation) in Eigen
-// arrays; target-side pathways in CSR form, one block per distinct delay; pair STDP with traces and
-// a modulator-gated three-factor variant; Poisson drives from the region's counter-based stream.
+// (delta, current- or conductance-based exponential synapses, refractoriness, adaptation) in
+// cache-line-aligned arrays; target-side pathways in CSR form, one block per distinct delay; pair
+// STDP with traces and a modulator-gated three-factor variant; Poisson drives from the region's
+// counter-based stream.
 //
 // A region runs as one shard or several (SetParallelism): a shard is a contiguous range of the
 // region's neurons with the synapses that target them, its own delay queue (every shard queues
@@ -20,6 +21,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
+#include <new>
 #include <vector>
 
 #include "kernel/big_alloc.h"
@@ -31,6 +33,25 @@
 namespace thalia::kernel {
 
 class ThreadPool;
+
+// Heap storage on cache-line (64-byte) boundaries. The neuron arrays use it: shard bounds fall on
+// multiples of 16 neurons, so with the arrays so aligned no cache line holds two shards' neurons
+// (with 16-byte alignment each array had one line written by both shards at every tick).
+template <typename T>
+struct CacheLineAllocator {
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <typename U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) {}  // NOLINT: rebinding is implicit by design
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+  void deallocate(T* p, size_t) noexcept { ::operator delete(p, std::align_val_t{64}); }
+  template <typename U>
+  bool operator==(const CacheLineAllocator<U>&) const {
+    return true;
+  }
+};
+template <typename T>
+using NeuronArray = std::vector<T, CacheLineAllocator<T>>;
 
 class PopulationRegion final : public Region {
  public:
@@ -154,6 +175,11 @@ class PopulationRegion final : public Region {
   // prepares a shard (queues the epoch's inbound spikes) on the thread that runs it.
   void RunShards(const EpochContext& ctx, std::span<const ExternalInput> external,
                  const std::function<void(Shard&)>& start);
+  // The way this epoch's shards run (0 on the pool, 1 one after another on the caller), and what
+  // an epoch run that way showed: whether the pool's threads waited more than they computed
+  // (choice_).
+  int ChooseWay() const;
+  void RecordWay(int used, bool wasteful);
   // Runs ticks [from, to) of one shard.
   void RunTicks(Shard& sh, const EpochContext& ctx, std::span<const ExternalInput> external,
                 Tick from, Tick to, int parity);
@@ -204,6 +230,17 @@ class PopulationRegion final : public Region {
   std::vector<DriveTable> drive_tables_;
   std::vector<Shard> shards_;
   ThreadPool* pool_ = nullptr;  // not owned; null: shards run one after another on the caller
+  // Whether the shards run on the pool or one after another on the caller's thread, chosen per
+  // epoch by how much of a pool epoch its threads spent waiting at barriers (kernel/shards.cc,
+  // RunShards). Either way computes the same (a shard's work does not depend on the thread that
+  // does it); on a machine whose cores other processes take, a barrier waits for a descheduled
+  // thread every window and the pool can be many times slower than one thread.
+  struct PoolChoice {
+    uint32_t worse = 0;  // consecutive pool epochs that waited more than they computed
+    uint32_t probe_in = 0, interval = 0;  // on the caller: epochs until the pool is tried again
+    int way = 0;                          // 0 the pool, 1 the caller
+  };
+  PoolChoice choice_;
   uint32_t part_lo_ = 0, part_hi_ = 0;  // the neurons this copy keeps (RestrictTo); all by default
   // A part only, per group: where each source's row starts in the unsplit group (size src + 1,
   // the last the group's synapse count) and how many of its synapses target neurons before the
@@ -220,9 +257,9 @@ class PopulationRegion final : public Region {
   // Neuron state, shared by the shards (each writes only its range): membrane potential,
   // excitatory/inhibitory synaptic variables (conductance or current), adaptation, external
   // current (API), remaining refractory ticks.
-  Eigen::ArrayXf v_, se_, si_, w_, iext_;
-  Eigen::ArrayXi refr_;
-  Eigen::ArrayXf in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
+  NeuronArray<float> v_, se_, si_, w_, iext_;
+  NeuronArray<int32_t> refr_;
+  NeuronArray<float> in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
 };
 
 }  // namespace thalia::kernel

@@ -5,6 +5,7 @@
 // shard queues the spikes the others sent: no spike is due before that (the window is the
 // smallest internal delay), and each queue sorts what it holds into the canonical order.
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 
 #include "kernel/population_region.h"
@@ -16,6 +17,15 @@ namespace {
 // Shard boundaries fall on multiples of this many neurons (a cache line of floats), so two
 // threads never write one line of the shared neuron arrays.
 constexpr uint32_t kShardAlign = 16;
+
+// Choosing between the pool and the caller's thread (RunShards). Two threads that wait half of
+// an epoch at barriers compute no faster than one thread: two such epochs in a row and the shards
+// go to the caller; from there the pool is tried again after kProbeMin epochs, and after twice as
+// many each time its threads wait more than they compute, up to kProbeMax. Within a pool epoch,
+// once thread 0 has waited three quarters of at least kBailMinNs, the pool stops at the end of
+// the window and the caller runs the rest.
+constexpr uint32_t kProbeMin = 4, kProbeMax = 64;
+constexpr uint64_t kBailMinNs = 200'000;
 
 }  // namespace
 
@@ -58,7 +68,7 @@ std::vector<uint32_t> PopulationRegion::BalancedBounds(uint32_t shards) const {
   for (uint32_t k = 1; k < shards; ++k) {
     const double goal = cum[n] * k / shards;
     uint32_t at = static_cast<uint32_t>(std::lower_bound(cum.begin(), cum.end(), goal) - cum.begin());
-    at = base + (at + kShardAlign / 2) / kShardAlign * kShardAlign;
+    at = (base + at + kShardAlign / 2) / kShardAlign * kShardAlign;  // on a line of the arrays
     if (at > bounds.back() && at < base + n) bounds.push_back(at);
   }
   bounds.push_back(base + n);
@@ -67,6 +77,7 @@ std::vector<uint32_t> PopulationRegion::BalancedBounds(uint32_t shards) const {
 
 void PopulationRegion::SetParallelism(ThreadPool* pool, uint32_t shards) {
   pool_ = pool;
+  choice_ = PoolChoice{};
   const std::vector<uint32_t> bounds =
       shards > 1 ? BalancedBounds(shards) : std::vector<uint32_t>{part_lo_, part_hi_};
   if (bounds == ShardBounds()) return;
@@ -189,40 +200,112 @@ void PopulationRegion::TakeSpikesOf(Shard& sh, const std::vector<Spike>& spikes,
       sh.queue.Schedule(now, s.tick + sh.groups[gi].delay, Arrival::Key(spec_.id, s.neuron, gi));
 }
 
+int PopulationRegion::ChooseWay() const {
+  const PoolChoice& c = choice_;
+  // Profiling shows what the pool's threads do: always on the pool then.
+  if (!pool_ || pool_->size() == 1 || pool_->profiling()) return 0;
+  if (c.way == 1 && c.probe_in == 0) return 0;  // on the caller: try the pool again now and then
+  return c.way;
+}
+
+void PopulationRegion::RecordWay(int used, bool wasteful) {
+  PoolChoice& c = choice_;
+  if (used == 1) {
+    if (c.probe_in > 0) --c.probe_in;
+    return;
+  }
+  if (c.way == 1) {  // a trial of the pool
+    if (!wasteful) {
+      c.way = 0;
+      c.worse = 0;
+      c.interval = 0;
+    } else {
+      c.interval = std::min(kProbeMax, std::max(kProbeMin, 2 * c.interval));
+      c.probe_in = c.interval;
+    }
+    return;
+  }
+  if (!wasteful) {
+    c.worse = 0;
+  } else if (++c.worse >= 2) {
+    c.way = 1;
+    c.worse = 0;
+    c.interval = kProbeMin;
+    c.probe_in = c.interval;
+  }
+}
+
 void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const ExternalInput> external,
                                  const std::function<void(Shard&)>& start) {
   const uint32_t k_shards = shard_count();
-  const uint32_t threads = pool_ ? std::min(pool_->size(), k_shards) : 1;
+  const int way = ChooseWay();
+  const uint32_t threads = pool_ && way == 0 ? std::min(pool_->size(), k_shards) : 1;
+  const uint64_t began = threads > 1 ? ThreadPool::NowNs() : 0;
+  // On the pool, when thread 0 has spent three quarters of the epoch so far (past kBailMinNs)
+  // waiting for the others (descheduled on a busy machine), the pool stops at the end of a window
+  // and the caller runs the rest. Thread 0 alone decides, naming the window's end before the
+  // barrier that ends it; every thread reads that name after that barrier, so all stop at the
+  // same window whatever the timing. Where the threads stop changes nothing computed.
+  std::atomic<Tick> stop_at{0};  // 0: no stop (no window ends at tick 0)
+  Tick resume = ctx.t1;
+  int resume_parity = 0;
+  uint64_t waits_before = 0;
+  if (threads > 1)
+    for (uint32_t i = 0; i < threads; ++i) waits_before += pool_->WaitNs(i);
   SpinBarrier barrier(threads);
-  // Thread ti runs shards ti, ti + threads, ...; every window ends at the barrier, after which
-  // each shard queues the others' spikes of that window (read from their outbox of its parity,
-  // which they do not touch again before the next barrier).
-  auto body = [&](uint32_t ti) {
-    if (ti >= threads) return;
-    for (uint32_t k = ti; k < k_shards; k += threads) start(shards_[k]);
-    int parity = 0;
-    for (Tick w0 = ctx.t0; w0 < ctx.t1; parity ^= 1) {
+  // Thread ti of `n` runs shards ti, ti + n, ... over windows from `from` on; every window ends at
+  // the barrier, after which each shard queues the others' spikes of that window (read from their
+  // outbox of its parity, which they do not touch again before the next barrier).
+  auto windows = [&](uint32_t ti, uint32_t n, Tick from, int parity) {
+    uint64_t waited = 0;  // reported once at the end: the pool's counters share cache lines
+    for (Tick w0 = from; w0 < ctx.t1; parity ^= 1) {
       const Tick w1 = window_ == 0 ? ctx.t1 : std::min(ctx.t1, w0 + window_);
-      for (uint32_t k = ti; k < k_shards; k += threads) {
+      for (uint32_t k = ti; k < k_shards; k += n) {
         shards_[k].outbox[parity].clear();
         RunTicks(shards_[k], ctx, external, w0, w1, parity);
       }
       if (window_ != 0) {
-        const uint64_t arrived = pool_ ? ThreadPool::NowNs() : 0;
-        barrier.ArriveAndWait();
-        if (pool_) pool_->AddWaitNs(ti, ThreadPool::NowNs() - arrived);
-        for (uint32_t k = ti; k < k_shards; k += threads)
+        const uint64_t arrived = n > 1 ? ThreadPool::NowNs() : 0;
+        if (n > 1 && ti == 0 && w1 < ctx.t1 && arrived - began > kBailMinNs &&
+            4 * waited > 3 * (arrived - began))
+          stop_at.store(w1, std::memory_order_relaxed);
+        if (n > 1) barrier.ArriveAndWait(ti);
+        if (n > 1) waited += ThreadPool::NowNs() - arrived;
+        for (uint32_t k = ti; k < k_shards; k += n)
           for (uint32_t j = 0; j < k_shards; ++j)
             if (j != k) TakeSpikesOf(shards_[k], shards_[j].outbox[parity], w1);
+        if (n > 1 && stop_at.load(std::memory_order_relaxed) == w1) {
+          if (ti == 0) {
+            resume = w1;
+            resume_parity = parity ^ 1;
+          }
+          break;
+        }
       }
       w0 = w1;
     }
+    if (n > 1) pool_->AddWaitNs(ti, waited);
+  };
+  auto body = [&](uint32_t ti) {
+    if (ti >= threads) return;
+    for (uint32_t k = ti; k < k_shards; k += threads) start(shards_[k]);
+    windows(ti, threads, ctx.t0, 0);
   };
   if (threads == 1) {
     body(0);
-  } else {
-    pool_->Run(body);
+    if (pool_) RecordWay(way, false);
+    return;
   }
+  pool_->Run(body);
+  const uint64_t elapsed = ThreadPool::NowNs() - began;
+  uint64_t waits = 0;
+  for (uint32_t i = 0; i < threads; ++i) waits += pool_->WaitNs(i);
+  waits -= waits_before;
+  const bool stopped = resume < ctx.t1;
+  if (stopped) windows(0, 1, resume, resume_parity);  // the rest on the caller
+  // Wasteful: the threads together waited more than half their time (or the pool stopped early).
+  RecordWay(way, stopped || 2 * waits > uint64_t{threads} * elapsed);
+  if (stopped && choice_.way == 0) RecordWay(way, true);  // counts twice: off the pool now
 }
 
 }  // namespace thalia::kernel

@@ -37,16 +37,41 @@ uint64_t ThreadPool::NowNs() {
                                    .count());
 }
 
-void SpinBarrier::ArriveAndWait() {
+SpinBarrier::SpinBarrier(uint32_t parties)
+    : parties_(parties == 0 ? 1 : parties), lines_(new Line[parties_ <= kFlagParties ? parties_ : 2]) {}
+
+SpinBarrier::~SpinBarrier() = default;
+
+void SpinBarrier::ArriveAndWait(uint32_t index) {
   if (parties_ <= 1) return;
-  const uint32_t gen = generation_.load(std::memory_order_acquire);
-  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == parties_) {
-    arrived_.store(0, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
-    generation_.notify_all();
+  if (parties_ <= kFlagParties) {
+    std::atomic<uint32_t>& mine = lines_[index].word;
+    const uint32_t round = mine.load(std::memory_order_relaxed) + 1;
+    mine.store(round, std::memory_order_release);
+    mine.notify_all();  // only a check of the waiter count unless some party blocked
+    // Every other party has arrived `round` times (or is one barrier ahead: it may pass this
+    // barrier and arrive at the next before this thread reads its word).
+    for (uint32_t j = 0; j < parties_; ++j) {
+      if (j == index) continue;
+      const std::atomic<uint32_t>& other = lines_[j].word;
+      uint32_t seen = other.load(std::memory_order_acquire);
+      while (static_cast<int32_t>(seen - round) < 0) {
+        WaitChange(other, seen);
+        seen = other.load(std::memory_order_acquire);
+      }
+    }
     return;
   }
-  WaitChange(generation_, gen);
+  std::atomic<uint32_t>& arrived = lines_[0].word;
+  std::atomic<uint32_t>& generation = lines_[1].word;
+  const uint32_t gen = generation.load(std::memory_order_acquire);
+  if (arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == parties_) {
+    arrived.store(0, std::memory_order_relaxed);
+    generation.fetch_add(1, std::memory_order_acq_rel);
+    generation.notify_all();
+    return;
+  }
+  WaitChange(generation, gen);
 }
 
 ThreadPool::ThreadPool(uint32_t threads)

@@ -14,19 +14,34 @@ namespace thalia::kernel {
 
 // Threads of one process meeting at the end of each window of ticks. Waits by spinning briefly
 // (a window of one tick is a few microseconds) and then blocking, so a descheduled peer on a
-// busy machine costs a wake-up, not a spinning core. Sense-reversing: reusable at once.
+// busy machine costs a wake-up, not a spinning core. Reusable at once.
+//
+// Up to kFlagParties threads, each party has its own cache line holding how many times it has
+// arrived: arriving is one store to that line and waiting reads the others' lines, so no
+// read-modify-write of a shared line is on the way (between two threads, one line crosses from
+// the last to arrive to the other). More parties share one counter (sense-reversing), which
+// keeps the number of lines each party reads constant.
 class SpinBarrier {
  public:
-  explicit SpinBarrier(uint32_t parties) : parties_(parties) {}
-  // Returns when all `parties` threads have called it. Everything a thread wrote before its
-  // call is visible to every thread after the return (acquire/release on the shared counter).
-  void ArriveAndWait();
+  static constexpr uint32_t kFlagParties = 4;
+  explicit SpinBarrier(uint32_t parties);
+  ~SpinBarrier();
+  SpinBarrier(const SpinBarrier&) = delete;
+  SpinBarrier& operator=(const SpinBarrier&) = delete;
+  // Returns when all `parties` threads have called it; `index` in [0, parties) is the caller's,
+  // each thread its own. Everything a thread wrote before its call is visible to every thread
+  // after the return (release/acquire on the arrival words).
+  void ArriveAndWait(uint32_t index);
   uint32_t parties() const { return parties_; }
 
  private:
+  struct alignas(64) Line {
+    std::atomic<uint32_t> word{0};
+  };
   const uint32_t parties_;
-  std::atomic<uint32_t> arrived_{0};
-  std::atomic<uint32_t> generation_{0};
+  // Flags: arrivals by party (each written by its party only). Counter: arrived_ in line 0,
+  // generation_ in line 1 (the waiters' line, written once per barrier).
+  std::unique_ptr<Line[]> lines_;
 };
 
 class ThreadPool {

@@ -3,7 +3,11 @@
 // digests), and checkpoints that pass between splits.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "kernel/brain.h"
 #include "kernel/population_region.h"
@@ -62,6 +66,61 @@ TEST(ThreadsInProcess, ThreadsOutOfRangeAreRefused) {
   auto brain = kernel::Brain::Create(spec, o);
   ASSERT_FALSE(brain.ok());
   EXPECT_NE(brain.status().message().find("threads"), std::string::npos) << brain.status().message();
+}
+
+// The barrier: `parties` threads pass `rounds` barriers; between two barriers each writes its own
+// slot (plain memory), and after each barrier every thread reads every slot and finds the round
+// just ended, so no thread ever runs a barrier ahead or reads before the others' writes (under
+// ThreadSanitizer, an unordered write and read would be reported too). Once with a pool thread
+// slowed down now and then, so the others' waits go past spinning into blocking.
+void StressBarrier(uint32_t parties, uint32_t rounds, bool sleepy) {
+  kernel::SpinBarrier barrier(parties);
+  std::vector<uint64_t> slot(size_t{parties} * 16, 0);  // a cache line apart
+  std::atomic<uint64_t> mismatches{0};
+  kernel::ThreadPool pool(parties);
+  pool.Run([&](uint32_t i) {
+    for (uint32_t r = 1; r <= rounds; ++r) {
+      if (sleepy && i == parties - 1 && r % 97 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      slot[size_t{i} * 16] = r;
+      barrier.ArriveAndWait(i);
+      for (uint32_t j = 0; j < parties; ++j)
+        if (slot[size_t{j} * 16] != r) mismatches.fetch_add(1, std::memory_order_relaxed);
+      barrier.ArriveAndWait(i);  // nobody writes round r + 1 before all have read round r
+    }
+  });
+  EXPECT_EQ(mismatches.load(), 0u) << parties << " parties";
+}
+
+TEST(SpinBarrier, EveryPartyPassesEveryRoundTogether) {
+  // 2 to 4 parties wait on each other's flags; 6 share a counter. More threads than a 2-core
+  // machine has cores wait for descheduled peers: fewer rounds there.
+  for (uint32_t parties : {1u, 2u}) StressBarrier(parties, 20000, false);
+  for (uint32_t parties : {3u, 4u, 6u}) StressBarrier(parties, 1000, false);
+}
+
+TEST(SpinBarrier, PartiesThatBlockAreWokenUp) {
+  for (uint32_t parties : {2u, 3u, 6u}) StressBarrier(parties, 1000, true);
+}
+
+// Whether a split region's shards run on the pool or on the caller (chosen per epoch by how long
+// the pool's threads waited at barriers, and a pool epoch may end on the caller) changes nothing:
+// a region on a pool of 2 for many epochs, some of them with another thread competing for the
+// cores (so the caller way is likely taken and the pool tried again), gives the sequential run's
+// spikes exactly.
+TEST(ThreadsInProcess, PoolOrCallerEpochByEpochGivesTheSequentialRun) {
+  auto spec = testing::LoadExample("coba.json");
+  ASSERT_TRUE(spec);
+  const RunResult one = RunFor(spec, Threads(1), 3000);
+  std::atomic<bool> stop{false};
+  std::thread hog([&] {  // competes for the machine's cores for a while
+    const uint64_t until = kernel::ThreadPool::NowNs() + 300'000'000;
+    while (!stop.load(std::memory_order_relaxed) && kernel::ThreadPool::NowNs() < until) {
+    }
+  });
+  const RunResult two = RunFor(spec, Threads(2), 3000);
+  stop.store(true);
+  hog.join();
+  ExpectSameRun(two, one, *spec, "coba.json on 2 threads, pool or caller");
 }
 
 class ThreadsInWorkers : public ::testing::Test {
