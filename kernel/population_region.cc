@@ -29,14 +29,14 @@ float Propagator(double dt, double tau) { return static_cast<float>(DetExp(-dt /
 PopulationRegion::PopulationRegion(const BrainSpec& brain, RegionId id)
     : spec_(brain.regions[id]), seed_(brain.seed), dt_ms_(brain.dt_ms), modulators_(brain) {
   const uint32_t n = spec_.size;
-  v_.assign(n, 0);
-  se_.assign(n, 0);
-  si_.assign(n, 0);
-  w_.assign(n, 0);
-  iext_.assign(n, 0);
-  refr_.assign(n, 0);
-  in_e_.assign(n, 0);
-  in_i_.assign(n, 0);
+  v_ = Eigen::ArrayXf::Zero(n);
+  se_ = Eigen::ArrayXf::Zero(n);
+  si_ = Eigen::ArrayXf::Zero(n);
+  w_ = Eigen::ArrayXf::Zero(n);
+  iext_ = Eigen::ArrayXf::Zero(n);
+  refr_ = Eigen::ArrayXi::Zero(n);
+  in_e_ = Eigen::ArrayXf::Zero(n);
+  in_i_ = Eigen::ArrayXf::Zero(n);
   stream_owner_ = RandomStream::HashName(spec_.name);
   RandomStream rng(seed_, stream_owner_);
   for (const PopulationSpec& pop : spec_.populations) {

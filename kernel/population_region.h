@@ -1,6 +1,6 @@
 // The population engine that serves every built-in region type: leaky integrate-and-fire neurons
 // (delta, current- or conductance-based exponential synapses, refractoriness, adaptation) in
-// cache-line-aligned arrays; target-side pathways in CSR form, one block per distinct delay; pair
+// Eigen arrays; target-side pathways in CSR form, one block per distinct delay; pair
 // STDP with traces and a modulator-gated three-factor variant; Poisson drives from the region's
 // counter-based stream.
 //
@@ -21,7 +21,6 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
-#include <new>
 #include <vector>
 
 #include "kernel/big_alloc.h"
@@ -33,25 +32,6 @@
 namespace thalia::kernel {
 
 class ThreadPool;
-
-// Heap storage on cache-line (64-byte) boundaries. The neuron arrays use it: shard bounds fall on
-// multiples of 16 neurons, so with the arrays so aligned no cache line holds two shards' neurons
-// (with 16-byte alignment each array had one line written by both shards at every tick).
-template <typename T>
-struct CacheLineAllocator {
-  using value_type = T;
-  CacheLineAllocator() = default;
-  template <typename U>
-  CacheLineAllocator(const CacheLineAllocator<U>&) {}  // NOLINT: rebinding is implicit by design
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
-  void deallocate(T* p, size_t) noexcept { ::operator delete(p, std::align_val_t{64}); }
-  template <typename U>
-  bool operator==(const CacheLineAllocator<U>&) const {
-    return true;
-  }
-};
-template <typename T>
-using NeuronArray = std::vector<T, CacheLineAllocator<T>>;
 
 class PopulationRegion final : public Region {
  public:
@@ -257,9 +237,9 @@ class PopulationRegion final : public Region {
   // Neuron state, shared by the shards (each writes only its range): membrane potential,
   // excitatory/inhibitory synaptic variables (conductance or current), adaptation, external
   // current (API), remaining refractory ticks.
-  NeuronArray<float> v_, se_, si_, w_, iext_;
-  NeuronArray<int32_t> refr_;
-  NeuronArray<float> in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
+  Eigen::ArrayXf v_, se_, si_, w_, iext_;
+  Eigen::ArrayXi refr_;
+  Eigen::ArrayXf in_e_, in_i_;  // input of the current tick (scratch, zero between ticks)
 };
 
 }  // namespace thalia::kernel
