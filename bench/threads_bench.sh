@@ -9,7 +9,8 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: bench/threads_bench.sh [--build DIR] [--rounds N] [--threads T] [--workers] [NETWORK:DURATION ...]
+usage: bench/threads_bench.sh [--build DIR] [--rounds N] [--threads T] [--workers [--share] [--exchange X]]
+                              [NETWORK:DURATION ...]
 
 Prints, per network, the best (minimum) run-loop wall time over N rounds of --threads 1 and
 --threads T, their ratio (the speedup), and the ceiling 2 x t(1 thread) / t(the slower of two
@@ -24,6 +25,8 @@ brunel.json:1s coba.json:5s brain.json:1s large.json:500ms (paths under examples
                 worker, where it may be) with the in-process run, instead of T threads
   --share       with --workers: worker 0's part runs in the coordinator's process
                 (--coordinator-share), so T processes in all instead of T + 1
+  --exchange X  with --workers: how the workers exchange spikes (thalia run --exchange: star, the
+                default, or direct)
 EOF
 }
 
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --workers) how=workers; shift ;;
     --share) share=(--coordinator-share); shift ;;
+    --exchange) share+=(--exchange "$2"); shift 2 ;;
     -*) echo "bench/threads_bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) nets+=("$1"); shift ;;
   esac
@@ -71,7 +75,7 @@ calc() { awk "BEGIN { print $1 }"; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), rounds $rounds, $how ${share[*]}"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), rounds $rounds, $how ${share[*]:-}"
 printf '%-12s %7s | %8s %8s %8s %8s | %8s %8s %8s %8s  %s\n' network until loop_t1 loop_tT speedup ceiling \
   proc_t1 proc_tT speedup ceiling digest
 for spec in "${nets[@]}"; do
