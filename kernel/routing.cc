@@ -7,15 +7,6 @@
 #include <algorithm>
 
 namespace thalia::kernel {
-namespace {
-
-bool InRanges(const std::vector<std::pair<NeuronId, NeuronId>>& ranges, NeuronId n) {
-  for (const auto& [lo, hi] : ranges)
-    if (n >= lo && n < hi) return true;
-  return false;
-}
-
-}  // namespace
 
 SpikeRouter::SpikeRouter(const BrainSpec& spec) {
   sources_.assign(spec.regions.size(), {});
@@ -59,7 +50,7 @@ void SpikeRouter::RouteByMerge(const std::vector<Source>& sources, size_t region
       const std::vector<Spike>& s = spikes_of(sources[k].source);
       size_t& c = cursor[k];
       for (; c < s.size() && s[c].tick == tick; ++c)
-        if (InRanges(sources[k].ranges, s[c].neuron)) dst->push_back({tick, sources[k].source, s[c].neuron});
+        if (Contains(sources[k].ranges, s[c].neuron)) dst->push_back({tick, sources[k].source, s[c].neuron});
     }
   }
 }
@@ -93,7 +84,7 @@ void SpikeRouter::RouteOne(RegionId target, bool ordered, size_t regions, Spikes
     for (const Source& src : sources_[target]) {
       if (src.source >= regions) continue;
       for (const Spike& s : spikes_of(src.source))
-        if (InRanges(src.ranges, s.neuron)) dst.push_back({s.tick, src.source, s.neuron});
+        if (Contains(src.ranges, s.neuron)) dst.push_back({s.tick, src.source, s.neuron});
     }
     std::sort(dst.begin(), dst.end(), CanonicalOrder());
   }

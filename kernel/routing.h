@@ -32,6 +32,11 @@ class SpikeRouter {
   // The neurons of `source` that `target` has synapses from (its pathways' source populations);
   // null if none.
   const Ranges* RangesFrom(RegionId target, RegionId source) const;
+  static bool Contains(const Ranges& ranges, NeuronId n) {
+    for (const auto& [lo, hi] : ranges)
+      if (n >= lo && n < hi) return true;
+    return false;
+  }
 
  private:
   struct Source {

@@ -53,12 +53,6 @@ Need NeedOf(const kernel::SpikeRouter& router, const PartPlacement& parts, int w
   return n;
 }
 
-bool InRanges(const Ranges& ranges, kernel::NeuronId n) {
-  for (const auto& [lo, hi] : ranges)
-    if (n >= lo && n < hi) return true;
-  return false;
-}
-
 Status Bad(int peer, const std::string& what) {
   return Status::Corrupt("worker " + std::to_string(peer) + " sent a malformed spike exchange: " + what);
 }
@@ -132,12 +126,12 @@ Status PeerExchange::Send(uint64_t epoch, const kernel::EpochDone& done) {
       size_t count = spikes.size();
       if (!ps.all[i]) {
         count = 0;
-        for (const kernel::Spike& s : spikes) count += InRanges(ps.ranges[i], s.neuron) ? 1 : 0;
+        for (const kernel::Spike& s : spikes) count += kernel::SpikeRouter::Contains(ps.ranges[i], s.neuron) ? 1 : 0;
       }
       wire::Spike* sp = nullptr;
       auto vec = out_.CreateUninitializedVectorOfStructs(count, &sp);
       for (const kernel::Spike& s : spikes)
-        if (ps.all[i] || InRanges(ps.ranges[i], s.neuron)) *sp++ = wire::Spike(s.tick, s.neuron, 0);
+        if (ps.all[i] || kernel::SpikeRouter::Contains(ps.ranges[i], s.neuron)) *sp++ = wire::Spike(s.tick, s.neuron, 0);
       outputs.push_back(wire::CreateRegionOutput(out_, ps.regions[i], vec));
     }
     auto regions = out_.CreateVector(outputs);
@@ -282,18 +276,18 @@ Status SocketPeerLink::Pump() {
   }
   for (size_t i = 0; i < fds.size(); ++i) {
     Peer& p = *peers_[who[i]];
-    const std::string name = "worker " + std::to_string(who[i]);
+    auto name = [&] { return "worker " + std::to_string(who[i]); };
     if (fds[i].revents & POLLOUT) {
       ssize_t n = ::send(p.fd, p.out.data() + p.sent, p.out.size() - p.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        return Status::Worker("cannot send spikes to " + name + ": " + std::strerror(errno));
+        return Status::Worker("cannot send spikes to " + name() + ": " + std::strerror(errno));
       if (n > 0) p.sent += static_cast<size_t>(n);
     }
     if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
       auto step = p.reader.ReadSome(p.fd);
       while (true) {
-        if (!step.ok()) return step.status().Context("the spike exchange with " + name);
-        if (step.value() == FrameReader::Step::kEof) return Status::Worker(name + " closed its spike exchange");
+        if (!step.ok()) return step.status().Context("the spike exchange with " + name());
+        if (step.value() == FrameReader::Step::kEof) return Status::Worker(name() + " closed its spike exchange");
         if (step.value() == FrameReader::Step::kNeedMore) break;
         std::span<const uint8_t> f = p.reader.frame();
         p.frames.emplace_back(f.begin(), f.end());
