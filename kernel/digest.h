@@ -74,17 +74,9 @@ inline uint64_t MixElement(uint64_t index, uint32_t bits) {
 }
 
 // The sum of MixElement over a part of a 32-bit array whose first element has global index
-// `first`.
-inline uint64_t IndexedSum(const void* data, size_t n, uint64_t first) {
-  const auto* b = static_cast<const unsigned char*>(data);
-  uint64_t sum = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t w;
-    std::memcpy(&w, b + i * 4, 4);
-    sum += MixElement(first + i, w);
-  }
-  return sum;
-}
+// `first` (kernel/digest.cc: the elements are independent, so it runs in vector lanes; integer
+// arithmetic, so every clone gives the same sum). Per-epoch digests sum every neuron array.
+uint64_t IndexedSum(const void* data, size_t n, uint64_t first);
 
 // One synapse of a per-synapse array, keyed by what identifies it in every storage order and
 // every split: its source and target neurons (within their regions) and its value.

@@ -93,6 +93,23 @@ TEST(Digest, ChangesWhenAnyStateElementChanges) {
   EXPECT_GT(heavy_arrays, 0);
 }
 
+// IndexedSum runs in vector lanes (kernel/digest.cc); it must be exactly the sum of MixElement
+// over the elements that the digest's definition names, whatever the length (a vector body and a
+// tail), the start in memory (aligned or not) and the global index of the first element.
+TEST(Digest, IndexedSumIsTheSumOfMixedElements) {
+  std::vector<uint32_t> a(300);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint32_t>(i * 2654435761u) ^ 0x9e3779b9u;
+  for (size_t start : {0u, 1u, 3u, 16u}) {
+    for (size_t n = 0; n + start <= a.size(); n += (n < 40 ? 1 : 37)) {
+      for (uint64_t first : {uint64_t{0}, uint64_t{7}, uint64_t{1} << 31, (uint64_t{1} << 32) - 5}) {
+        uint64_t expected = 0;
+        for (size_t i = 0; i < n; ++i) expected += MixElement(first + i, a[start + i]);
+        ASSERT_EQ(IndexedSum(a.data() + start, n, first), expected) << start << " " << n << " " << first;
+      }
+    }
+  }
+}
+
 // The digest's array hash is split-invariant: any cut of an array into parts, summed apart with
 // their global first index, adds up to the whole's sum; yet moving a value to another index (a
 // swap, a shift by one) changes it, as does any one flipped bit.
