@@ -14,11 +14,15 @@
 #include <deque>
 
 #include "kernel/big_alloc.h"
+#include "kernel/thread_pool.h"
 #include "transport/codec.h"
 #include "transport/frame.h"
 
 namespace thalia::transport {
 namespace {
+
+// How long a worker waiting for its peers' spikes polls without sleeping (SocketPeerLink::Pump).
+constexpr uint64_t kSpinNs = 100'000;
 
 using Ranges = kernel::SpikeRouter::Ranges;
 constexpr size_t kNoPart = ~size_t{0};
@@ -269,7 +273,15 @@ Status SocketPeerLink::Pump() {
     who.push_back(w);
   }
   if (fds.empty()) return Status::Internal("a spike exchange without peers");
-  int r = ::poll(fds.data(), fds.size(), -1);
+  // Peers usually answer within microseconds (the same epoch, on another core): look again
+  // without sleeping for up to kSpinNs before sleeping in poll, since waking a sleeping process
+  // costs tens of microseconds on a virtual machine, every epoch.
+  int r = 0;
+  for (const uint64_t until = kernel::ThreadPool::NowNs() + kSpinNs; r == 0;) {
+    r = ::poll(fds.data(), fds.size(), 0);
+    if (r != 0 || kernel::ThreadPool::NowNs() >= until) break;
+  }
+  if (r == 0) r = ::poll(fds.data(), fds.size(), -1);
   if (r < 0) {
     if (errno == EINTR) return Status::Ok();
     return Status::Worker(std::string("poll failed: ") + std::strerror(errno));
