@@ -39,7 +39,7 @@ struct RunOptions {
   // How spikes travel between workers. "direct": each worker sends its spikes to the workers
   // that have targets for them, and the coordinator pipelines epochs; "star": every spike goes
   // through the coordinator, which routes it. Empty: the executor's default (MPI: direct;
-  // worker processes: star; direct there needs fork and no coordinator_share).
+  // worker processes: direct when forked without coordinator_share, else star).
   std::string exchange;
   // --profile: the Chrome trace-event timeline (kernel/profile.h) written here by Brain::Shutdown
   // (or Brain::WriteProfile); empty: no profiling, no clock read or allocation for it.

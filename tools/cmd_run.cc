@@ -94,8 +94,9 @@ int RunCommand(int argc, char** argv) {
               "of about equal cost on those workers, in neuron order (e.g. 0,1+2,0: the second region on workers 1 and 2)");
   args.Option("exchange", "direct|star",
               "workers send each other the spikes they have targets for and the coordinator runs an epoch\n"
-              "ahead (direct: the default with --executor mpi; worker processes need --launch fork), or every\n"
-              "spike goes through the coordinator (star: the default for worker processes); same results");
+              "ahead (direct: the default under --executor mpi and for forked worker processes), or every\n"
+              "spike goes through the coordinator (star: the default with --launch spawn or\n"
+              "--coordinator-share, which direct does not support); same results");
   args.Flag("coordinator-share", "run worker 0's regions in this process instead of a worker process");
   args.Option("hang-timeout", "DURATION", "a worker silent this long in one request is declared hung and the run fails (default: the config's, 30s)");
   args.Option("record", "TRACE", "record every epoch to TRACE (see thalia replay, thalia trace)");

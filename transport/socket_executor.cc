@@ -84,6 +84,10 @@ class SocketExecutor final : public WorkerPoolExecutor {
   Status Send(PoolWorker& w) override;
   Status CollectReplies(const OnReply& on_reply) override { return Collect(on_reply); }
   Status WorkerFailed(PoolWorker& w, const std::string& what, bool exiting) override;
+  // Under the direct exchange a worker that fails is often noticed first by a peer whose link
+  // to it broke, which then reports that: the worker (other than `by`) that died or failed for
+  // another reason within `wait_ms`, with what it did, or null.
+  Worker* FailedPeer(const Worker& by, int wait_ms, std::string* what, bool* exiting);
   Status RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done) override;
   void SaveLocal(std::vector<std::vector<uint8_t>>* states) override;
   Status LoadLocal(const std::vector<std::vector<uint8_t>>& states) override;
@@ -352,6 +356,16 @@ Status SocketExecutor::Collect(const F& on_reply) {
 
 Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& what, bool exiting) {
   Worker& w = Of(pool_worker);
+  if (direct_ && !failed_ && (what.find("spike exchange") != std::string::npos ||
+                              what.find("cannot send spikes to worker") != std::string::npos)) {
+    std::string cause;
+    bool cause_exiting = true;
+    if (Worker* peer = FailedPeer(w, 1000, &cause, &cause_exiting)) {
+      w.child.KillAndReap();
+      return WorkerFailed(*peer, cause + " (worker " + std::to_string(w.index) + " saw it first: " + what + ")",
+                          cause_exiting);
+    }
+  }
   // A worker that reported an error or closed its socket is ending by itself: give it a moment
   // so its exit status can be reported, then kill it regardless.
   if (exiting) {
@@ -366,6 +380,48 @@ Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& 
   failed_ = true;
   KillAll();
   return Status::Worker(msg);
+}
+
+Worker* SocketExecutor::FailedPeer(const Worker& by, int wait_ms, std::string* what, bool* exiting) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
+  std::vector<pollfd> fds;
+  std::vector<Worker*> who;
+  for (Worker& v : workers_)
+    if (&v != &by && !v.local && v.fd.get() >= 0) {
+      fds.push_back({v.fd.get(), POLLIN, 0});
+      who.push_back(&v);
+    }
+  while (std::any_of(fds.begin(), fds.end(), [](const pollfd& p) { return p.fd >= 0; })) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return nullptr;
+    const int r = ::poll(fds.data(), fds.size(), static_cast<int>(left));
+    if (r < 0 && errno != EINTR) return nullptr;
+    for (size_t i = 0; r > 0 && i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      Worker& v = *who[i];
+      auto step = v.reader.ReadSome(v.fd.get());
+      if (!step.ok() || step.value() == FrameReader::Step::kEof) {
+        *what = "died";
+        *exiting = true;
+        return &v;
+      }
+      if (step.value() != FrameReader::Step::kFrame) continue;
+      auto msg = DecodeFrame(v.reader.frame());
+      if (!msg.ok()) continue;
+      const wire::Error* e = msg.value()->payload_as_Error();
+      if (!e || !e->fatal()) continue;  // a reply: v is well
+      const std::string text = e->message() ? e->message()->str() : "no message";
+      if (text.find("spike exchange") != std::string::npos ||
+          text.find("cannot send spikes to worker") != std::string::npos) {
+        fds[i].fd = -1;  // v too lost a peer: not the cause
+        continue;
+      }
+      *what = "failed: " + text;
+      *exiting = true;
+      return &v;
+    }
+  }
+  return nullptr;
 }
 
 void SocketExecutor::KillAll() {
@@ -482,7 +538,10 @@ Result<SocketOptions> SocketOptionsFor(const kernel::BrainSpec& spec, const kern
   o.hang_timeout_ms = timeout > INT_MAX ? INT_MAX : static_cast<int>(timeout);
   o.worker_binary = run.worker_binary;
   o.coordinator_share = run.coordinator_share;
-  o.direct = run.exchange == "direct";
+  // Direct where it can be (forked workers, none sharing the coordinator's process): workers then
+  // wait for each other only, not for the coordinator's routing as well (bench/RESULTS.md).
+  o.direct = run.exchange == "direct" ||
+             (run.exchange.empty() && o.launch == "fork" && !o.coordinator_share && o.workers > 1);
   o.threads = kernel::EffectiveThreads(spec, run, static_cast<uint32_t>(o.workers));
   if (run.shards < 0 || run.threads < -1) return Status::Invalid("threads and shards must not be negative (threads -1: auto)");
   o.shards = static_cast<uint32_t>(run.shards);

@@ -114,6 +114,9 @@ class Server {
   EpochTiming timing_;     // of the reply being made; its spans gather until it is sent
   bool profiling_ = false;  // the last EpochBegin asked for spans
   std::optional<Clock::time_point> replied_;  // when the last reply left, if the handler says
+  // Direct exchange: how long the last epoch's wait for the peers' spikes took (after the reply,
+  // so before idle_since): counted as waiting with the next epoch.
+  Clock::duration peer_wait_{};
   int current_region_ = -1;  // the region being worked on, for error reports
   TestFault fault_;
 };
@@ -228,7 +231,8 @@ Status Server::HandleEpoch(const wire::EpochBegin& m, Clock::time_point idle_sin
   // busy_ns leaves out only the encoding below, a few microseconds.
   const auto encode = Clock::now();
   timing_.busy_ns = Nanos(encode - received);
-  timing_.wait_ns = Nanos(received - idle_since);
+  timing_.wait_ns = Nanos(received - idle_since) + Nanos(peer_wait_);
+  peer_wait_ = {};
   EncodeEpochDone(done_, hosted_, timing_, &out_);
   timing_.spans.clear();
   Status st = Reply();
@@ -237,9 +241,11 @@ Status Server::HandleEpoch(const wire::EpochBegin& m, Clock::time_point idle_sin
   // Then the peers' spikes of this epoch, for the next: waiting here overlaps the coordinator's
   // turn. (A peer that never sends is hung or dead: the coordinator says which and ends the job.)
   if (st.ok() && peers_) {
-    replied_ = Clock::now();
+    const auto waiting = Clock::now();
     st = peers_->Receive(epoch, begin_.t0, begin_.t1);
-    if (profile) AddSpan(kernel::SpanKind::kPeerExchange, epoch, sent, kernel::ProfileNow());
+    replied_ = Clock::now();  // waiting for the coordinator starts after the peers' spikes came
+    peer_wait_ = *replied_ - waiting;
+    if (profile) AddSpan(kernel::SpanKind::kPeerExchange, epoch, sent, Nanos(*replied_));
   }
   return st;
 }
