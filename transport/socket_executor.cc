@@ -88,6 +88,7 @@ class SocketExecutor final : public WorkerPoolExecutor {
   // to it broke, which then reports that: the worker (other than `by`) that died or failed for
   // another reason within `wait_ms`, with what it did, or null.
   Worker* FailedPeer(const Worker& by, int wait_ms, std::string* what, bool* exiting);
+  bool sought_cause_ = false;
   Status RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done) override;
   void SaveLocal(std::vector<std::vector<uint8_t>>* states) override;
   Status LoadLocal(const std::vector<std::vector<uint8_t>>& states) override;
@@ -356,8 +357,10 @@ Status SocketExecutor::Collect(const F& on_reply) {
 
 Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& what, bool exiting) {
   Worker& w = Of(pool_worker);
-  if (direct_ && !failed_ && (what.find("spike exchange") != std::string::npos ||
-                              what.find("cannot send spikes to worker") != std::string::npos)) {
+  if (direct_ && !failed_ && !sought_cause_ &&
+      (what.find("spike exchange") != std::string::npos ||
+       what.find("cannot send spikes to worker") != std::string::npos)) {
+    sought_cause_ = true;  // once: the cause's own report then quotes this one
     std::string cause;
     bool cause_exiting = true;
     if (Worker* peer = FailedPeer(w, 1000, &cause, &cause_exiting)) {
