@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <exception>
 #include <mutex>
+#include <utility>
 
 #include "kernel/state_codec.h"
 #include "kernel/thread_pool.h"
@@ -50,7 +51,13 @@ class InProcessExecutor final : public Executor {
     spec_ = std::move(spec);
     regions_ = std::move(regions);
     if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_);
-    SetRegionsParallelism(regions_, pool_.get(), threads_, shards_);
+    plan_ = PlanRegions(regions_, threads_, shards_);
+    for (const auto& lane : plan_.lanes)
+      for (RegionId r : lane) regions_[r]->SetParallelism(nullptr, 1);
+    for (RegionId r : plan_.shared)
+      regions_[r]->SetParallelism(pool_.get(), ShardsFor(regions_[r]->spec().size, threads_, shards_));
+    status_.assign(regions_.size(), Status::Ok());
+    lane_spans_.assign(plan_.lanes.size(), {});
     if (profiler_) {
       std::string label = "coordinator, in process: regions";
       for (const RegionSpec& r : spec_->regions) label += (&r == &spec_->regions[0] ? " " : ", ") + r.name;
@@ -64,9 +71,32 @@ class InProcessExecutor final : public Executor {
     EpochContext ctx{begin.epoch, begin.t0, begin.t1, begin.modulators, begin.events};
     const bool profile = profiler_ && profiler_->active();
     if (pool_) pool_->SetProfiling(profile);
-    for (size_t r = 0; r < regions_.size(); ++r) {
-      // A region that throws (a user's region type, or bad inbound input) ends the run with its
-      // name, as it does in a worker process.
+    // A region that throws (a user's region type, or bad inbound input) ends the run with its
+    // name, as it does in a worker process; of several, the first in id order.
+    if (!plan_.lanes.empty()) {
+      pool_->Run([&](uint32_t t) {
+        for (RegionId r : plan_.lanes[t]) {
+          const uint64_t start = profile ? ProfileNow() : 0;
+          status_[r] = AdvanceRegion(*regions_[r], ctx, begin.inbound[r], begin.external[r], begin.full_digest,
+                                     &done->regions[r]);
+          if (profile)
+            lane_spans_[t].push_back({start, ProfileNow(), begin.epoch, static_cast<int32_t>(r), 0,
+                                      static_cast<uint16_t>(t), SpanKind::kCompute});
+        }
+      });
+      for (uint32_t t = 0; t < plan_.lanes.size(); ++t) {
+        pool_->sections(t).clear();  // the lanes' own spans say more
+        if (profile)
+          for (const ProfileSpan& s : lane_spans_[t]) profiler_->Add(s);
+        lane_spans_[t].clear();
+      }
+      for (RegionId r = 0; r < regions_.size(); ++r)
+        if (!status_[r].ok()) {
+          const Status st = std::exchange(status_[r], Status::Ok());
+          return Status::Internal("region '" + spec_->regions[r].name + "' " + st.message());
+        }
+    }
+    for (RegionId r : plan_.shared) {
       const uint64_t start = profile ? ProfileNow() : 0;
       Status st = AdvanceRegion(*regions_[r], ctx, begin.inbound[r], begin.external[r], begin.full_digest,
                                 &done->regions[r]);
@@ -118,6 +148,9 @@ class InProcessExecutor final : public Executor {
   std::unique_ptr<ThreadPool> pool_;  // before regions_: outlives them
   std::vector<std::unique_ptr<Region>> regions_;
   std::vector<ProfileSpan> spans_;  // reused: one region's spans
+  RegionPlan plan_;
+  std::vector<Status> status_;                    // by region: its last lane advance
+  std::vector<std::vector<ProfileSpan>> lane_spans_;  // by thread: its lane's spans of the epoch
 };
 
 std::mutex factory_mu;
@@ -147,6 +180,63 @@ void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, Thr
                            uint32_t shards) {
   for (const auto& r : regions)
     if (r) r->SetParallelism(pool, ShardsFor(r->spec().size, threads, shards));
+}
+
+RegionPlan PlanRegions(std::span<const std::unique_ptr<Region>> regions, uint32_t threads, uint32_t shards) {
+  RegionPlan plan;
+  std::vector<RegionId> lane_able;
+  for (RegionId r = 0; r < regions.size(); ++r) {
+    if (!regions[r]) continue;
+    if (threads > 1 && shards == 0 && regions[r]->AdvancesConcurrently()) {
+      lane_able.push_back(r);
+    } else {
+      plan.shared.push_back(r);
+    }
+  }
+  if (lane_able.size() < 2) {  // lanes need two regions at least
+    plan.shared.insert(plan.shared.end(), lane_able.begin(), lane_able.end());
+    std::sort(plan.shared.begin(), plan.shared.end());
+    return plan;
+  }
+  // Two shards of a region cost more than the whole (each arrival is walked by every shard):
+  // 7-25% measured on brunel.json and coba.json (bench/RESULTS.md).
+  constexpr double kSplitCost = 1.15;
+  std::vector<double> cost(regions.size(), 0.0);
+  for (RegionId r : lane_able) cost[r] = regions[r]->Cost();
+  std::stable_sort(lane_able.begin(), lane_able.end(), [&](RegionId a, RegionId b) { return cost[a] > cost[b]; });
+  auto place = [&](size_t first, std::vector<std::vector<RegionId>>* lanes) {
+    std::vector<double> load(threads, 0.0);
+    lanes->assign(threads, {});
+    for (size_t i = first; i < lane_able.size(); ++i) {
+      const size_t t = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      load[t] += cost[lane_able[i]];
+      (*lanes)[t].push_back(lane_able[i]);
+    }
+    return *std::max_element(load.begin(), load.end());
+  };
+  // k: how many of the costliest are split (k = all: no lanes).
+  size_t best_k = lane_able.size();
+  double best = 0.0;
+  for (RegionId r : lane_able)
+    best += ShardsFor(regions[r]->spec().size, threads) > 1 ? cost[r] * kSplitCost / threads : cost[r];
+  double split = 0.0;
+  std::vector<std::vector<RegionId>> lanes;
+  for (size_t k = 0; k + 2 <= lane_able.size(); ++k) {
+    const double t = split + place(k, &lanes);
+    if (t < best) {
+      best = t;
+      best_k = k;
+    }
+    const RegionId r = lane_able[k];
+    split += ShardsFor(regions[r]->spec().size, threads) > 1 ? cost[r] * kSplitCost / threads : cost[r];
+  }
+  if (best_k < lane_able.size()) {
+    place(best_k, &plan.lanes);
+    for (auto& lane : plan.lanes) std::sort(lane.begin(), lane.end());
+  }
+  plan.shared.insert(plan.shared.end(), lane_able.begin(), lane_able.begin() + static_cast<std::ptrdiff_t>(best_k));
+  std::sort(plan.shared.begin(), plan.shared.end());
+  return plan;
 }
 
 uint32_t EffectiveThreads(const BrainSpec& spec, const RunOptions& options, uint32_t processes) {

@@ -69,6 +69,20 @@ uint32_t ShardsFor(uint32_t neurons, uint32_t threads, uint32_t shards = 0);
 void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, ThreadPool* pool, uint32_t threads,
                            uint32_t shards = 0);
 
+// How one process runs several regions on `threads` threads each epoch: first the regions of
+// `lanes` at once, thread t advancing lanes[t]'s regions whole, one after another; then the
+// `shared` regions one after another, each split into shards over all the threads. A region runs
+// whole on a lane only if it AdvancesConcurrently. Results do not depend on the plan (regions are
+// independent within an epoch, and a split changes nothing); only the time does.
+struct RegionPlan {
+  std::vector<std::vector<RegionId>> lanes;  // by thread, each ascending; empty: no lanes
+  std::vector<RegionId> shared;              // ascending
+};
+// The plan of least estimated time (Region::Cost): the costliest regions are split while that
+// shortens the longest lane, the others placed on lanes costliest first, each on the lane with
+// the least so far. One thread, or `shards` forced (> 0): every region shared, as before lanes.
+RegionPlan PlanRegions(std::span<const std::unique_ptr<Region>> regions, uint32_t threads, uint32_t shards = 0);
+
 class Executor {
  public:
   virtual ~Executor() = default;

@@ -50,6 +50,7 @@ class PopulationRegion final : public Region {
   size_t StateBytesHint() const override;
   bool PerturbWeightForTest(float delta) override;
   void SetParallelism(ThreadPool* pool, uint32_t shards) override;
+  bool AdvancesConcurrently() const override { return true; }
   bool RestrictTo(uint32_t lo, uint32_t hi) override;
   bool IsPart() const override { return is_part(); }
   Tick InternalDelay() const override { return window_; }

@@ -120,6 +120,10 @@ class Region {
   // thread; not owned, and it must outlive the region's use of it). Results, states and digests
   // are the same for every split. A region type may ignore it (the default: one shard).
   virtual void SetParallelism(ThreadPool* /*pool*/, uint32_t /*shards*/) {}
+  // Whether Advance may run on one thread while other regions of the process advance on others
+  // (it touches no state outside its own object). A region type opts in; the default is no, so a
+  // user's type with shared state still runs one region at a time.
+  virtual bool AdvancesConcurrently() const { return false; }
   // Test hook: lets a test change one weight to provoke a divergence. Returns false if none.
   virtual bool PerturbWeightForTest(float) { return false; }
 };

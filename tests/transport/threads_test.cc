@@ -3,6 +3,7 @@
 // digests), and checkpoints that pass between splits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "kernel/brain.h"
+#include "kernel/executor.h"
 #include "kernel/population_region.h"
 #include "kernel/registry.h"
 #include "kernel/thread_pool.h"
@@ -57,6 +59,60 @@ TEST(ThreadsInProcess, RegionsLargeEnoughAreSplitOneShardPerThread) {
   EXPECT_EQ(p->shard_count(), 3u);
   EXPECT_EQ(p->window(), 1u);  // COBA's 0.1 ms delays
   EXPECT_EQ(kernel::ShardsFor(1500, 4), 1u);  // too small to be worth a barrier per window
+}
+
+// Several regions on T threads (kernel::PlanRegions): whole regions side by side on lanes, and
+// the costliest split over all threads only where that shortens the longest lane.
+std::vector<std::unique_ptr<kernel::Region>> BuildAll(const kernel::BrainSpec& spec) {
+  std::vector<std::unique_ptr<kernel::Region>> regions;
+  for (kernel::RegionId r = 0; r < spec.regions.size(); ++r) regions.push_back(kernel::BuildRegion(spec, r));
+  return regions;
+}
+
+TEST(ThreadsInProcess, FiveEqualRegionsOnTwoThreadsRunTwoAndTwoSideBySideAndSplitOne) {
+  auto spec = testing::LoadExample("brain.json");
+  ASSERT_TRUE(spec);
+  const auto regions = BuildAll(*spec);
+  const kernel::RegionPlan plan = kernel::PlanRegions(regions, 2);
+  ASSERT_EQ(plan.lanes.size(), 2u);
+  EXPECT_EQ(plan.lanes[0].size(), 2u);
+  EXPECT_EQ(plan.lanes[1].size(), 2u);
+  EXPECT_EQ(plan.shared.size(), 1u);  // 2 + 2 + 1/2 per thread, not 3 against 2
+  std::vector<kernel::RegionId> all = plan.shared;
+  for (const auto& lane : plan.lanes) {
+    EXPECT_TRUE(std::is_sorted(lane.begin(), lane.end()));
+    all.insert(all.end(), lane.begin(), lane.end());
+  }
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, (std::vector<kernel::RegionId>{0, 1, 2, 3, 4}));  // each region once
+}
+
+TEST(ThreadsInProcess, TenRegionsOnTwoThreadsAllRunWholeOnBalancedLanes) {
+  auto spec = testing::LoadExample("large.json");
+  ASSERT_TRUE(spec);
+  const auto regions = BuildAll(*spec);
+  const kernel::RegionPlan plan = kernel::PlanRegions(regions, 2);
+  EXPECT_TRUE(plan.shared.empty());
+  ASSERT_EQ(plan.lanes.size(), 2u);
+  double load[2] = {0, 0};
+  for (int t = 0; t < 2; ++t)
+    for (kernel::RegionId r : plan.lanes[t]) load[t] += regions[r]->Cost();
+  EXPECT_LT(std::max(load[0], load[1]), 1.1 * std::min(load[0], load[1]));
+}
+
+TEST(ThreadsInProcess, OneThreadOrForcedShardsUseNoLanes) {
+  auto spec = testing::LoadExample("brain.json");
+  ASSERT_TRUE(spec);
+  const auto regions = BuildAll(*spec);
+  for (const kernel::RegionPlan& plan : {kernel::PlanRegions(regions, 1), kernel::PlanRegions(regions, 2, 2)}) {
+    EXPECT_TRUE(plan.lanes.empty());
+    EXPECT_EQ(plan.shared, (std::vector<kernel::RegionId>{0, 1, 2, 3, 4}));
+  }
+  auto one = testing::LoadExample("brunel.json");  // one region: nothing to run beside it
+  ASSERT_TRUE(one);
+  const kernel::RegionPlan single = kernel::PlanRegions(BuildAll(*one), 2);
+  EXPECT_TRUE(single.lanes.empty());
+  EXPECT_EQ(single.shared, (std::vector<kernel::RegionId>{0}));
 }
 
 TEST(ThreadsInProcess, ThreadsOutOfRangeAreRefused) {
