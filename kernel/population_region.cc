@@ -132,6 +132,8 @@ void PopulationRegion::ScheduleInbound(Shard& sh, const InSpike& s, Tick t0) {
 void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike> inbound,
                                std::span<const ExternalInput> external, std::vector<Spike>* out) {
   THALIA_CHECK_MSG(ctx.t0 == tick_, "epoch does not start at the region's tick");
+  TuneBefore();
+  const uint64_t began = tune_.bounds.empty() ? 0 : ThreadPool::NowNs();
   // Only a damaged or forged message can carry a spike that arrives before the epoch (epochs
   // never exceed the shortest delay): refused as bad input, which the executors report naming
   // the region, never an abort. Checked here, before any shard runs.
@@ -179,6 +181,7 @@ void PopulationRegion::Advance(const EpochContext& ctx, std::span<const InSpike>
                      [](const Spike& a, const Spike& b) { return a.tick < b.tick; });
   }
   tick_ = ctx.t1;
+  if (!tune_.bounds.empty()) TuneAfter(ThreadPool::NowNs() - began, ctx.t1 - ctx.t0);
 }
 
 void PopulationRegion::RunTicks(Shard& sh, const EpochContext& ctx,

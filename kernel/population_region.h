@@ -222,6 +222,24 @@ class PopulationRegion final : public Region {
     int way = 0;                          // 0 the pool, 1 the caller
   };
   PoolChoice choice_;
+  // Split or whole, for a region small enough to join and split again in a few milliseconds
+  // (kernel/shards.cc, TuneBefore and TuneAfter): its shards run on the pool (or the caller,
+  // choice_) or joined as one shard, whichever measured fewer nanoseconds per tick in the last
+  // trial of each; both are tried again every kTuneEvery epochs. Where split shards cost more
+  // than they gain (COBA's 4,000 neurons meeting every tick) the region then runs whole.
+  struct SplitTuner {
+    std::vector<uint32_t> bounds;  // the split's (empty: no tuning)
+    bool whole = false;            // running joined now
+    bool choose_whole = false;     // the choice between trials
+    uint32_t epochs = 0;           // epochs run in the current trial or choice
+    uint32_t trial = 0;            // 1: trying split, 2: trying whole, 0: running the choice
+    uint64_t ns = 0, ticks = 0;    // the current trial's
+    double per_tick[2] = {0, 0};   // ns per tick measured: [0] split, [1] whole
+  };
+  SplitTuner tune_;
+  // Before an epoch: joins or splits as the tuner says. After it: its time and ticks.
+  void TuneBefore();
+  void TuneAfter(uint64_t ns, Tick ticks);
   uint32_t part_lo_ = 0, part_hi_ = 0;  // the neurons this copy keeps (RestrictTo); all by default
   // A part only, per group: where each source's row starts in the unsplit group (size src + 1,
   // the last the group's synapse count) and how many of its synapses target neurons before the

@@ -27,6 +27,14 @@ constexpr uint32_t kShardAlign = 16;
 constexpr uint32_t kProbeMin = 4, kProbeMax = 64;
 constexpr uint64_t kBailMinNs = 200'000;
 
+// Split or whole (TuneBefore, TuneAfter): regions of at most kTuneMaxSynapses synapses (a join
+// or a split copies them: ~1 ms per million); each trial runs kTuneTrial epochs after one to warm
+// up, and both are tried again after kTuneEvery epochs. Whole is chosen only if it is at least
+// kTuneMargin faster, as the split is what was asked for.
+constexpr uint64_t kTuneMaxSynapses = 2'000'000;
+constexpr uint32_t kTuneTrial = 4, kTuneEvery = 256;
+constexpr double kTuneMargin = 0.97;
+
 }  // namespace
 
 PopulationRegion::Group PopulationRegion::EmptyPart(const Group& like) const {
@@ -78,11 +86,57 @@ std::vector<uint32_t> PopulationRegion::BalancedBounds(uint32_t shards) const {
 void PopulationRegion::SetParallelism(ThreadPool* pool, uint32_t shards) {
   pool_ = pool;
   choice_ = PoolChoice{};
+  tune_ = SplitTuner{};
   const std::vector<uint32_t> bounds =
       shards > 1 ? BalancedBounds(shards) : std::vector<uint32_t>{part_lo_, part_hi_};
+  if (pool && pool->size() > 1 && bounds.size() > 2 && SynapseCount() <= kTuneMaxSynapses) {
+    tune_.bounds = bounds;
+    tune_.trial = 1;
+  }
   if (bounds == ShardBounds()) return;
   JoinShards();
   if (bounds.size() > 2) SplitShards(bounds);
+}
+
+void PopulationRegion::TuneBefore() {
+  SplitTuner& t = tune_;
+  if (t.bounds.empty()) return;
+  // Profiling shows the shards on their threads: split then, whatever was chosen.
+  const bool want_whole = !pool_->profiling() && (t.trial == 2 || (t.trial == 0 && t.choose_whole));
+  if (want_whole == t.whole) return;
+  if (want_whole) {
+    JoinShards();
+  } else {
+    SplitShards(t.bounds);
+    choice_ = PoolChoice{};
+  }
+  t.whole = want_whole;
+}
+
+void PopulationRegion::TuneAfter(uint64_t ns, Tick ticks) {
+  SplitTuner& t = tune_;
+  if (pool_->profiling()) return;
+  ++t.epochs;
+  if (t.trial == 0) {  // running the choice; both are tried again now and then
+    if (t.epochs >= kTuneEvery) {
+      t.trial = 1;
+      t.epochs = 0;
+    }
+    return;
+  }
+  if (t.epochs == 1) return;  // warming up: caches, the pool's choice
+  t.ns += ns;
+  t.ticks += ticks;
+  if (t.epochs <= kTuneTrial) return;
+  t.per_tick[t.trial - 1] = t.ticks > 0 ? static_cast<double>(t.ns) / static_cast<double>(t.ticks) : 0.0;
+  t.ns = t.ticks = 0;
+  t.epochs = 0;
+  if (t.trial == 1) {
+    t.trial = 2;
+  } else {
+    t.trial = 0;
+    t.choose_whole = t.per_tick[1] < kTuneMargin * t.per_tick[0];
+  }
 }
 
 void PopulationRegion::JoinShards() {

@@ -12,6 +12,7 @@
 
 #include "kernel/brain.h"
 #include "kernel/executor.h"
+#include "kernel/modulators.h"
 #include "kernel/population_region.h"
 #include "kernel/registry.h"
 #include "kernel/thread_pool.h"
@@ -59,6 +60,39 @@ TEST(ThreadsInProcess, RegionsLargeEnoughAreSplitOneShardPerThread) {
   EXPECT_EQ(p->shard_count(), 3u);
   EXPECT_EQ(p->window(), 1u);  // COBA's 0.1 ms delays
   EXPECT_EQ(kernel::ShardsFor(1500, 4), 1u);  // too small to be worth a barrier per window
+}
+
+// A split region small enough to rejoin cheaply tries running whole (kernel/shards.cc, the split
+// tuner): epochs 0-4 split, 5-9 whole, then whichever was faster. Every epoch's spikes and the
+// final full digest equal the unsplit region's, whatever is chosen.
+TEST(ThreadsInProcess, ASmallSplitRegionTriesRunningWholeAndComputesTheSame) {
+  auto spec = testing::LoadExample("coba.json");
+  ASSERT_TRUE(spec);
+  kernel::ThreadPool pool(2);
+  auto split = kernel::BuildRegion(*spec, 0), whole = kernel::BuildRegion(*spec, 0);
+  split->SetParallelism(&pool, 2);
+  auto* p = dynamic_cast<kernel::PopulationRegion*>(split.get());
+  ASSERT_NE(p, nullptr);
+  kernel::ModulatorModel model(*spec);
+  const kernel::ModulatorState mods = model.Initial();
+  std::vector<uint32_t> shards;
+  size_t spikes = 0;
+  for (uint64_t e = 0; e < 14; ++e) {
+    const kernel::Tick t0 = static_cast<kernel::Tick>(e) * 100;
+    kernel::EpochContext ctx{e, t0, t0 + 100, mods, {}};
+    std::vector<kernel::Spike> a, b;
+    split->Advance(ctx, {}, {}, &a);
+    whole->Advance(ctx, {}, {}, &b);
+    shards.push_back(p->shard_count());
+    ASSERT_EQ(a.size(), b.size()) << "epoch " << e;
+    for (size_t i = 0; i < a.size(); ++i)
+      ASSERT_TRUE(a[i].tick == b[i].tick && a[i].neuron == b[i].neuron) << "epoch " << e << " spike " << i;
+    spikes += a.size();
+  }
+  EXPECT_GT(spikes, 0u);
+  EXPECT_EQ(std::vector<uint32_t>(shards.begin(), shards.begin() + 10),
+            (std::vector<uint32_t>{2, 2, 2, 2, 2, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(split->Digest(true), whole->Digest(true));
 }
 
 // Several regions on T threads (kernel::PlanRegions): whole regions side by side on lanes, and
