@@ -55,7 +55,7 @@ class InProcessExecutor final : public Executor {
     for (const auto& lane : plan_.lanes)
       for (RegionId r : lane) regions_[r]->SetParallelism(nullptr, 1);
     for (RegionId r : plan_.shared)
-      regions_[r]->SetParallelism(pool_.get(), ShardsFor(regions_[r]->spec().size, threads_, shards_));
+      regions_[r]->SetParallelism(pool_.get(), ShardsFor(regions_[r]->spec().size, threads_, shards_), shards_ > 0);
     status_.assign(regions_.size(), Status::Ok());
     lane_spans_.assign(plan_.lanes.size(), {});
     if (profiler_) {
@@ -179,7 +179,7 @@ uint32_t ShardsFor(uint32_t neurons, uint32_t threads, uint32_t shards) {
 void SetRegionsParallelism(std::span<const std::unique_ptr<Region>> regions, ThreadPool* pool, uint32_t threads,
                            uint32_t shards) {
   for (const auto& r : regions)
-    if (r) r->SetParallelism(pool, ShardsFor(r->spec().size, threads, shards));
+    if (r) r->SetParallelism(pool, ShardsFor(r->spec().size, threads, shards), shards > 0);
 }
 
 RegionPlan PlanRegions(std::span<const std::unique_ptr<Region>> regions, uint32_t threads, uint32_t shards) {

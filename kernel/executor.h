@@ -22,8 +22,9 @@ struct RunOptions {
   int workers = -1;              // -1: from the configuration; 0: in-process
   int threads = 0;               // per process: 0 from the configuration (default 1); -1 auto
   // Shards per region: 0, one per thread for regions of at least kMinShardNeurons neurons per
-  // shard; N > 0, every region split into N shards of at least kMinShardNeuronsForced (tests
-  // and experiments: the results are the same for every split).
+  // shard (a small one may run whole when that measures faster); N > 0, every region split into
+  // exactly N shards of at least kMinShardNeuronsForced (tests and experiments: the results are
+  // the same for every split).
   int shards = 0;
   std::string launch;            // "fork" or "spawn"; empty: from the configuration
   std::string executor;          // "inproc", "socket", "mpi"; empty: inproc if workers == 0

@@ -49,8 +49,11 @@ class PopulationRegion final : public Region {
   double Cost() const override;
   size_t StateBytesHint() const override;
   bool PerturbWeightForTest(float delta) override;
-  void SetParallelism(ThreadPool* pool, uint32_t shards) override;
+  void SetParallelism(ThreadPool* pool, uint32_t shards, bool exact = false) override;
   bool AdvancesConcurrently() const override { return true; }
+  // Tests: the split tuner tries whole every time, whatever the barrier waits (call after
+  // SetParallelism).
+  void AlwaysTryWholeForTest() { tune_.always_try_whole = true; }
   bool RestrictTo(uint32_t lo, uint32_t hi) override;
   bool IsPart() const override { return is_part(); }
   Tick InternalDelay() const override { return window_; }
@@ -225,8 +228,9 @@ class PopulationRegion final : public Region {
   // Split or whole, for a region small enough to join and split again in a few milliseconds
   // (kernel/shards.cc, TuneBefore and TuneAfter): its shards run on the pool (or the caller,
   // choice_) or joined as one shard, whichever measured fewer nanoseconds per tick in the last
-  // trial of each; both are tried again every kTuneEvery epochs. Where split shards cost more
-  // than they gain (COBA's 4,000 neurons meeting every tick) the region then runs whole.
+  // trial of each (whole is tried only if the split's threads waited much, or ran on the caller);
+  // both are tried again every kTuneEvery epochs. Where split shards cost more than they gain
+  // (COBA's 4,000 neurons meeting every tick) the region then runs whole.
   struct SplitTuner {
     std::vector<uint32_t> bounds;  // the split's (empty: no tuning)
     bool whole = false;            // running joined now
@@ -234,6 +238,9 @@ class PopulationRegion final : public Region {
     uint32_t epochs = 0;           // epochs run in the current trial or choice
     uint32_t trial = 0;            // 1: trying split, 2: trying whole, 0: running the choice
     uint64_t ns = 0, ticks = 0;    // the current trial's
+    uint64_t wait_ns = 0, pool_ns = 0;  // the split trial's: barrier waits, threads x time on the pool
+    uint32_t caller_epochs = 0;         // the split trial's epochs on the caller (choice_)
+    bool always_try_whole = false;      // tests: try whole whatever the waits
     double per_tick[2] = {0, 0};   // ns per tick measured: [0] split, [1] whole
   };
   SplitTuner tune_;

@@ -118,8 +118,9 @@ class Region {
   virtual Tick InternalDelay() const { return 0; }
   // Runs the region as `shards` shards on `pool` (null: one after another on the caller's
   // thread; not owned, and it must outlive the region's use of it). Results, states and digests
-  // are the same for every split. A region type may ignore it (the default: one shard).
-  virtual void SetParallelism(ThreadPool* /*pool*/, uint32_t /*shards*/) {}
+  // are the same for every split. A region type may ignore it (the default: one shard), or run
+  // whole when that measures faster, unless `exact` (the count was asked for, e.g. by a test).
+  virtual void SetParallelism(ThreadPool* /*pool*/, uint32_t /*shards*/, bool /*exact*/ = false) {}
   // Whether Advance may run on one thread while other regions of the process advance on others
   // (it touches no state outside its own object). A region type opts in; the default is no, so a
   // user's type with shared state still runs one region at a time.

@@ -29,11 +29,14 @@ constexpr uint64_t kBailMinNs = 200'000;
 
 // Split or whole (TuneBefore, TuneAfter): regions of at most kTuneMaxSynapses synapses (a join
 // or a split copies them: ~1 ms per million); each trial runs kTuneTrial epochs after one to warm
-// up, and both are tried again after kTuneEvery epochs. Whole is chosen only if it is at least
-// kTuneMargin faster, as the split is what was asked for.
+// up, and both are tried again after kTuneEvery epochs. Whole is tried only if the split's
+// threads waited much at barriers, and chosen only if it is at least kTuneMargin faster, as the
+// split is what was asked for.
 constexpr uint64_t kTuneMaxSynapses = 2'000'000;
-constexpr uint32_t kTuneTrial = 4, kTuneEvery = 256;
+constexpr uint32_t kTuneTrial = 4, kTuneEvery = 1024;
 constexpr double kTuneMargin = 0.97;
+// Whole is tried only if the split's threads waited at least 1 / kTuneWaitShare of their time.
+constexpr uint64_t kTuneWaitShare = 4;
 
 }  // namespace
 
@@ -83,14 +86,14 @@ std::vector<uint32_t> PopulationRegion::BalancedBounds(uint32_t shards) const {
   return bounds;
 }
 
-void PopulationRegion::SetParallelism(ThreadPool* pool, uint32_t shards) {
+void PopulationRegion::SetParallelism(ThreadPool* pool, uint32_t shards, bool exact) {
   pool_ = pool;
   choice_ = PoolChoice{};
   tune_ = SplitTuner{};
   const std::vector<uint32_t> bounds =
       shards > 1 ? BalancedBounds(shards) : std::vector<uint32_t>{part_lo_, part_hi_};
-  if (pool && pool->size() > 1 && bounds.size() > 2 && SynapseCount() <= kTuneMaxSynapses) {
-    tune_.bounds = bounds;
+  if (!exact && pool && pool->size() > 1 && bounds.size() > 2 && SynapseCount() <= kTuneMaxSynapses) {
+    tune_.bounds = bounds;  // SetParallelism again (a new pool) starts over
     tune_.trial = 1;
   }
   if (bounds == ShardBounds()) return;
@@ -124,7 +127,11 @@ void PopulationRegion::TuneAfter(uint64_t ns, Tick ticks) {
     }
     return;
   }
-  if (t.epochs == 1) return;  // warming up: caches, the pool's choice
+  if (t.epochs == 1) {  // warming up: caches, the pool's choice
+    t.wait_ns = t.pool_ns = 0;
+    t.caller_epochs = 0;
+    return;
+  }
   t.ns += ns;
   t.ticks += ticks;
   if (t.epochs <= kTuneTrial) return;
@@ -132,7 +139,10 @@ void PopulationRegion::TuneAfter(uint64_t ns, Tick ticks) {
   t.ns = t.ticks = 0;
   t.epochs = 0;
   if (t.trial == 1) {
-    t.trial = 2;
+    // Threads that seldom wait gain what they can from the split: whole is not tried then.
+    const bool waiting = t.always_try_whole || t.caller_epochs > 0 || t.wait_ns * kTuneWaitShare > t.pool_ns;
+    t.trial = waiting ? 2 : 0;
+    t.choose_whole = false;
   } else {
     t.trial = 0;
     t.choose_whole = t.per_tick[1] < kTuneMargin * t.per_tick[0];
@@ -348,6 +358,7 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
   if (threads == 1) {
     body(0);
     if (pool_) RecordWay(way, false);
+    if (pool_ && pool_->size() > 1) ++tune_.caller_epochs;
     return;
   }
   pool_->Run(body);
@@ -359,6 +370,8 @@ void PopulationRegion::RunShards(const EpochContext& ctx, std::span<const Extern
   if (stopped) windows(0, 1, resume, resume_parity);  // the rest on the caller
   // Wasteful: the threads together waited more than half their time (or the pool stopped early).
   RecordWay(way, stopped || 2 * waits > uint64_t{threads} * elapsed);
+  tune_.wait_ns += waits;
+  tune_.pool_ns += uint64_t{threads} * elapsed;
   if (stopped && choice_.way == 0) RecordWay(way, true);  // counts twice: off the pool now
 }
 
