@@ -86,8 +86,9 @@ int RunCommand(int argc, char** argv) {
   args.Option("workers", "N", "worker processes; 0 runs in this process (default: the config's). More workers than regions\n"
               "split the costliest regions into parts, one per worker, where a region has at least 256 neurons\n"
               "per part and no internal delay under 5 ticks (else fewer workers run); same results for any split");
-  args.Option("threads", "N|auto", "threads per process (in this process, or in each worker); each region is split into as many\n"
-              "shards, with the same results for any number (default: the config's, 1; auto: the cores each process may use)");
+  args.Option("threads", "N|auto", "threads per process (in this process, or in each worker): in this process whole regions run\n"
+              "side by side and the costliest are split into as many shards, in a worker each region is split;\n"
+              "same results for any number (default: the config's, 1; auto: the cores each process may use)");
   args.Option("launch", "fork|spawn", "how workers start (default fork)");
   args.Option("executor", "inproc|socket|mpi", "how regions run (default: inproc for 0 workers; mpi: under mpirun, see README)");
   args.Option("placement", "W,W,...", "worker of each region, in configuration order; W+W+... splits that region into parts\n"
