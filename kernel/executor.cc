@@ -214,11 +214,14 @@ RegionPlan PlanRegions(std::span<const std::unique_ptr<Region>> regions, uint32_
     }
     return *std::max_element(load.begin(), load.end());
   };
+  // A region's time split over all threads (whole if too small to split).
+  auto split_time = [&](RegionId r) {
+    return ShardsFor(regions[r]->spec().size, threads) > 1 ? cost[r] * kSplitCost / threads : cost[r];
+  };
   // k: how many of the costliest are split (k = all: no lanes).
   size_t best_k = lane_able.size();
   double best = 0.0;
-  for (RegionId r : lane_able)
-    best += ShardsFor(regions[r]->spec().size, threads) > 1 ? cost[r] * kSplitCost / threads : cost[r];
+  for (RegionId r : lane_able) best += split_time(r);
   double split = 0.0;
   std::vector<std::vector<RegionId>> lanes;
   for (size_t k = 0; k + 2 <= lane_able.size(); ++k) {
@@ -227,8 +230,7 @@ RegionPlan PlanRegions(std::span<const std::unique_ptr<Region>> regions, uint32_
       best = t;
       best_k = k;
     }
-    const RegionId r = lane_able[k];
-    split += ShardsFor(regions[r]->spec().size, threads) > 1 ? cost[r] * kSplitCost / threads : cost[r];
+    split += split_time(lane_able[k]);
   }
   if (best_k < lane_able.size()) {
     place(best_k, &plan.lanes);

@@ -60,6 +60,13 @@ Status MakeSocketPair(UniqueFd* coordinator, UniqueFd* worker) {
   return Status::Ok();
 }
 
+// Whether a worker's error says its link to a peer broke (SocketPeerLink's and PeerExchange's
+// messages): under the direct exchange, the mark of a peer that failed first.
+bool LostAPeer(const std::string& what) {
+  return what.find("spike exchange") != std::string::npos ||
+         what.find("cannot send spikes to worker") != std::string::npos;
+}
+
 class SocketExecutor final : public WorkerPoolExecutor {
  public:
   explicit SocketExecutor(SocketOptions o)
@@ -357,9 +364,7 @@ Status SocketExecutor::Collect(const F& on_reply) {
 
 Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& what, bool exiting) {
   Worker& w = Of(pool_worker);
-  if (direct_ && !failed_ && !sought_cause_ &&
-      (what.find("spike exchange") != std::string::npos ||
-       what.find("cannot send spikes to worker") != std::string::npos)) {
+  if (direct_ && !failed_ && !sought_cause_ && LostAPeer(what)) {
     sought_cause_ = true;  // once: the cause's own report then quotes this one
     std::string cause;
     bool cause_exiting = true;
@@ -414,8 +419,7 @@ Worker* SocketExecutor::FailedPeer(const Worker& by, int wait_ms, std::string* w
       const wire::Error* e = msg.value()->payload_as_Error();
       if (!e || !e->fatal()) continue;  // a reply: v is well
       const std::string text = e->message() ? e->message()->str() : "no message";
-      if (text.find("spike exchange") != std::string::npos ||
-          text.find("cannot send spikes to worker") != std::string::npos) {
+      if (LostAPeer(text)) {
         fds[i].fd = -1;  // v too lost a peer: not the cause
         continue;
       }
