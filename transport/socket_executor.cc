@@ -96,6 +96,9 @@ class SocketExecutor final : public WorkerPoolExecutor {
   // another reason within `wait_ms`, with what it did, or null.
   Worker* FailedPeer(const Worker& by, int wait_ms, std::string* what, bool* exiting);
   bool sought_cause_ = false;
+  std::string noticed_;  // the peer that reported the failure first, if another worker's is named
+  // Why worker w, found closed by a send, ended ("died", "died (...)", "failed: ...").
+  std::string WhyClosed(Worker& w);
   Status RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done) override;
   void SaveLocal(std::vector<std::vector<uint8_t>>* states) override;
   Status LoadLocal(const std::vector<std::vector<uint8_t>>& states) override;
@@ -308,8 +311,31 @@ Status SocketExecutor::Send(PoolWorker& w) {
     w.pending = true;
     return st;
   }
-  bool timeout = st.message().rfind("timeout", 0) == 0;
-  return WorkerFailed(w, timeout ? "hung: " + st.message() : "died (" + st.message() + ")", !timeout);
+  const bool timeout = st.message().rfind("timeout", 0) == 0;
+  if (timeout) return WorkerFailed(w, "hung: " + st.message(), false);
+  // A worker that closed its end (it exited or was killed, e.g. while a pipelined run sent it
+  // the next epoch) died; another write error is named.
+  const bool closed = st.message().find(std::strerror(EPIPE)) != std::string::npos ||
+                      st.message().find(std::strerror(ECONNRESET)) != std::string::npos;
+  return WorkerFailed(w, closed ? WhyClosed(Of(w)) : "died (" + st.message() + ")", true);
+}
+
+std::string SocketExecutor::WhyClosed(Worker& w) {
+  // What it sent before it closed says more, as when a reply is read: an error it reported, a
+  // frame cut short, or nothing (it died).
+  for (int frames = 0; frames < 4; ++frames) {
+    pollfd p{w.fd.get(), POLLIN, 0};
+    if (!w.reader.HasBufferedFrame() && ::poll(&p, 1, 200) <= 0) break;
+    auto step = w.reader.ReadSome(w.fd.get());
+    if (!step.ok()) return "died (" + step.status().message() + ")";
+    if (step.value() == FrameReader::Step::kEof) break;
+    if (step.value() != FrameReader::Step::kFrame) continue;
+    auto msg = DecodeFrame(w.reader.frame());
+    if (!msg.ok()) break;
+    if (const wire::Error* e = msg.value()->payload_as_Error())
+      return "failed: " + (e->message() ? e->message()->str() : std::string("no message"));
+  }
+  return "died";
 }
 
 void SocketExecutor::ClosePeerFds() {
@@ -370,8 +396,8 @@ Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& 
     bool cause_exiting = true;
     if (Worker* peer = FailedPeer(w, 1000, &cause, &cause_exiting)) {
       w.child.KillAndReap();
-      return WorkerFailed(*peer, cause + " (worker " + std::to_string(w.index) + " saw it first: " + what + ")",
-                          cause_exiting);
+      noticed_ = "; worker " + std::to_string(w.index) + " noticed first (" + what + ")";
+      return WorkerFailed(*peer, cause, cause_exiting);
     }
   }
   // A worker that reported an error or closed its socket is ending by itself: give it a moment
@@ -385,6 +411,7 @@ Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& 
                     ") " + what + " during " + PhaseText() + "; the worker " + w.child.Describe();
   if (options_.launch == "spawn" && !in_epoch_ && w.child.Describe() == "exited with status 127")
     msg += " (could the worker binary not be executed?)";
+  msg += noticed_;
   failed_ = true;
   KillAll();
   return Status::Worker(msg);

@@ -221,7 +221,9 @@ Status WorkerPoolExecutor::StartEpoch(const kernel::EpochBegin& begin) {
   THALIA_RETURN_IF_ERROR(Usable());
   if (running_.size() >= 2) return Status::Internal("more than two epochs started and not finished");
   in_epoch_ = true;
-  epoch_ = begin.epoch;
+  // A worker found dead while this epoch is sent died in the oldest epoch it has not finished
+  // (pipelined: the one before), which is the one to name.
+  epoch_ = running_.empty() ? begin.epoch : running_.front().epoch;
   const bool profile = profiler_ && profiler_->active();
   const uint64_t mark = profile ? kernel::ProfileNow() : 0;
   const bool any_split = AnySplit();
