@@ -94,11 +94,12 @@ class SocketExecutor final : public WorkerPoolExecutor {
   // Under the direct exchange a worker that fails is often noticed first by a peer whose link
   // to it broke, which then reports that: the worker (other than `by`) that died or failed for
   // another reason within `wait_ms`, with what it did, or null.
-  Worker* FailedPeer(const Worker& by, int wait_ms, std::string* what, bool* exiting);
-  bool sought_cause_ = false;
-  std::string noticed_;  // the peer that reported the failure first, if another worker's is named
+  Worker* FailedPeer(const Worker& by, int wait_ms, std::string* what);
   // Why worker w, found closed by a send, ended ("died", "died (...)", "failed: ...").
   std::string WhyClosed(Worker& w);
+  // One read from worker w, which may be ending: true, with *what as WhyClosed says it, if what
+  // it sent (or its closing) tells how it ended; false if more is needed or it sent a reply.
+  static bool ReadEnding(Worker& w, std::string* what);
   Status RunLocal(const kernel::EpochBegin& begin, kernel::EpochDone* done) override;
   void SaveLocal(std::vector<std::vector<uint8_t>>* states) override;
   Status LoadLocal(const std::vector<std::vector<uint8_t>>& states) override;
@@ -125,6 +126,8 @@ class SocketExecutor final : public WorkerPoolExecutor {
   void ClosePeerFds();
   std::vector<pollfd> pollfds_;
   std::vector<Worker*> polled_;
+  bool sought_cause_ = false;  // FailedPeer was asked once (the cause's report quotes the peer's)
+  std::string noticed_;  // the peer that reported the failure first, if another worker's is named
   flatbuffers::FlatBufferBuilder out_{1 << 16, &kernel::BufferAllocator()};  // every request, then sent
 };
 
@@ -323,19 +326,32 @@ Status SocketExecutor::Send(PoolWorker& w) {
 std::string SocketExecutor::WhyClosed(Worker& w) {
   // What it sent before it closed says more, as when a reply is read: an error it reported, a
   // frame cut short, or nothing (it died).
-  for (int frames = 0; frames < 4; ++frames) {
+  std::string what;
+  for (int reads = 0; reads < 4; ++reads) {
     pollfd p{w.fd.get(), POLLIN, 0};
     if (!w.reader.HasBufferedFrame() && ::poll(&p, 1, 200) <= 0) break;
-    auto step = w.reader.ReadSome(w.fd.get());
-    if (!step.ok()) return "died (" + step.status().message() + ")";
-    if (step.value() == FrameReader::Step::kEof) break;
-    if (step.value() != FrameReader::Step::kFrame) continue;
-    auto msg = DecodeFrame(w.reader.frame());
-    if (!msg.ok()) break;
-    if (const wire::Error* e = msg.value()->payload_as_Error())
-      return "failed: " + (e->message() ? e->message()->str() : std::string("no message"));
+    if (ReadEnding(w, &what)) return what;
   }
   return "died";
+}
+
+bool SocketExecutor::ReadEnding(Worker& w, std::string* what) {
+  auto step = w.reader.ReadSome(w.fd.get());
+  if (!step.ok()) {
+    *what = "died (" + step.status().message() + ")";
+    return true;
+  }
+  if (step.value() == FrameReader::Step::kEof) {
+    *what = "died";
+    return true;
+  }
+  if (step.value() != FrameReader::Step::kFrame) return false;
+  auto msg = DecodeFrame(w.reader.frame());
+  if (!msg.ok()) return false;
+  const wire::Error* e = msg.value()->payload_as_Error();
+  if (!e || !e->fatal()) return false;  // a reply, or a refusal: the worker is well
+  *what = "failed: " + ErrorText(*e);
+  return true;
 }
 
 void SocketExecutor::ClosePeerFds() {
@@ -393,11 +409,10 @@ Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& 
   if (direct_ && !failed_ && !sought_cause_ && LostAPeer(what)) {
     sought_cause_ = true;  // once: the cause's own report then quotes this one
     std::string cause;
-    bool cause_exiting = true;
-    if (Worker* peer = FailedPeer(w, 1000, &cause, &cause_exiting)) {
+    if (Worker* peer = FailedPeer(w, 1000, &cause)) {
       w.child.KillAndReap();
       noticed_ = "; worker " + std::to_string(w.index) + " noticed first (" + what + ")";
-      return WorkerFailed(*peer, cause, cause_exiting);
+      return WorkerFailed(*peer, cause, true);
     }
   }
   // A worker that reported an error or closed its socket is ending by itself: give it a moment
@@ -417,7 +432,7 @@ Status SocketExecutor::WorkerFailed(PoolWorker& pool_worker, const std::string& 
   return Status::Worker(msg);
 }
 
-Worker* SocketExecutor::FailedPeer(const Worker& by, int wait_ms, std::string* what, bool* exiting) {
+Worker* SocketExecutor::FailedPeer(const Worker& by, int wait_ms, std::string* what) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
   std::vector<pollfd> fds;
   std::vector<Worker*> who;
@@ -434,24 +449,11 @@ Worker* SocketExecutor::FailedPeer(const Worker& by, int wait_ms, std::string* w
     for (size_t i = 0; r > 0 && i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       Worker& v = *who[i];
-      auto step = v.reader.ReadSome(v.fd.get());
-      if (!step.ok() || step.value() == FrameReader::Step::kEof) {
-        *what = "died";
-        *exiting = true;
-        return &v;
-      }
-      if (step.value() != FrameReader::Step::kFrame) continue;
-      auto msg = DecodeFrame(v.reader.frame());
-      if (!msg.ok()) continue;
-      const wire::Error* e = msg.value()->payload_as_Error();
-      if (!e || !e->fatal()) continue;  // a reply: v is well
-      const std::string text = e->message() ? e->message()->str() : "no message";
-      if (LostAPeer(text)) {
+      if (!ReadEnding(v, what)) continue;
+      if (LostAPeer(*what)) {
         fds[i].fd = -1;  // v too lost a peer: not the cause
         continue;
       }
-      *what = "failed: " + text;
-      *exiting = true;
       return &v;
     }
   }

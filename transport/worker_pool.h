@@ -162,13 +162,16 @@ class WorkerPoolExecutor : public kernel::Executor {
   const char* workers_;
 };
 
+// What a worker's Error frame says.
+inline std::string ErrorText(const wire::Error& e) { return e.message() ? e.message()->str() : "no message"; }
+
 template <typename W, typename F>
 Status WorkerPoolExecutor::TakeReply(W& w, std::span<const uint8_t> frame, F& on_reply, Status* soft) {
   auto msg = DecodeFrame(frame);
   if (!msg.ok()) return WorkerFailed(w, "sent a bad frame (" + msg.status().message() + ")", false);
   if (in_epoch_) w.stats.bytes_to_coordinator += frame.size();
   if (const wire::Error* e = msg.value()->payload_as_Error()) {
-    std::string text = e->message() ? e->message()->str() : "no message";
+    std::string text = ErrorText(*e);
     if (e->fatal()) return WorkerFailed(w, "failed: " + text, true);
     if (soft->ok()) *soft = Status::Invalid(text);
   } else if (Status st = on_reply(w, *msg.value()); !st.ok()) {
